@@ -1,0 +1,332 @@
+// Store: the collector's RocksDB database, and the read API the query server codes against.
+//
+// One database per collector data dir, one column family per access path, big-endian keys so
+// that byte order is numeric order (layout and the reason for every key: collector/README.md).
+// The batch is the unit of storage: the bytes the agent spooled, unchanged, keyed by
+// (instance, stream, first_seq); small index entries computed once at ingest sit beside it.
+//
+// Threads: every const method may be called from any thread at any time, concurrently with
+// each other and with ingest writes (the single writer lives in collector/ingest/). A scan
+// reads one consistent RocksDB snapshot. Writes go through IngestWriter, not through this
+// header (store/store_internals.h exposes the handles to the collector's own writers).
+//
+// Errors: Errc::kNotFound for a missing instance/batch; Errc::kCorrupt when a stored value
+// does not decode; Errc::kIo for a RocksDB error (logged with its status string).
+#pragma once
+
+#include "schemas/clock.h"
+#include "schemas/hash_chain.h"
+#include "schemas/record.h"
+#include "schemas/result.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace blackbox::collector {
+
+class StoreInternals;
+
+inline constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
+inline constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
+
+// ---- Instances -------------------------------------------------------------------------------
+
+enum class InstanceState : std::uint8_t { kRunning = 0, kTerminated = 1, kSilent = 2 };
+const char* state_name(InstanceState s) noexcept;  // "running" | "terminated" | "silent"
+std::optional<InstanceState> parse_state(std::string_view s) noexcept;
+
+enum class EndKind : std::uint8_t { kNone = 0, kGoodbye = 1, kSilent = 2 };
+const char* end_kind_name(EndKind k) noexcept;  // "" | "goodbye" | "silent"
+
+// How an instance ended (schemas/instance.schema.json "end"); kind kNone while running.
+struct InstanceEnd {
+  EndKind kind = EndKind::kNone;
+  std::int64_t time_ns = 0;        // GOODBYE received, or the moment it was declared silent
+  std::string reason;              // GOODBYE reason ("sigterm"); empty when silent
+  bool termination_notice = false; // a termination notice arrived before the end
+  bool operator==(const InstanceEnd&) const = default;
+};
+
+// What the collector knows about one instance (schemas/instance.schema.json).
+struct InstanceInfo {
+  std::string instance;
+  std::string image;                    // image id from the latest HELLO
+  std::string agent_version;            // from the latest HELLO
+  std::vector<std::string> hostnames;   // every hostname seen in HELLO, oldest first (capped)
+  std::vector<std::string> boot_ids;    // every boot id seen in HELLO, oldest first (capped)
+  std::int64_t first_seen_ns = 0;       // first HELLO (collector clock)
+  std::int64_t last_seen_ns = 0;        // last frame of any kind (collector clock)
+  std::int64_t last_heartbeat_ns = 0;   // last HEARTBEAT; 0 = never
+  InstanceState state = InstanceState::kRunning;
+  InstanceEnd end;                      // kind kNone while running
+  bool termination_notice = false;      // a termination notice was seen (this life)
+  std::int64_t termination_notice_ns = 0;
+  std::uint64_t records = 0;            // records stored (duplicates never counted)
+  std::uint64_t batches = 0;            // batches stored
+  std::uint64_t stored_bytes = 0;       // batch bytes stored
+  std::uint64_t gaps = 0;               // gap ranges recorded (see gaps())
+  std::uint64_t gap_records = 0;        // sequence numbers covered by those gaps
+  std::int64_t min_event_ns = kMaxTime; // event-time range over stored batches
+  std::int64_t max_event_ns = kMinTime;
+  std::int64_t max_batch_span_ns = 0;   // widest (max_time - min_time) of any stored batch
+  bool legal_hold = false;              // retention never deletes this instance's data
+  bool operator==(const InstanceInfo&) const = default;
+};
+
+// Filters for list_instances(); every set field must match.
+struct InstanceFilter {
+  std::optional<InstanceState> state;
+  std::optional<std::string> image;
+  // The instance's life [first_seen, end or last_seen] must intersect [from_ns, to_ns).
+  std::int64_t from_ns = kMinTime;
+  std::int64_t to_ns = kMaxTime;
+  std::size_t limit = std::numeric_limits<std::size_t>::max();
+};
+
+// ---- Lifecycle events, gaps, heads -----------------------------------------------------------
+
+enum class LifecycleKind : std::uint8_t {
+  kHello = 1,              // a HELLO was accepted
+  kTerminationNotice = 2,  // the agent reported a termination notice (lifecycle stream)
+  kGoodbye = 3,            // a GOODBYE was received: clean end
+  kWentSilent = 4,         // no heartbeat for silent_after: declared silent by the collector
+  kReconnected = 5,        // a HELLO after the instance had been declared silent
+};
+// "hello" | "termination_notice" | "goodbye" | "went_silent" | "reconnected"
+const char* lifecycle_kind_name(LifecycleKind k) noexcept;
+
+// schemas/lifecycle_event.schema.json
+struct LifecycleEvent {
+  std::int64_t time_ns = 0;  // collector clock, except termination_notice: the agent's time
+  LifecycleKind kind = LifecycleKind::kHello;
+  std::string boot_id;       // empty = null
+  std::string hostname;      // empty = null
+  std::string reason;        // empty = null
+  std::string detail_json;   // a JSON object ("{}" at least): agent_version, image, last_seq...
+  bool operator==(const LifecycleEvent&) const = default;
+};
+
+// Sequence numbers [from_seq, to_seq) of one stream that the collector never received: the
+// agent sent a batch starting after the stream's next expected sequence.
+struct GapRange {
+  std::uint32_t stream = 0;
+  std::uint64_t from_seq = 0;
+  std::uint64_t to_seq = 0;       // exclusive
+  std::int64_t detected_ns = 0;   // collector clock
+  std::string reason;
+  bool operator==(const GapRange&) const = default;
+};
+
+// The stored end of one stream: what WELCOME tells a reconnecting agent.
+struct StreamHead {
+  std::uint32_t stream = 0;
+  std::uint64_t next_seq = 0;      // first sequence not stored
+  ChainHash head{};                // hash of the last stored batch (zeros if none)
+  std::uint64_t last_first_seq = 0;  // first_seq of that batch
+  bool operator==(const StreamHead&) const = default;
+};
+
+// ---- Batches and their index entries ---------------------------------------------------------
+
+// A Bloom filter over the words of a batch's lines (sources and field values included),
+// lower-cased ASCII; a word is a maximal run of [A-Za-z0-9_] of 2..64 bytes. If
+// may_contain_word(w) is false, no record of the batch contains w as a whole word. Matching
+// a substring search: only words bounded on both sides inside the search text are words of
+// the line (see words_for_substring()).
+class TokenFilter {
+ public:
+  TokenFilter() = default;  // empty = "may contain anything"
+  static TokenFilter from_bytes(std::string bits, std::uint8_t hashes);
+
+  bool empty() const { return bits_.empty(); }
+  bool may_contain_word(std::string_view word) const;
+  // True when every word in `words` may be present.
+  bool may_contain_all(const std::vector<std::string>& words) const;
+
+  const std::string& bits() const { return bits_; }
+  std::uint8_t hashes() const { return hashes_; }
+
+  // For building (ingest): a filter sized for `expected_words` distinct words.
+  static TokenFilter with_capacity(std::size_t expected_words);
+  void add_word(std::string_view lowercase_word);
+
+ private:
+  std::string bits_;
+  std::uint8_t hashes_ = 0;
+};
+
+// Calls on_word(word) for each word of `text` (lower-cased); `buf` is scratch.
+void for_each_word(std::string_view text, const std::function<void(std::string_view)>& on_word);
+// Words of `needle` that any line containing `needle` must contain as whole words: those
+// with a non-word byte on both sides inside the needle. Lower-cased.
+std::vector<std::string> words_for_substring(std::string_view needle);
+
+// Severity buckets: index = syslog severity 0..7, index 8 = unknown.
+using SeverityCounts = std::array<std::uint32_t, 9>;
+
+// The index entry written once at ingest for every stored batch.
+struct BatchIndexEntry {
+  std::string instance;
+  std::uint32_t stream = 0;
+  std::uint64_t first_seq = 0;
+  std::uint32_t record_count = 0;
+  std::int64_t min_time_ns = 0;       // event-time range of the records
+  std::int64_t max_time_ns = 0;
+  std::uint32_t raw_size = 0;         // decompressed bytes
+  std::uint32_t stored_size = 0;      // bytes of the whole stored batch (header included)
+  std::uint64_t ingest_seq = 0;       // position in the fleet-wide ingest log (scan_ingest_log)
+  std::int64_t ingest_time_ns = 0;    // collector clock when stored
+  SeverityCounts severity_counts{};
+  std::uint8_t kinds_mask = 0;        // bit (1 << RecordKind) per kind present
+  std::vector<std::string> sources;   // distinct sources, at most kMaxIndexedSources
+  bool sources_truncated = false;     // more sources than listed: don't skip on source
+  TokenFilter words;                  // empty if word indexing is off: don't skip on words
+
+  std::uint64_t end_seq() const { return first_seq + record_count; }
+  // Records with severity <= `s` (syslog order: 0 most severe) exist in the batch.
+  bool has_severity_at_most(Severity s) const;
+  bool has_kind(RecordKind k) const { return kinds_mask & (1u << static_cast<unsigned>(k)); }
+  // False when the batch certainly has no record from `source`.
+  bool may_have_source(std::string_view source) const;
+};
+inline constexpr std::size_t kMaxIndexedSources = 32;
+
+// One stored batch handed to a visitor. `bytes` are the batch exactly as the agent sent it:
+// decode them with decode_batch() (schemas/batch.h). Both views are valid only during the call.
+struct StoredBatch {
+  const BatchIndexEntry& index;
+  std::string_view bytes;
+};
+
+// Return false to stop a scan early.
+using IndexPredicate = std::function<bool(const BatchIndexEntry&)>;
+using BatchVisitor = std::function<bool(const StoredBatch&)>;
+
+struct BatchQuery {
+  std::string instance;
+  std::optional<std::uint32_t> stream;   // nullopt = all streams
+  std::int64_t from_ns = kMinTime;       // batches whose [min_time, max_time] meets [from, to)
+  std::int64_t to_ns = kMaxTime;
+};
+
+// A host snapshot record's location (stream kStreamSnapshots).
+struct SnapshotRef {
+  std::int64_t time_ns = 0;      // the snapshot record's event time
+  std::uint64_t seq = 0;         // the record's sequence number
+  std::uint64_t batch_first_seq = 0;  // the batch holding it: get_batch(instance, 3, this)
+  bool operator==(const SnapshotRef&) const = default;
+};
+
+// ---- The store -------------------------------------------------------------------------------
+
+struct StoreOptions {
+  std::string path;                       // data dir; created if missing (parent must exist)
+  bool read_only = false;                 // open for reading only (admin tools, tests)
+  std::int64_t retention_ns = 0;          // delete batches older than this (event time); 0 = keep
+  std::size_t block_cache_bytes = 256u << 20;
+  std::size_t write_buffer_bytes = 64u << 20;  // memtable size of the batches column family
+  const Clock* clock = nullptr;           // retention's "now"; nullptr = SystemClock
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at options.path and every column family.
+  // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- Instances
+  // Instances matching `filter`, ordered by instance id.
+  [[nodiscard]] Result<std::vector<InstanceInfo>> list_instances(
+      const InstanceFilter& filter = {}) const;
+  // kNotFound if the instance never said HELLO.
+  [[nodiscard]] Result<InstanceInfo> get_instance(std::string_view instance) const;
+
+  // Lifecycle events of one instance with time in [from_ns, to_ns), oldest first.
+  [[nodiscard]] Result<std::vector<LifecycleEvent>> lifecycle_events(
+      std::string_view instance, std::int64_t from_ns = kMinTime,
+      std::int64_t to_ns = kMaxTime) const;
+
+  // Gap ranges of one instance ordered by (stream, from_seq).
+  [[nodiscard]] Result<std::vector<GapRange>> gaps(std::string_view instance) const;
+
+  // Stream heads of one instance ordered by stream.
+  [[nodiscard]] Result<std::vector<StreamHead>> stream_heads(std::string_view instance) const;
+
+  // ---- Batches
+  // Batches of q.instance (one stream or all) whose event-time range meets [from, to), in
+  // order of min_time (ties: stream, first_seq). For each index entry `want` decides whether
+  // the batch is read at all (nullptr = every batch); wanted batches go to `visit`. Either
+  // callback returns false to stop. Index entries whose batch retention has already removed
+  // are skipped.
+  [[nodiscard]] Result<void> scan_batches(const BatchQuery& q, const IndexPredicate& want,
+                                          const BatchVisitor& visit) const;
+
+  // Every batch of one stream with end_seq > from_seq, in sequence order (verify, export).
+  [[nodiscard]] Result<void> scan_stream(std::string_view instance, std::uint32_t stream,
+                                         std::uint64_t from_seq,
+                                         const BatchVisitor& visit) const;
+
+  // The stored bytes of one batch; kNotFound if absent.
+  [[nodiscard]] Result<std::string> get_batch(std::string_view instance, std::uint32_t stream,
+                                              std::uint64_t first_seq) const;
+
+  // Live follow: batches stored after ingest position `after` (0 = from the start), in ingest
+  // order, at most `max_batches`, across all instances unless `instance` is non-empty.
+  // Returns the position of the last batch examined; pass it back as `after` next time.
+  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(std::uint64_t after,
+                                                      std::size_t max_batches,
+                                                      std::string_view instance,
+                                                      const BatchVisitor& visit) const;
+  // Ingest position of the newest stored batch (0 if none).
+  std::uint64_t last_ingest_seq() const;
+
+  // Fleet-wide: index entries of every instance's batches whose min_time is in
+  // [from_ns - max span, to_ns) and whose range meets [from_ns, to_ns), by min_time.
+  // Only index entries: fetch bytes with get_batch() where wanted.
+  [[nodiscard]] Result<void> scan_fleet_index(
+      std::int64_t from_ns, std::int64_t to_ns,
+      const std::function<bool(const BatchIndexEntry&)>& visit) const;
+
+  // Host snapshots of one instance with time in [from_ns, to_ns), oldest first.
+  [[nodiscard]] Result<std::vector<SnapshotRef>> snapshots(std::string_view instance,
+                                                           std::int64_t from_ns = kMinTime,
+                                                           std::int64_t to_ns = kMaxTime) const;
+
+  // ---- Legal hold: retention never deletes the data of an instance on hold.
+  // Thread-safe; persisted at once (synced).
+  [[nodiscard]] Result<void> set_legal_hold(std::string_view instance, bool on);
+  bool legal_hold(std::string_view instance) const;
+  std::vector<std::string> legal_holds() const;
+
+  // ---- Export cursors (opaque values keyed by consumer name), persisted synced.
+  [[nodiscard]] Result<std::optional<std::string>> get_cursor(std::string_view name) const;
+  [[nodiscard]] Result<void> put_cursor(std::string_view name, std::string_view value);
+
+  // ---- Maintenance
+  // Compacts every column family now (runs retention). Blocking: not on an I/O thread.
+  [[nodiscard]] Result<void> compact_all();
+  // RocksDB's "is writing stopped or delayed" counters, for metrics.
+  std::uint64_t stall_micros() const;
+  bool write_stopped() const;
+  const std::string& path() const;
+
+  // For the collector's own writers (ingest, ledger): RocksDB handles.
+  StoreInternals& internals() { return *internals_; }
+  const StoreInternals& internals() const { return *internals_; }
+
+ private:
+  explicit Store(std::unique_ptr<StoreInternals> internals);
+  std::unique_ptr<StoreInternals> internals_;
+};
+
+}  // namespace blackbox::collector

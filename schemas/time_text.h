@@ -1,0 +1,24 @@
+// RFC 3339 timestamps as the API and the JSON shapes write them (DESIGN.md "Query"): UTC with
+// nanoseconds, "2026-11-26T06:35:14.123456789Z". Shared by the collector's HTTP API, the
+// `blackbox` CLI and the Kafka export so that all of them print the same instant the same way.
+#pragma once
+
+#include "schemas/result.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace blackbox {
+
+// Formats `ns` (since the Unix epoch, may be negative) as RFC 3339 UTC with exactly nine
+// fractional digits and a 'Z'.
+std::string format_rfc3339_ns(std::int64_t ns);
+
+// Parses an RFC 3339 / ISO 8601 timestamp with a date, a time, an optional fraction (up to
+// nine digits) and a zone: 'Z', "+HH:MM", "+HHMM" or "+HH". 'T', 't' or one space separates
+// date and time. Returns ns since the epoch; kInvalidArgument for anything else (including a
+// missing zone: a bare local time needs a time zone, which is the caller's business).
+[[nodiscard]] Result<std::int64_t> parse_rfc3339_ns(std::string_view text);
+
+}  // namespace blackbox
