@@ -21,4 +21,13 @@ std::string format_rfc3339_ns(std::int64_t ns);
 // missing zone: a bare local time needs a time zone, which is the caller's business).
 [[nodiscard]] Result<std::int64_t> parse_rfc3339_ns(std::string_view text);
 
+// Parses a duration: one or more <number><unit> terms ("10m", "1h30m", "1.5h", "90s",
+// "250ms"), units ns, us, ms, s, m, h, d, w (also sec/second(s), min/minute(s), hour(s),
+// day(s), week(s)), optionally separated by spaces. A bare number means seconds.
+// kInvalidArgument when malformed, negative or over ~292 years.
+[[nodiscard]] Result<std::int64_t> parse_duration_ns(std::string_view text);
+
+// "10m", "1h30m", "2d3h", "1.5s", "250ms", "0s": the shortest form parse_duration_ns() reads.
+std::string format_duration(std::int64_t ns);
+
 }  // namespace blackbox

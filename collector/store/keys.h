@@ -56,6 +56,8 @@ std::string cursor_key(std::string_view name);
 inline constexpr std::string_view kHoldPrefix = "hold/";
 inline constexpr std::string_view kCursorPrefix = "cursor/";
 inline constexpr std::string_view kFormatKey = "format";
+// meta: the widest batch time span of any instance (i64 LE), bounds fleet_time scans.
+inline constexpr std::string_view kFleetSpanKey = "fleet_max_span";
 
 // Decoding: each returns nullopt when the key is malformed.
 // The instance id of a key that starts with "I".

@@ -48,7 +48,7 @@ const char* end_kind_name(EndKind k) noexcept;  // "" | "goodbye" | "silent"
 // How an instance ended (schemas/instance.schema.json "end"); kind kNone while running.
 struct InstanceEnd {
   EndKind kind = EndKind::kNone;
-  std::int64_t time_ns = 0;        // GOODBYE received, or the moment it was declared silent
+  std::int64_t time_ns = 0;        // GOODBYE received, or when a silent instance was last seen
   std::string reason;              // GOODBYE reason ("sigterm"); empty when silent
   bool termination_notice = false; // a termination notice arrived before the end
   bool operator==(const InstanceEnd&) const = default;
@@ -162,7 +162,7 @@ class TokenFilter {
   std::uint8_t hashes_ = 0;
 };
 
-// Calls on_word(word) for each word of `text` (lower-cased); `buf` is scratch.
+// Calls on_word(word) for each word of `text`, as it appears (not lower-cased).
 void for_each_word(std::string_view text, const std::function<void(std::string_view)>& on_word);
 // Words of `needle` that any line containing `needle` must contain as whole words: those
 // with a non-word byte on both sides inside the needle. Lower-cased.

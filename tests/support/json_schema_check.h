@@ -96,9 +96,12 @@ inline std::size_t code_points(const std::string& s) {
 inline std::string escape_pointer_token(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -179,8 +182,8 @@ inline void validate_at(const json& schema, const json& doc, const std::string& 
       if (!doc.is_array() || !v.get<bool>()) continue;
       for (std::size_t i = 0; i < doc.size(); ++i)
         for (std::size_t j = i + 1; j < doc.size(); ++j)
-          if (json_equal(doc[i], doc[j])) fail("items " + std::to_string(i) + " and " +
-                                               std::to_string(j) + " are equal");
+          if (json_equal(doc[i], doc[j]))
+            fail("items " + std::to_string(i) + " and " + std::to_string(j) + " are equal");
     } else if (kw == "minimum") {
       if (doc.is_number() && compare_numbers(doc, v) < 0) fail(doc.dump() + " < " + v.dump());
     } else if (kw == "maximum") {

@@ -1,0 +1,50 @@
+// The agent's counters, registered once in the shared Metrics registry and handed to each
+// component by reference. Increment per chunk or per batch, never per line.
+#pragma once
+
+#include "schemas/metrics.h"
+
+#include <atomic>
+#include <cstdint>
+
+namespace blackbox::agent {
+
+struct AgentMetrics {
+  explicit AgentMetrics(Metrics& registry);
+
+  using Counter = std::atomic<std::uint64_t>;
+  Metrics& registry;
+  // inputs
+  Counter& lines_read;
+  Counter& bytes_read;
+  Counter& lines_split;
+  Counter& partial_lines;
+  Counter& json_lines;
+  Counter& files_opened;
+  Counter& files_closed;
+  Counter& rotations;
+  Counter& truncations;
+  Counter& read_errors;
+  // spool
+  Counter& records_spooled;
+  Counter& bytes_spooled;
+  Counter& batches_spooled;
+  Counter& spool_full_waits;
+  Counter& spool_write_errors;
+  // shipping
+  Counter& batches_sent;
+  Counter& bytes_sent;
+  Counter& records_acked;
+  Counter& batches_acked;
+  Counter& resends;
+  Counter& connects;
+  Counter& reconnects;
+  Counter& connect_failures;
+  Counter& heartbeats_sent;
+  Counter& collector_errors;
+  // losses made visible
+  Counter& gaps;
+  Counter& termination_notices;
+};
+
+}  // namespace blackbox::agent

@@ -1,0 +1,120 @@
+// blackbox-agent: parse flags, load the config, run (agent/runtime.h). Nothing else.
+#include "agent/config.h"
+#include "agent/control_socket.h"
+#include "agent/runtime.h"
+
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#ifndef BLACKBOX_VERSION
+#define BLACKBOX_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using blackbox::agent::Config;
+
+int notify_termination(const std::string& state_dir, const std::string& reason) {
+  Config c;
+  c.agent.state_dir = state_dir;
+  std::string clean;
+  for (char ch : reason) clean.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
+  auto reply = blackbox::agent::control_request(
+      c.control_socket_path(), "termination-notice " + clean, std::chrono::seconds(10));
+  if (!reply) {
+    std::fprintf(stderr,
+                 "blackbox-agent notify-termination: no running agent answered on %s (%s); is "
+                 "--state-dir right?\n",
+                 c.control_socket_path().c_str(), reply.error().message().c_str());
+    return 1;
+  }
+  std::printf("%s\n", reply->c_str());
+  return reply->rfind("ok", 0) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait in the main thread: block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"blackbox-agent: tails logs, spools them durably and ships them to a Blackbox "
+               "collector; on SIGTERM it drains, ships and says goodbye (the last gasp)."};
+  app.set_version_flag("--version", std::string("blackbox-agent ") + BLACKBOX_VERSION);
+  std::string config_path, read_from, metrics_listen, log_level, instance_id, image_id,
+      state_dir;
+  std::vector<std::string> collectors, files;
+  bool check_config = false;
+  app.add_option("--config", config_path, "TOML config file (see blackbox-agent.toml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--collector", collectors,
+                 "collector HOST:PORT; repeat for failover (replaces ship.collectors)");
+  app.add_option("--instance-id", instance_id, "instance id (default: cloud-init, machine-id)");
+  app.add_option("--image-id", image_id, "image id (default: agent.image_id_file)");
+  app.add_option("--state-dir", state_dir, "state directory: spool, lock, control socket");
+  app.add_option("--file", files, "glob of files to tail; repeatable (replaces files.paths)");
+  app.add_option("--read-from", read_from, "first start: read files from beginning|end")
+      ->check(CLI::IsMember({"beginning", "end"}));
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Prometheus endpoint HOST:PORT (\"\" disables)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
+  app.add_flag("--check-config", check_config, "validate the configuration and exit");
+
+  auto* notify = app.add_subcommand(
+      "notify-termination",
+      "tell the running agent the server is about to terminate: it records a termination "
+      "notice and flushes at once");
+  std::string reason = "termination notice";
+  std::string notify_state_dir = Config{}.agent.state_dir;
+  notify->add_option("--reason", reason, "why (spot interruption, scale-in, ...)");
+  notify->add_option("--state-dir", notify_state_dir, "the running agent's state directory");
+
+  CLI11_PARSE(app, argc, argv);
+  if (*notify) return notify_termination(notify_state_dir, reason);
+
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("agent"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  std::vector<std::string> problems;
+  Config config;
+  if (!config_path.empty()) {
+    auto loaded = blackbox::agent::load_config_file(config_path, problems);
+    if (!loaded) {
+      for (const auto& p : problems) std::fprintf(stderr, "config: %s\n", p.c_str());
+      return 2;
+    }
+    config = *loaded;
+  }
+  if (!collectors.empty()) config.ship.collectors = collectors;
+  if (!files.empty()) config.files.paths = files;
+  if (!instance_id.empty()) config.agent.instance_id = instance_id;
+  if (!image_id.empty()) config.agent.image_id = image_id;
+  if (!state_dir.empty()) config.agent.state_dir = state_dir;
+  if (!read_from.empty()) config.files.read_from = read_from;
+  if (app.count("--metrics-listen")) config.agent.metrics_listen = metrics_listen;
+  if (!log_level.empty()) config.agent.log_level = log_level;
+
+  problems = blackbox::agent::validate(config);
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::fprintf(stderr, "config: %s\n", p.c_str());
+    return 2;
+  }
+  if (check_config) {
+    std::printf("config ok: %zu file pattern(s), %zu collector(s), state dir %s\n",
+                config.files.paths.size(), config.ship.collectors.size(),
+                config.agent.state_dir.c_str());
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.agent.log_level));
+  return blackbox::agent::run_agent(config, BLACKBOX_VERSION);
+}

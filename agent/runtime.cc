@@ -1,0 +1,260 @@
+#include "agent/runtime.h"
+
+#include "agent/agent_metrics.h"
+#include "agent/control_socket.h"
+#include "agent/identity.h"
+#include "agent/metrics_server.h"
+#include "agent/pipeline/pipeline.h"
+#include "agent/ship/shipper.h"
+#include "agent/spool/spool.h"
+#include "agent/util/unique_fd.h"
+#include "schemas/clock.h"
+#include "schemas/streams.h"
+
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+namespace blackbox::agent {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ShipperOptions shipper_options(const Config& c, const Identity& id, const char* version) {
+  ShipperOptions o;
+  o.collectors = c.ship.collectors;
+  o.hello.instance_id = id.instance_id;
+  o.hello.image_id = id.image_id;
+  o.hello.boot_id = id.boot_id;
+  o.hello.hostname = id.hostname;
+  o.hello.agent_version = version;
+  o.hello.token = c.ship.token;
+  o.window_batches = c.ship.window_batches;
+  o.window_bytes = c.ship.window_bytes;
+  o.connect_timeout = std::chrono::milliseconds(c.ship.connect_timeout_ms);
+  o.handshake_timeout = std::chrono::milliseconds(c.ship.handshake_timeout_ms);
+  o.ack_timeout = std::chrono::milliseconds(c.ship.ack_timeout_ms);
+  o.heartbeat_interval = std::chrono::milliseconds(c.ship.heartbeat_interval_ms);
+  o.backoff_min = std::chrono::milliseconds(c.ship.backoff_min_ms);
+  o.backoff_max = std::chrono::milliseconds(c.ship.backoff_max_ms);
+  o.limits.max_frame_bytes = 1u << 20;  // the collector only sends small frames
+  return o;
+}
+
+PipelineOptions pipeline_options(const Config& c) {
+  PipelineOptions o;
+  o.files = file_input_options(c);
+  o.cutter.batch_bytes = c.spool.batch_bytes;
+  o.cutter.max_records = c.spool.max_records_per_batch;
+  o.cutter.linger_ns = std::int64_t{c.spool.batch_linger_ms} * 1'000'000;
+  o.cutter.parse_json = c.files.parse_json;
+  o.poll_interval_ns = std::int64_t{c.files.poll_interval_ms} * 1'000'000;
+  o.glob_interval_ns = std::int64_t{c.files.glob_interval_ms} * 1'000'000;
+  o.compression_level = c.spool.compression_level;
+  o.fsync = fsync_policy(c);
+  o.fsync_interval_ns = std::int64_t{c.spool.fsync_interval_ms} * 1'000'000;
+  return o;
+}
+
+}  // namespace
+
+int run_agent(const Config& c, const char* version) {
+  std::error_code fs_ec;
+  std::filesystem::create_directories(c.agent.state_dir, fs_ec);
+  if (fs_ec) {
+    spdlog::critical("cannot create state dir {}: {}", c.agent.state_dir, fs_ec.message());
+    return 1;
+  }
+  UniqueFd lock(::open(c.lock_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    spdlog::critical("another blackbox-agent is running with state dir {} (lock {}: {})",
+                     c.agent.state_dir, c.lock_path(), std::strerror(errno));
+    return 1;
+  }
+
+  std::string problem;
+  auto identity = resolve_identity(
+      IdentitySources{c.agent.instance_id, c.agent.cloud_instance_id_file,
+                      c.agent.machine_id_file, c.agent.image_id, c.agent.image_id_file,
+                      c.agent.boot_id_file},
+      problem);
+  if (!identity) {
+    spdlog::critical("{}", problem);
+    return 1;
+  }
+  spdlog::info("blackbox-agent {} starting: instance {} (from {}), image {}, boot {}, host {}",
+               version, identity->instance_id, identity->instance_id_source,
+               identity->image_id.empty() ? "-" : identity->image_id,
+               identity->boot_id.empty() ? "-" : identity->boot_id, identity->hostname);
+
+  RecoveryReport recovered;
+  auto spool = Spool::open(spool_options(c), recovered);
+  if (!spool) {
+    spdlog::critical("spool: cannot open {}: {}", c.spool_dir(), spool.error().message());
+    return 1;
+  }
+  spdlog::info("spool: {} ({} segments, {} batches waiting, {} bytes; torn tail {} bytes; {} "
+               "damaged ranges)",
+               recovered.fresh ? "new" : "recovered", recovered.segments, recovered.batches,
+               (*spool)->bytes(), recovered.truncated_bytes, recovered.damage.size());
+
+  Metrics registry;
+  AgentMetrics metrics(registry);
+  Spool& sp = **spool;
+  registry.gauge("blackbox_agent_spool_bytes", "Bytes in the spool (segments on disk)",
+                 [&sp] { return static_cast<double>(sp.bytes()); });
+
+  SystemClock clock;
+  Pipeline pipeline(pipeline_options(c), sp, recovered, metrics, clock);
+  ShipperHooks hooks;
+  hooks.on_collector_position = [&pipeline](const StreamPosition& pos) {
+    pipeline.sealer().raise_floor(pos.stream, pos.next_seq, pos.head);
+  };
+  hooks.on_gap = [&pipeline](std::string gap) {
+    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "agent", gap);
+  };
+  Shipper shipper(shipper_options(c, *identity, version), sp, metrics, std::move(hooks));
+  registry.gauge("blackbox_agent_connected", "1 while a collector session is up",
+                 [&shipper] { return shipper.connected() ? 1.0 : 0.0; });
+  sp.set_on_publish([&shipper] { shipper.wake(); });
+
+  pipeline.start();
+  pipeline.append_record(
+      kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
+      dump({{"event", "hello"},
+            {"agent_version", version},
+            {"instance_id_source", identity->instance_id_source},
+            {"image_id", identity->image_id},
+            {"boot_id", identity->boot_id},
+            {"hostname", identity->hostname},
+            {"spool",
+             {{"fresh", recovered.fresh},
+              {"batches_waiting", recovered.batches},
+              {"torn_tail_bytes", recovered.truncated_bytes},
+              {"damaged_ranges", recovered.damage.size()}}}}));
+  for (const auto& d : recovered.damage) {
+    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
+                           dump({{"reason", "spool segment damaged; quarantined"},
+                                 {"source", "spool"},
+                                 {"segment", d.segment},
+                                 {"offset", d.offset},
+                                 {"lost_bytes", d.bytes}}));
+  }
+  shipper.start();
+
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!c.agent.metrics_listen.empty()) {
+    auto m = MetricsServer::start(c.agent.metrics_listen, registry);
+    if (!m) {
+      spdlog::critical("cannot serve metrics on {} (set agent.metrics_listen, or \"\" to "
+                       "disable)",
+                       c.agent.metrics_listen);
+      pipeline.stop();
+      shipper.stop();
+      return 1;
+    }
+    metrics_server = std::move(*m);
+  }
+
+  std::mutex notice_mu;
+  std::string notice;  // the last termination notice's reason
+  auto control = ControlServer::start(
+      c.control_socket_path(), [&](std::string_view request) -> std::string {
+        constexpr std::string_view kNotice = "termination-notice";
+        if (request.substr(0, kNotice.size()) != kNotice) return "error unknown request";
+        std::string reason(request.substr(std::min(request.size(), kNotice.size() + 1)));
+        if (reason.empty()) reason = "termination notice";
+        metrics.termination_notices.fetch_add(1, std::memory_order_relaxed);
+        {
+          std::lock_guard lk(notice_mu);
+          notice = reason;
+        }
+        spdlog::warn("termination notice: {}", reason);
+        pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning,
+                               "agent",
+                               dump({{"event", "termination_notice"}, {"reason", reason}}));
+        if (!pipeline.flush(SteadyClock::now() + std::chrono::seconds(5)))
+          return "error termination notice recorded, but the spool did not confirm within 5 s";
+        return "ok termination notice recorded and spooled; shipping now";
+      });
+  if (!control) {
+    spdlog::critical("cannot open the control socket {}", c.control_socket_path());
+    pipeline.stop();
+    shipper.stop();
+    return 1;
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  while (sig == 0) {
+    timespec tick{0, 200'000'000};
+    int got = ::sigtimedwait(&set, nullptr, &tick);
+    if (got > 0) sig = got;
+    if (pipeline.failed()) {
+      spdlog::critical("fatal error in the spool pipeline: exiting without acknowledging more");
+      control->reset();
+      shipper.stop();
+      pipeline.stop();
+      return 3;
+    }
+  }
+
+  // The last gasp: everything below runs against one deadline.
+  const auto start = SteadyClock::now();
+  const auto deadline = start + std::chrono::milliseconds(c.ship.shutdown_deadline_ms);
+  const auto goodbye_at =
+      deadline - std::min<SteadyClock::duration>(std::chrono::seconds(2),
+                                                 (deadline - start) / 5);
+  std::string reason = sig == SIGTERM ? "sigterm" : "sigint";
+  std::string notice_reason;
+  {
+    std::lock_guard lk(notice_mu);
+    notice_reason = notice;
+  }
+  spdlog::info("{}: last gasp: draining inputs, shipping, waiting up to {} ms for ACKs", reason,
+               c.ship.shutdown_deadline_ms);
+  control->reset();
+  const bool drained = pipeline.drain_inputs(goodbye_at);
+  nlohmann::json bye = {{"event", "goodbye"},
+                        {"reason", reason},
+                        {"after_termination_notice", !notice_reason.empty()}};
+  if (!notice_reason.empty()) bye["termination_notice"] = notice_reason;
+  const auto ticket = pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle,
+                                             Severity::kNotice, "agent", dump(bye));
+  const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
+  Goodbye goodbye;
+  goodbye.reason = notice_reason.empty() ? reason : reason + " after termination notice: " +
+                                                        notice_reason;
+  goodbye.after_termination_notice = !notice_reason.empty();
+  const bool shipped = shipper.finish(goodbye, goodbye_at, deadline);
+  pipeline.stop();
+  if (auto s = sp.sync(); !s) spdlog::error("spool: final sync failed");
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() -
+                                                                          start);
+  if (spooled && shipped)
+    spdlog::info("last gasp done in {} ms: everything acknowledged, GOODBYE exchanged",
+                 took.count());
+  else
+    spdlog::warn("last gasp ended after {} ms: inputs {}, acknowledged {}; what is left stays "
+                 "in the spool",
+                 took.count(), spooled ? "spooled" : "NOT fully spooled",
+                 shipped ? "all" : "NOT all");
+  return 0;
+}
+
+}  // namespace blackbox::agent

@@ -1,0 +1,155 @@
+// The agent's durable spool (DESIGN.md contracts 1 and 3): sealed batches wait here, each with
+// the checkpoint committed alongside it, until the collector acknowledges them. A directory
+// of append-only segments (format: segment_format.h). One writer thread appends; the
+// shipper's thread reads, acknowledges and thereby deletes whole segments; both may run at
+// once. Recovery at open(): torn tails are truncated, damaged segments quarantined (their
+// valid entries kept, the damage reported so that a gap record makes it visible), and the
+// state — sequence numbers, chain heads, file positions — comes from the last valid entry.
+#pragma once
+
+#include "agent/spool/checkpoint.h"
+#include "agent/util/unique_fd.h"
+#include "schemas/batch.h"
+#include "schemas/result.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace blackbox::agent {
+
+enum class FsyncPolicy : std::uint8_t {
+  kAlways,    // fdatasync each append group before anything in it may be shipped
+  kInterval,  // fdatasync at most every fsync_interval (sync()); ship at once
+  kNever,     // leave it to the kernel; ship at once (survives kill -9, not power loss)
+};
+
+struct SpoolOptions {
+  std::string dir;
+  std::uint64_t segment_bytes = 16u << 20;  // roll to a new segment past this size
+  std::uint64_t max_bytes = 256u << 20;     // hard cap over all segments
+  FsyncPolicy fsync = FsyncPolicy::kAlways;
+  std::size_t max_quarantined = 8;          // damaged originals kept for forensics
+};
+
+// One stretch of spool bytes that recovery could not read.
+struct SpoolDamage {
+  std::uint64_t segment = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct RecoveryReport {
+  bool fresh = true;           // no state found: a first start
+  Checkpoint state;            // from the last valid entry
+  std::size_t segments = 0;    // kept, with unacknowledged-or-unknown batches
+  std::size_t batches = 0;
+  std::uint64_t truncated_bytes = 0;  // torn tail cut off (never committed: no loss)
+  std::vector<SpoolDamage> damage;    // quarantined: lost, to be reported as gaps
+};
+
+// Where the shipper is in the spool.
+struct SpoolCursor {
+  std::uint64_t segment = 0;
+  std::uint64_t offset = 0;
+};
+
+// One entry to append: a sealed batch and its checkpoint, or (batch empty) a checkpoint alone.
+struct SpoolAppend {
+  std::string_view batch;
+  std::string_view checkpoint;
+  std::uint32_t stream = 0;    // of the batch
+  std::uint64_t end_seq = 0;   // of the batch (exclusive)
+};
+
+enum class ReadStatus {
+  kBatch,           // `batch` and `header` hold the next unacknowledged batch
+  kEnd,             // nothing more readable yet
+  kCorruptSkipped,  // an entry failed its CRC when read back: skipped, logged; a gap
+};
+
+class Spool {
+ public:
+  // Opens (creating) the spool in options.dir and recovers it; fills `report`.
+  // Errors: kIo (directory unusable), kFsyncFailed.
+  [[nodiscard]] static Result<std::unique_ptr<Spool>> open(const SpoolOptions& options,
+                                                           RecoveryReport& report);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  static std::uint64_t entry_bytes(const SpoolAppend& e);
+
+  // ---- Writer thread ----
+  // Blocks until `bytes` more fit under max_bytes (acknowledgements free space), or until
+  // `cancel` is true and cancel_waits() was called. Returns whether they fit; `waited` says
+  // whether the spool was full.
+  bool wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel,
+                      bool* waited = nullptr);
+  // Whether `bytes` more fit now.
+  bool fits(std::uint64_t bytes) const;
+  // Appends `entries` in order, rolling segments as needed, syncing per policy, then makes
+  // them readable and calls the publish callback. On kDiskFull / kIo nothing of the failed
+  // part stays in the file (retry later); kFsyncFailed is fatal.
+  [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries);
+  // Syncs what was written since the last sync (kInterval timer; shutdown).
+  [[nodiscard]] Result<void> sync();
+
+  // ---- Shipper thread ----
+  SpoolCursor begin() const;
+  // Reads the next batch at or after `cursor` that is not acknowledged, advancing `cursor`.
+  [[nodiscard]] Result<ReadStatus> read_next(SpoolCursor& cursor, std::string& batch,
+                                             BatchHeader& header);
+  // The collector holds every record of `stream` below `end_seq`: deletes every segment
+  // (except the active one) that holds nothing else unacknowledged.
+  void ack(std::uint32_t stream, std::uint64_t end_seq);
+
+  // ---- Any thread ----
+  void set_on_publish(std::function<void()> fn);
+  void cancel_waits();
+  std::uint64_t bytes() const;
+  std::uint64_t acked_end(std::uint32_t stream) const;
+  // End (exclusive) of the last batch of `stream` appended so far; 0 if none.
+  std::uint64_t written_end(std::uint32_t stream) const;
+  // Every batch appended so far is acknowledged.
+  bool all_acked() const;
+
+ private:
+  struct Segment;
+  using SeqEnds = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+
+  explicit Spool(SpoolOptions options);
+  [[nodiscard]] Result<void> recover(RecoveryReport& report);
+  [[nodiscard]] Result<void> quarantine(Segment& seg);
+  [[nodiscard]] Result<void> roll();
+  [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
+  bool fully_acked_locked(const Segment& seg) const;
+  void delete_acked_locked();
+  static std::uint64_t seq_end(const SeqEnds& v, std::uint32_t stream);
+  static void raise(SeqEnds& v, std::uint32_t stream, std::uint64_t end);
+
+  SpoolOptions options_;
+  std::string quarantine_dir_;
+  std::string last_checkpoint_;  // writer: checkpoint of the latest entry, carried by rolls
+  std::uint64_t unsynced_bytes_ = 0;  // writer
+  std::uint64_t next_id_ = 0;         // writer: id of the next segment
+
+  mutable std::mutex mu_;
+  std::condition_variable space_cv_;
+  std::deque<std::shared_ptr<Segment>> segments_;  // by id; back() is the active segment
+  std::uint64_t total_bytes_ = 0;
+  SeqEnds acked_end_;
+  SeqEnds written_end_;
+  std::function<void()> on_publish_;
+};
+
+}  // namespace blackbox::agent

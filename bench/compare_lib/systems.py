@@ -1,0 +1,416 @@
+"""The systems bench/compare runs: cat (the ceiling), rsyslog, syslog-ng and Blackbox.
+
+Each system has a receiving end (`start_receiver`) and a shipper reading one file
+(`start_shipper`), and reports how many lines have reached the receiving end (`delivered`):
+for the peers and cat, newline-terminated lines counted by the TCP sink; for Blackbox, records
+the collector has durably stored (blackbox_collector_records_stored_total). Every process runs
+in its own session (process group) and `stop()` kills the group: nothing outlives a phase.
+"""
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from procstat import Tree
+from sink import Sink
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BenchError(Exception):
+    pass
+
+
+def _tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+class Proc:
+    """A spawned process in its own process group, output to a log file."""
+
+    def __init__(self, name, argv, log_path, env=None, stdout=None):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.popen = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=stdout if stdout is not None else self._log,
+            stderr=self._log, start_new_session=True,
+            env=dict(os.environ, **(env or {})))
+        self.pid = self.popen.pid
+        self.tree = Tree(self.pid)
+        self.rusage = None
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def check(self):
+        if not self.alive():
+            raise BenchError("%s exited with status %s; last output (%s):\n%s"
+                             % (self.name, self.popen.returncode, self.log_path,
+                                _tail(self.log_path)))
+
+    def wait_exit(self, timeout_s):
+        """Waits for a natural exit and keeps its rusage (for processes that end themselves)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pid, status, ru = os.wait4(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.rusage = ru
+                self.popen.returncode = os.waitstatus_to_exitcode(status)
+                return True
+            time.sleep(0.005)
+        return False
+
+    def stop(self, grace_s=5.0):
+        if self.popen.returncode is None:
+            for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.popen.wait(wait_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        # The group may hold children that outlived the leader.
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._log.close()
+
+
+_help_cache = {}
+
+
+def _help(binary):
+    if binary not in _help_cache:
+        try:
+            r = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
+            _help_cache[binary] = r.stdout + r.stderr
+        except (OSError, subprocess.TimeoutExpired):
+            _help_cache[binary] = ""
+    return _help_cache[binary]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _fill(template, **values):
+    with open(os.path.join(_HERE, template)) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace("@%s@" % k, str(v))
+    return text
+
+
+class System:
+    """Base: a sink as the receiving end and one shipper process."""
+
+    name = "?"
+    poll_s = 0.005  # how often the orchestrator may call delivered()
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.sink = None
+        self.procs = []
+
+    def start_receiver(self):
+        self.sink = Sink()
+
+    def delivered(self):
+        return self.sink.lines()
+
+    def start_timeline(self):
+        self.sink.start_timeline()
+
+    def poll_timeline(self):
+        pass  # the sink records its own timeline
+
+    def timeline(self):
+        return self.sink.timeline()
+
+    def trees(self):
+        """{role: Tree} of the processes whose cost is reported."""
+        return {"shipper": self.procs[0].tree} if self.procs else {}
+
+    def check(self):
+        for p in self.procs:
+            p.check()
+
+    def diagnose(self):
+        """A line of state for error messages (what the receiving end has seen)."""
+        return "sink has %d lines, %d bytes" % (self.sink.lines(), self.sink.bytes()) \
+            if self.sink else ""
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+        if self.sink:
+            self.sink.stop()
+            self.sink = None
+
+
+class Cat(System):
+    """`cat FILE > /dev/tcp/127.0.0.1/PORT`: no parsing, no framing, the physical ceiling."""
+
+    name = "cat"
+
+    def start_shipper(self, path):
+        argv = ["bash", "-c", 'exec cat "$0" > /dev/tcp/127.0.0.1/$1', path, str(self.sink.port)]
+        self.procs.append(Proc("cat", argv, os.path.join(self.workdir, "cat.log")))
+
+    def check(self):
+        p = self.procs[0]
+        if p.popen.returncode is None and p.rusage is None:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                p.rusage = ru
+                p.popen.returncode = os.waitstatus_to_exitcode(status)
+        if p.popen.returncode not in (None, 0):
+            super().check()
+
+    def cost(self):
+        """cat exits when done: its exact cost comes from wait4's rusage."""
+        p = self.procs[0]
+        if p.rusage is None:
+            p.wait_exit(10)
+        if p.rusage is None:
+            return None
+        return (p.rusage.ru_utime + p.rusage.ru_stime, p.rusage.ru_maxrss * 1024)
+
+
+class Rsyslog(System):
+    name = "rsyslog"
+
+    def __init__(self, workdir, peer):
+        super().__init__(workdir)
+        self.peer = peer
+
+    def start_shipper(self, path):
+        work = os.path.join(self.workdir, "rsyslog-work")
+        os.makedirs(work, exist_ok=True)
+        conf = os.path.join(self.workdir, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write(_fill("rsyslog.conf.in", WORKDIR=work, PORT=self.sink.port, INPUT=path))
+        argv = ([self.peer.binary, "-n", "-f", conf, "-i", os.path.join(self.workdir, "rsyslog.pid")]
+                + self.peer.args)
+        self.procs.append(Proc("rsyslogd", argv, os.path.join(self.workdir, "rsyslog.log"),
+                               env=self.peer.env))
+
+
+class SyslogNg(System):
+    name = "syslog-ng"
+
+    def __init__(self, workdir, peer, version):
+        super().__init__(workdir)
+        self.peer = peer
+        self.version = version
+
+    def start_shipper(self, path):
+        conf = os.path.join(self.workdir, "syslog-ng.conf")
+        with open(conf, "w") as f:
+            f.write(_fill("syslog-ng.conf.in", VERSION=self.version, PORT=self.sink.port,
+                          INPUT=path))
+        w = self.workdir
+        argv = ([self.peer.binary, "-F", "-e", "--no-caps", "-f", conf,
+                 "--persist-file", os.path.join(w, "syslog-ng.persist"),
+                 "--pidfile", os.path.join(w, "syslog-ng.pid"),
+                 "--control", os.path.join(w, "syslog-ng.ctl")] + self.peer.args)
+        self.procs.append(Proc("syslog-ng", argv, os.path.join(w, "syslog-ng.log"),
+                               env=self.peer.env))
+
+
+def parse_metric(text, name):
+    """Sum of every series of `name` (any labels) in Prometheus text format, or None."""
+    total, seen = 0.0, False
+    for line in text.splitlines():
+        if not line.startswith(name):
+            continue
+        rest = line[len(name):]
+        if rest[:1] not in ("{", " "):
+            continue
+        try:
+            total += float(line.rsplit(None, 1)[1])
+            seen = True
+        except (ValueError, IndexError):
+            continue
+    return int(total) if seen else None
+
+
+class MetricsClient:
+    """GET /metrics over one kept-alive HTTP connection (reconnects on error)."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.conn = None
+
+    def get(self, timeout_s=2.0):
+        for attempt in range(2):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(self.host, self.port,
+                                                           timeout=timeout_s)
+                self.conn.request("GET", "/metrics")
+                r = self.conn.getresponse()
+                body = r.read().decode(errors="replace")
+                if r.status != 200:
+                    raise BenchError("GET http://%s:%d/metrics: HTTP %d"
+                                     % (self.host, self.port, r.status))
+                if r.getheader("Connection", "").lower() == "close":
+                    self.conn.close()
+                    self.conn = None
+                return body
+            except (OSError, http.client.HTTPException):
+                if self.conn:
+                    self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        return ""
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+
+
+STORED = "blackbox_collector_records_stored_total"
+ACKED = "blackbox_agent_records_acked_total"
+READ = "blackbox_agent_lines_read_total"
+
+
+class Blackbox(System):
+    """blackbox-agent → blackbox-collector (RocksDB, default durability policy)."""
+
+    name = "blackbox"
+    poll_s = 0.010
+
+    def __init__(self, workdir, agent_bin, collector_bin, startup_timeout_s=30.0):
+        super().__init__(workdir)
+        self.agent_bin = agent_bin
+        self.collector_bin = collector_bin
+        self.startup_timeout_s = startup_timeout_s
+        self.collector = None
+        self.agent = None
+        self.cmetrics = None
+        self.ametrics = None
+        self._timeline = None
+        self.offset = 0  # stored records that are not workload lines (see settle())
+
+    def start_receiver(self):
+        data = os.path.join(self.workdir, "collector-data")
+        os.makedirs(data, exist_ok=True)
+        log = os.path.join(self.workdir, "collector.log")
+        self.collector = Proc("blackbox-collector",
+                              [self.collector_bin, "--data-dir", data,
+                               "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"], log)
+        self.procs.append(self.collector)
+        ingest = http = None
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline and not (ingest and http):
+            self.collector.check()
+            text = _tail(log, 200)
+            m = re.search(r"http[^\n]*? on ([0-9.]+):(\d+)", text, re.I)
+            if m:
+                http = (m.group(1), int(m.group(2)))
+            for m in re.finditer(r"^(.*)listening on ([0-9.]+):(\d+)", text, re.M):
+                if "http" not in m.group(1).lower():
+                    ingest = (m.group(2), int(m.group(3)))
+            time.sleep(0.02)
+        if not (ingest and http):
+            raise BenchError("blackbox-collector did not log 'listening on HOST:PORT' and "
+                             "'http on HOST:PORT' within %.0f s; log %s:\n%s"
+                             % (self.startup_timeout_s, log, _tail(log)))
+        self.ingest_addr = ingest
+        self.cmetrics = MetricsClient(*http)
+        self._stored()  # fails early if the metric is missing
+
+    def _stored(self):
+        try:
+            text = self.cmetrics.get()
+        except (OSError, http.client.HTTPException) as e:
+            self.check()  # a dead collector or agent explains it better
+            raise BenchError("collector GET /metrics on %s:%d failed: %s"
+                             % (self.cmetrics.host, self.cmetrics.port, e))
+        v = parse_metric(text, STORED)
+        if v is None:
+            raise BenchError("collector /metrics has no %s; got:\n%s" % (STORED, text[:1500]))
+        return v
+
+    def start_shipper(self, path):
+        state = os.path.join(self.workdir, "agent-state")
+        os.makedirs(state, exist_ok=True)
+        mport = free_port()
+        argv = [self.agent_bin, "--collector", "%s:%d" % self.ingest_addr,
+                "--instance-id", "bench-1", "--state-dir", state, "--file", path,
+                "--read-from", "beginning", "--metrics-listen", "127.0.0.1:%d" % mport]
+        if "--image-id" in _help(self.agent_bin):
+            # The default image id comes from a file baked into the image (absent here).
+            argv += ["--image-id", "bench-image"]
+        self.agent = Proc("blackbox-agent", argv, os.path.join(self.workdir, "agent.log"))
+        self.procs.insert(0, self.agent)
+        self.ametrics = MetricsClient("127.0.0.1", mport)
+
+    def delivered(self):
+        return self._stored() - self.offset
+
+    def agent_counts(self):
+        """(lines_read, records_acked) from the agent, None where unavailable."""
+        try:
+            text = self.ametrics.get(timeout_s=1.0)
+        except (OSError, http.client.HTTPException, BenchError):
+            return (None, None)
+        return (parse_metric(text, READ), parse_metric(text, ACKED))
+
+    def diagnose(self):
+        read, acked = self.agent_counts() if self.ametrics else (None, None)
+        try:
+            stored = self._stored()
+        except BenchError as e:
+            stored = str(e)
+        return ("agent %s=%s %s=%s, collector %s=%s (offset %d); agent log tail:\n%s"
+                % (READ, read, ACKED, acked, STORED, stored, self.offset,
+                   _tail(self.agent.log_path, 8) if self.agent else ""))
+
+    def start_timeline(self):
+        self._timeline = []
+
+    def poll_timeline(self):
+        if self._timeline is not None:
+            self._timeline.append((time.monotonic_ns(), self.delivered()))
+
+    def timeline(self):
+        t, self._timeline = self._timeline or [], None
+        return t
+
+    def trees(self):
+        out = {}
+        if self.agent:
+            out["shipper"] = self.agent.tree
+        if self.collector:
+            out["collector"] = self.collector.tree
+        return out
+
+    def stop(self):
+        for c in (self.cmetrics, self.ametrics):
+            if c:
+                c.close()
+        super().stop()
+        self.agent = self.collector = None

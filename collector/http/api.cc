@@ -1,0 +1,518 @@
+#include "collector/http/api.h"
+
+#include "collector/http/api_json.h"
+#include "collector/http/cursor.h"
+#include "collector/http/record_filter.h"
+#include "collector/http/timeline.h"
+#include "schemas/http_target.h"
+#include "schemas/record_json.h"
+#include "schemas/streams.h"
+#include "schemas/time_text.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <optional>
+
+namespace blackbox::collector::http {
+namespace {
+
+using nlohmann::json;
+
+ApiResponse json_response(unsigned status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body += '\n';
+  return r;
+}
+
+ApiResponse error_response(unsigned status, std::string_view code, std::string_view message) {
+  return json_response(status, error_json(code, message));
+}
+
+ApiResponse store_error(const boost::system::error_code& ec, std::string_view what) {
+  const Errc e = to_errc(ec);
+  if (e == Errc::kNotFound) return error_response(404, "not_found", std::string(what) + " not found");
+  return error_response(500, "storage_error",
+                        std::string("the collector's store failed while reading ") +
+                            std::string(what) + ": " + errc_name(e) +
+                            " (see the collector's log)");
+}
+
+// The query parameters of one request: typed getters that remember the first problem.
+class Params {
+ public:
+  explicit Params(const QueryParams& p) : p_(p) {}
+
+  std::optional<ApiResponse> error;
+
+  // Fails on parameters not in `known` (a typo must not silently widen a query).
+  void allow(std::initializer_list<std::string_view> known) {
+    for (const auto& [k, v] : p_) {
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      std::string list;
+      for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+      fail("bad_parameter", "unknown parameter '" + k + "' (this endpoint takes: " + list + ")");
+      return;
+    }
+  }
+
+  const std::string* one(std::string_view name) {
+    const std::string* found = nullptr;
+    for (const auto& [k, v] : p_) {
+      if (k != name) continue;
+      if (found) {
+        fail("bad_parameter", "parameter '" + std::string(name) + "' given more than once");
+        return nullptr;
+      }
+      found = &v;
+    }
+    return found;
+  }
+
+  std::vector<std::string> all(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : p_)
+      if (k == name) out.push_back(v);
+    return out;
+  }
+
+  // RFC 3339 (with a zone) or integer ns since the epoch.
+  bool time(std::string_view name, std::int64_t& out) {
+    const std::string* v = one(name);
+    if (!v) return false;
+    std::int64_t ns = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), ns);
+    if (ec == std::errc() && p == v->data() + v->size()) {
+      out = ns;
+      return true;
+    }
+    if (auto t = parse_rfc3339_ns(*v)) {
+      out = *t;
+      return true;
+    }
+    fail("bad_time", "parameter '" + std::string(name) + "': '" + *v +
+                         "' is not an RFC 3339 time with a zone (2026-11-26T06:35:14Z) or "
+                         "integer nanoseconds since the epoch");
+    return false;
+  }
+
+  bool duration(std::string_view name, std::int64_t& out) {
+    const std::string* v = one(name);
+    if (!v) return false;
+    auto d = parse_duration_ns(*v);
+    if (!d) {
+      fail("bad_parameter", "parameter '" + std::string(name) + "': '" + *v +
+                                "' is not a duration (10m, 1h30m, 90s)");
+      return false;
+    }
+    out = *d;
+    return true;
+  }
+
+  bool number(std::string_view name, std::uint64_t max, std::uint64_t& out) {
+    const std::string* v = one(name);
+    if (!v) return false;
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n > max) {
+      fail("bad_parameter", "parameter '" + std::string(name) + "' must be an integer from 0 to " +
+                                std::to_string(max) + ", not '" + *v + "'");
+      return false;
+    }
+    out = n;
+    return true;
+  }
+
+  bool flag(std::string_view name) {
+    const std::string* v = one(name);
+    return v && (*v == "1" || *v == "true" || *v == "yes" || v->empty());
+  }
+
+  void fail(std::string_view code, std::string message) {
+    if (!error) error = error_response(400, code, message);
+  }
+
+ private:
+  const QueryParams& p_;
+};
+
+// Filters and the time range shared by /records and /follow.
+struct RecordParams {
+  FilterSpec filter;
+  RecordsRequest req;
+};
+
+void parse_record_params(Params& p, RecordParams& out) {
+  if (const std::string* g = p.one("grep")) out.filter.grep = *g;
+  out.filter.ignore_case = p.flag("ignore_case");
+  for (const auto& w : p.all("where")) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      p.fail("bad_parameter", "where=" + w + ": expected FIELD=VALUE");
+      return;
+    }
+    out.filter.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+  }
+  if (const std::string* pr = p.one("priority")) {
+    out.filter.priority_set = true;
+    if (!parse_priority_range(*pr, out.filter.min_priority, out.filter.max_priority)) {
+      p.fail("bad_parameter", "priority=" + *pr +
+                                  ": expected a level (emerg alert crit err warning notice info "
+                                  "debug, or 0-7) or a range FROM..TO");
+      return;
+    }
+  }
+  out.filter.sources = p.all("source");
+  if (const std::string* s = p.one("stream")) {
+    if (*s == "all") {
+      out.req.stream.reset();
+    } else if (*s == "logs" || *s == "1") {
+      out.req.stream = kStreamLogs;
+    } else if (*s == "lifecycle" || *s == "2") {
+      out.req.stream = kStreamLifecycle;
+    } else if (*s == "snapshots" || *s == "3") {
+      out.req.stream = kStreamSnapshots;
+    } else {
+      p.fail("bad_parameter", "stream=" + *s + ": expected logs, lifecycle, snapshots or all");
+      return;
+    }
+  }
+  p.time("since", out.req.since);
+  p.time("until", out.req.until);
+}
+
+std::unique_ptr<RecordFilter> compile_filter(Params& p, FilterSpec spec) {
+  std::string error;
+  const std::string pattern = spec.grep;
+  auto f = RecordFilter::compile(std::move(spec), error);
+  if (!f) {
+    p.fail("bad_regex", "grep: '" + pattern + "' is not a valid RE2 regex: " + error);
+    return nullptr;
+  }
+  return std::move(*f);
+}
+
+json stats_json(const ScanStats& s, std::int64_t elapsed_ns) {
+  return {{"batches_read", s.batches_read},
+          {"batches_skipped", s.batches_skipped},
+          {"records_scanned", s.records_scanned},
+          {"raw_bytes_scanned", s.raw_bytes_scanned},
+          {"elapsed_ms", static_cast<double>(elapsed_ns) / 1e6}};
+}
+
+json time_or_null(std::int64_t t, std::int64_t unbounded) {
+  return t == unbounded ? json(nullptr) : json(format_rfc3339_ns(t));
+}
+
+}  // namespace
+
+Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock)
+    : store_(store), metrics_(metrics), options_(std::move(options)), clock_(clock) {
+  counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
+  counters_.client_errors = &metrics.counter("blackbox_query_client_errors_total",
+                                             "Query API answers with a 4xx status");
+  counters_.server_errors = &metrics.counter("blackbox_query_server_errors_total",
+                                             "Query API answers with a 5xx status");
+  counters_.records_returned =
+      &metrics.counter("blackbox_query_records_returned_total", "Records sent by the query API");
+  counters_.batches_read =
+      &metrics.counter("blackbox_query_batches_read_total", "Batches decompressed by queries");
+  counters_.batches_skipped = &metrics.counter(
+      "blackbox_query_batches_skipped_total", "Batches ruled out by their index entry");
+  counters_.raw_bytes_scanned = &metrics.counter("blackbox_query_raw_bytes_scanned_total",
+                                                 "Decompressed record bytes scanned by queries");
+}
+
+namespace {
+
+struct Handler {
+  const Store& store;
+  const ApiOptions& options;
+  const Clock& clock;
+  Metrics& metrics;
+
+  ApiResponse instances(Params& p) {
+    p.allow({"state", "image", "since", "until", "limit", "cursor"});
+    InstanceFilter f;
+    if (const std::string* s = p.one("state")) {
+      f.state = parse_state(*s);
+      if (!f.state) p.fail("bad_parameter", "state=" + *s + ": expected running, terminated or silent");
+    }
+    if (const std::string* i = p.one("image")) f.image = *i;
+    p.time("since", f.from_ns);
+    p.time("until", f.to_ns);
+    std::uint64_t limit = options.default_page_records;
+    p.number("limit", 100'000, limit);
+    std::string after;
+    if (const std::string* c = p.one("cursor")) {
+      auto d = decode_instances_cursor(*c);
+      if (!d) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
+      else after = *d;
+    }
+    if (p.error) return *p.error;
+    auto list = store.list_instances(f);
+    if (!list) return store_error(list.error(), "instances");
+    json out = json::object();
+    out["instances"] = json::array();
+    std::string last;
+    bool more = false;
+    for (const auto& i : *list) {
+      if (!after.empty() && i.instance <= after) continue;
+      if (out["instances"].size() >= limit) {
+        more = true;
+        break;
+      }
+      out["instances"].push_back(instance_json(i));
+      last = i.instance;
+    }
+    out["next_cursor"] = more ? json(encode_instances_cursor(last)) : json(nullptr);
+    return json_response(200, out);
+  }
+
+  ApiResponse instance(Params& p, const std::string& id) {
+    p.allow({});
+    if (p.error) return *p.error;
+    auto info = store.get_instance(id);
+    if (!info) return not_found(info.error(), id);
+    auto events = store.lifecycle_events(id);
+    if (!events) return store_error(events.error(), "lifecycle events");
+    auto gaps = store.gaps(id);
+    if (!gaps) return store_error(gaps.error(), "gaps");
+    auto heads = store.stream_heads(id);
+    if (!heads) return store_error(heads.error(), "stream heads");
+    json out = json::object();
+    out["instance"] = instance_json(*info);
+    out["lifecycle"] = json::array();
+    for (const auto& e : *events) out["lifecycle"].push_back(lifecycle_event_json(id, e));
+    out["gaps"] = json::array();
+    for (const auto& g : *gaps) out["gaps"].push_back(gap_json(g));
+    out["streams"] = json::array();
+    for (const auto& h : *heads)
+      out["streams"].push_back(
+          {{"stream", h.stream}, {"name", stream_name(h.stream)}, {"next_seq", h.next_seq}});
+    return json_response(200, out);
+  }
+
+  ApiResponse not_found(const boost::system::error_code& ec, const std::string& id) {
+    if (to_errc(ec) == Errc::kNotFound)
+      return error_response(404, "not_found",
+                            "instance '" + id + "' not found: the collector never heard from it "
+                            "(list the known ones with `blackbox instances`)");
+    return store_error(ec, "instance " + id);
+  }
+
+  ApiResponse records(Params& p, const std::string& id, ScanStats& stats,
+                      std::uint64_t& returned) {
+    p.allow({"grep", "ignore_case", "where", "priority", "source", "stream", "since", "until",
+             "last", "before", "after", "limit", "tail", "cursor"});
+    RecordParams rp;
+    rp.req.instance = id;
+    parse_record_params(p, rp);
+    std::int64_t last_ns = -1;
+    if (p.one("last")) p.duration("last", last_ns);
+    std::uint64_t before = 0, after = 0, limit = options.default_page_records, tail = 0;
+    p.number("before", options.max_context, before);
+    p.number("after", options.max_context, after);
+    p.number("limit", options.page.max_records, limit);
+    const bool want_tail = p.one("tail") != nullptr;
+    if (want_tail) p.number("tail", options.max_tail, tail);
+    if (const std::string* c = p.one("cursor")) {
+      auto d = decode_records_cursor(*c);
+      if (!d) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
+      else rp.req.cursor = *d;
+    }
+    if (last_ns >= 0 && (rp.req.since != kMinTime))
+      p.fail("bad_parameter", "give either 'last' or 'since', not both");
+    if (want_tail && rp.req.cursor) p.fail("bad_parameter", "'tail' takes no cursor");
+    rp.req.before = static_cast<std::uint32_t>(before);
+    rp.req.after = static_cast<std::uint32_t>(after);
+    if (p.error) return *p.error;
+    auto filter = compile_filter(p, rp.filter);
+    if (p.error) return *p.error;
+
+    const std::int64_t started = clock.steady_ns();
+    auto info = store.get_instance(id);
+    if (!info) return not_found(info.error(), id);
+    const std::uint64_t follow_from = store.last_ingest_seq();
+    json out = json::object();
+    out["instance"] = id;
+    std::optional<std::int64_t> anchor;
+    if (last_ns >= 0) {
+      // "The last 10 minutes of its life": back from its last record, or from its last sign
+      // of life when it has no record.
+      anchor = info->records > 0 && info->min_event_ns <= info->max_event_ns
+                   ? info->max_event_ns
+                   : std::max(info->last_seen_ns, info->end.time_ns);
+      rp.req.since = *anchor - last_ns + 1;
+      out["anchor"] = format_rfc3339_ns(*anchor);
+      out["anchor_ns"] = *anchor;
+    }
+    PageLimits limits = options.page;
+    limits.max_records = static_cast<std::size_t>(limit);
+    RecordsQuery q(store, *filter, options.limits, limits, clock);
+    Result<RecordsPage> page = Err(Errc::kInternal);
+    if (want_tail) {
+      const std::int64_t hi = info->max_event_ns == kMaxTime ? kMaxTime : info->max_event_ns + 1;
+      page = q.tail(rp.req, static_cast<std::size_t>(tail), info->min_event_ns, hi);
+    } else {
+      page = q.page(rp.req);
+    }
+    if (!page) return store_error(page.error(), "records of " + id);
+    stats = page->stats;
+    const auto since = rp.req.cursor ? rp.req.cursor->since : rp.req.since;
+    const auto until = rp.req.cursor ? rp.req.cursor->until : rp.req.until;
+    out["since"] = time_or_null(since, kMinTime);
+    out["until"] = time_or_null(until, kMaxTime);
+    out["records"] = std::move(page->records);
+    if (rp.req.before > 0 || rp.req.after > 0) {
+      out["context"] = page->context;
+      out["group_start"] = page->group_start;
+    }
+    out["matches"] = page->matches;
+    out["next_cursor"] = page->next ? json(encode_records_cursor(*page->next)) : json(nullptr);
+    out["follow_cursor"] = encode_follow_cursor(follow_from);
+    out["partial"] = page->partial;
+    out["stats"] = stats_json(page->stats, clock.steady_ns() - started);
+    returned = out["records"].size();
+    return json_response(200, out);
+  }
+
+  ApiResponse follow(Params& p, const std::string& id, ScanStats& stats,
+                     std::uint64_t& returned) {
+    p.allow({"grep", "ignore_case", "where", "priority", "source", "stream", "since", "until",
+             "cursor", "wait", "limit"});
+    RecordParams rp;
+    rp.req.instance = id;
+    parse_record_params(p, rp);
+    std::uint64_t limit = options.default_page_records;
+    p.number("limit", options.page.max_records, limit);
+    std::int64_t wait_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options.default_follow_wait).count();
+    if (p.one("wait")) p.duration("wait", wait_ns);
+    wait_ns = std::min<std::int64_t>(
+        wait_ns,
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options.max_follow_wait).count());
+    std::uint64_t after = 0, skip = 0;
+    const std::string* c = p.one("cursor");
+    if (!c) {
+      p.fail("bad_parameter", "follow needs the cursor of an earlier answer ('follow_cursor' "
+                              "of /records, or 'cursor' of /follow)");
+    } else {
+      // "f1.<after>" or "f1.<after>.<skip>"
+      const auto dot = c->find('.', 3);
+      auto a = decode_follow_cursor(c->substr(0, dot));
+      bool ok = a.has_value();
+      if (ok) after = *a;
+      if (ok && dot != std::string::npos) {
+        const std::string s = c->substr(dot + 1);
+        auto [q, ec] = std::from_chars(s.data(), s.data() + s.size(), skip);
+        ok = ec == std::errc() && q == s.data() + s.size();
+      }
+      if (!ok) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
+    }
+    if (p.error) return *p.error;
+    auto filter = compile_filter(p, rp.filter);
+    if (p.error) return *p.error;
+    if (auto info = store.get_instance(id); !info) return not_found(info.error(), id);
+    PageLimits limits = options.page;
+    limits.max_records = static_cast<std::size_t>(limit);
+    RecordsQuery q(store, *filter, options.limits, limits, clock);
+    auto page = q.follow(rp.req, after, skip);
+    if (!page) return store_error(page.error(), "records of " + id);
+    stats = page->page.stats;
+    json out = json::object();
+    out["instance"] = id;
+    const bool empty = page->page.records.empty();
+    returned = page->page.records.size();
+    out["records"] = std::move(page->page.records);
+    std::string cursor = encode_follow_cursor(page->next_after);
+    if (page->next_skip > 0) cursor += "." + std::to_string(page->next_skip);
+    out["cursor"] = cursor;
+    ApiResponse r = json_response(200, out);
+    if (empty && wait_ns > 0) {
+      r.poll_again = true;
+      r.poll_wait = std::chrono::milliseconds(wait_ns / 1'000'000);
+    }
+    return r;
+  }
+
+  ApiResponse timeline(Params& p, const std::string& id) {
+    p.allow({"bucket", "priority"});
+    TimelineRequest t;
+    t.instance = id;
+    if (p.one("bucket")) {
+      p.duration("bucket", t.bucket_ns);
+      if (!p.error && t.bucket_ns < 1'000'000'000) p.fail("bad_parameter", "bucket must be at least 1s");
+    }
+    if (const std::string* pr = p.one("priority")) {
+      int lo = 0;
+      if (!parse_priority_range(*pr, lo, t.max_priority))
+        p.fail("bad_parameter", "priority=" + *pr + ": expected a level (err, warning, 0-7)");
+    }
+    if (p.error) return *p.error;
+    auto doc = build_timeline(store, t, options.limits, options.page, clock);
+    if (!doc) return not_found(doc.error(), id);
+    return json_response(200, *doc);
+  }
+};
+
+}  // namespace
+
+ApiResponse Api::handle(std::string_view method, std::string_view target) const {
+  counters_.requests->fetch_add(1, std::memory_order_relaxed);
+  auto finish = [&](ApiResponse r) {
+    if (r.status >= 500) {
+      counters_.server_errors->fetch_add(1, std::memory_order_relaxed);
+    } else if (r.status >= 400) {
+      counters_.client_errors->fetch_add(1, std::memory_order_relaxed);
+    }
+    return r;
+  };
+  auto parsed = parse_http_target(target);
+  if (!parsed)
+    return finish(error_response(400, "bad_parameter", "the request target is not a valid URL"));
+  const auto& seg = parsed->segments;
+  if (method != "GET")
+    return finish(error_response(405, "method_not_allowed",
+                                 "only GET is supported (got " + std::string(method) + ")"));
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    ApiResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.render();
+    return finish(std::move(r));
+  }
+  Params p(parsed->params);
+  Handler h{store_, options_, clock_, metrics_};
+  ScanStats stats;
+  std::uint64_t returned = 0;
+  ApiResponse r;
+  if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "health") {
+    r = json_response(200, {{"status", "ok"}});
+  } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "instances") {
+    r = h.instances(p);
+  } else if (seg.size() == 3 && seg[0] == "v1" && seg[1] == "instances") {
+    r = h.instance(p, seg[2]);
+  } else if (seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" && seg[3] == "records") {
+    r = h.records(p, seg[2], stats, returned);
+  } else if (seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" && seg[3] == "follow") {
+    r = h.follow(p, seg[2], stats, returned);
+  } else if (seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" && seg[3] == "timeline") {
+    r = h.timeline(p, seg[2]);
+  } else {
+    r = error_response(404, "not_found",
+                       "no endpoint " + parsed->path +
+                           " (endpoints: /v1/instances, /v1/instances/{id}, "
+                           "/v1/instances/{id}/records, /follow, /timeline, /v1/health, /metrics)");
+  }
+  counters_.batches_read->fetch_add(stats.batches_read, std::memory_order_relaxed);
+  counters_.batches_skipped->fetch_add(stats.batches_skipped, std::memory_order_relaxed);
+  counters_.raw_bytes_scanned->fetch_add(stats.raw_bytes_scanned, std::memory_order_relaxed);
+  counters_.records_returned->fetch_add(returned, std::memory_order_relaxed);
+  return finish(std::move(r));
+}
+
+}  // namespace blackbox::collector::http

@@ -1,0 +1,70 @@
+// Api: the query API's routing, parameter checking and answers, without any networking (the
+// HttpServer feeds it; tests call it directly). Every endpoint is documented in
+// query/README.md. Errors are {"error":{"code","message"}} with a status code:
+//   400 bad_parameter | bad_time | bad_regex | bad_cursor   404 not_found
+//   405 method_not_allowed   500 internal | storage_error   503 busy (HttpServer)
+// Thread-safe: handle() may run on several worker threads at once (each call builds its own
+// filter and decompressor; the Store is thread-safe).
+#pragma once
+
+#include "collector/http/records_query.h"
+#include "collector/store/store.h"
+#include "schemas/clock.h"
+#include "schemas/limits.h"
+#include "schemas/metrics.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace blackbox::collector::http {
+
+struct ApiOptions {
+  PageLimits page;                          // per answer: records, bytes, wall time
+  std::size_t default_page_records = 1000;  // `limit` when absent
+  std::size_t max_tail = 10'000;            // largest `tail`
+  std::uint32_t max_context = 100;          // largest `before` / `after`
+  std::chrono::milliseconds default_follow_wait{20'000};
+  std::chrono::milliseconds max_follow_wait{60'000};
+  Limits limits;                            // wire limits for decoding stored batches
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Long poll (follow): nothing new yet. The caller may ask again with the same target until
+  // `poll_wait` has passed since the first call, then send this (empty) answer.
+  bool poll_again = false;
+  std::chrono::milliseconds poll_wait{0};
+};
+
+class Api {
+ public:
+  Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock);
+
+  ApiResponse handle(std::string_view method, std::string_view target) const;
+
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  struct Counters {
+    std::atomic<std::uint64_t>* requests;
+    std::atomic<std::uint64_t>* client_errors;
+    std::atomic<std::uint64_t>* server_errors;
+    std::atomic<std::uint64_t>* records_returned;
+    std::atomic<std::uint64_t>* batches_read;
+    std::atomic<std::uint64_t>* batches_skipped;
+    std::atomic<std::uint64_t>* raw_bytes_scanned;
+  };
+
+  const Store& store_;
+  Metrics& metrics_;
+  ApiOptions options_;
+  const Clock& clock_;
+  Counters counters_;
+};
+
+}  // namespace blackbox::collector::http

@@ -1,0 +1,80 @@
+#include "collector/http/api_json.h"
+
+#include "schemas/streams.h"
+#include "schemas/text_encoding.h"
+#include "schemas/time_text.h"
+
+namespace blackbox::collector::http {
+namespace {
+
+using nlohmann::json;
+
+// Strings from the store were checked at HELLO (printable ASCII) but JSON must never see
+// invalid UTF-8, whatever happened before.
+std::string text(std::string_view s) { return is_valid_utf8(s) ? std::string(s) : utf8_lossy(s); }
+
+json text_or_null(std::string_view s) { return s.empty() ? json(nullptr) : json(text(s)); }
+
+json string_array(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(text(s));
+  return a;
+}
+
+}  // namespace
+
+json instance_json(const InstanceInfo& i) {
+  json j = json::object();
+  j["instance"] = text(i.instance);
+  j["image"] = text(i.image);
+  j["hostnames"] = string_array(i.hostnames);
+  j["boot_ids"] = string_array(i.boot_ids);
+  j["first_seen"] = format_rfc3339_ns(i.first_seen_ns);
+  j["last_seen"] = format_rfc3339_ns(i.last_seen_ns);
+  j["last_heartbeat"] =
+      i.last_heartbeat_ns == 0 ? json(nullptr) : json(format_rfc3339_ns(i.last_heartbeat_ns));
+  j["state"] = state_name(i.state);
+  if (i.end.kind == EndKind::kNone) {
+    j["end"] = nullptr;
+  } else {
+    j["end"] = {{"kind", end_kind_name(i.end.kind)},
+                {"time", format_rfc3339_ns(i.end.time_ns)},
+                {"reason", i.end.kind == EndKind::kGoodbye ? text_or_null(i.end.reason) : json()},
+                {"termination_notice", i.end.termination_notice || i.termination_notice}};
+  }
+  j["records"] = i.records;
+  j["gaps"] = i.gaps;
+  j["legal_hold"] = i.legal_hold;
+  return j;
+}
+
+json lifecycle_event_json(std::string_view instance, const LifecycleEvent& e) {
+  json j = json::object();
+  j["instance"] = text(instance);
+  j["event"] = lifecycle_kind_name(e.kind);
+  j["time"] = format_rfc3339_ns(e.time_ns);
+  j["time_ns"] = e.time_ns;
+  j["boot_id"] = text_or_null(e.boot_id);
+  j["hostname"] = text_or_null(e.hostname);
+  j["reason"] = text_or_null(e.reason);
+  json detail = json::parse(e.detail_json, nullptr, /*allow_exceptions=*/false);
+  j["detail"] = detail.is_object() ? std::move(detail) : json::object();
+  return j;
+}
+
+json gap_json(const GapRange& g) {
+  return {{"stream", g.stream},
+          {"stream_name", stream_name(g.stream)},
+          {"from_seq", g.from_seq},
+          {"to_seq", g.to_seq},
+          {"records", g.to_seq - g.from_seq},
+          {"detected", format_rfc3339_ns(g.detected_ns)},
+          {"detected_ns", g.detected_ns},
+          {"reason", text(g.reason)}};
+}
+
+json error_json(std::string_view code, std::string_view message) {
+  return {{"error", {{"code", code}, {"message", text(message)}}}};
+}
+
+}  // namespace blackbox::collector::http

@@ -1,0 +1,63 @@
+// HttpServer: serves the query API (api.h) and GET /metrics over HTTP/1.1 with Boost.Beast.
+//
+// Threads: one I/O thread of its own runs the acceptor and every connection (C++20
+// coroutines; with a single thread no strand is needed), and a small worker pool runs the
+// queries, so neither the agents' I/O threads nor the ingest writer ever wait for a reader.
+// Bounds: connections (max_connections, beyond: closed at once), queries queued or running
+// (max_pending_queries, beyond: 503 busy), request header size, a deadline on every read and
+// write, and the per-answer limits of ApiOptions (records, bytes, wall time). A follow long
+// poll waits on a timer on the I/O thread, holding no worker.
+// Asio stays inside http_server.cc.
+#pragma once
+
+#include "collector/http/api.h"
+#include "collector/store/store.h"
+#include "schemas/clock.h"
+#include "schemas/http_api.h"
+#include "schemas/metrics.h"
+#include "schemas/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace blackbox::collector::http {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";         // listen address (HOST of --http HOST:PORT)
+  std::uint16_t port = kDefaultHttpPort;  // 0 = any free port (tests)
+  std::uint32_t worker_threads = 2;       // threads running queries
+  std::uint32_t max_connections = 256;
+  std::uint32_t max_pending_queries = 64; // queued or running on the workers
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds io_timeout{30'000};     // read one request / write one answer
+  std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request
+  std::chrono::milliseconds poll_interval{200};     // long poll: how often follow looks again
+  ApiOptions api;
+};
+
+class HttpServer {
+ public:
+  // Binds host:port, logs "http on HOST:PORT" (the bound port), starts the threads.
+  // `store`, `metrics` and `clock` must outlive the server.
+  // Errors: kInvalidArgument (bad address), kIo (cannot bind: port in use, permissions).
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options,
+                                                                 const Store& store,
+                                                                 Metrics& metrics,
+                                                                 const Clock& clock);
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::uint16_t port() const;
+  // Closes the listener and every connection, waits for the threads. Any thread; idempotent.
+  void stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace blackbox::collector::http

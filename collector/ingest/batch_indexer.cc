@@ -1,0 +1,131 @@
+#include "collector/ingest/batch_indexer.h"
+
+#include "schemas/streams.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <bit>
+
+namespace blackbox::collector {
+namespace {
+
+// Scratch above this size is released after use, so that one huge batch does not pin its
+// buffer on the thread for ever.
+constexpr std::size_t kKeepScratchBytes = 8u << 20;
+
+inline bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void add_words(TokenFilter& f, std::string_view text) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    while (p < end && !is_word_byte(static_cast<unsigned char>(*p))) ++p;
+    const char* start = p;
+    while (p < end && is_word_byte(static_cast<unsigned char>(*p))) ++p;
+    if (p > start) f.add_word(std::string_view(start, static_cast<std::size_t>(p - start)));
+  }
+}
+
+// Halves a power-of-two Bloom filter while it stays sparse: bit i of the half is bit i OR
+// bit i + m/2, which is what a filter built with the smaller mask would hold.
+std::string fold_filter(std::string bits) {
+  constexpr std::size_t kMinBytes = 128;
+  auto popcount = [](std::string_view b) {
+    std::size_t n = 0;
+    for (unsigned char c : b) n += static_cast<std::size_t>(std::popcount(c));
+    return n;
+  };
+  std::size_t ones = popcount(bits);
+  while (bits.size() > kMinBytes) {
+    const std::size_t half = bits.size() / 2;
+    // Folding at most doubles the density; stop before it passes ~1/3.
+    if (ones * 2 * 3 > half * 8) break;
+    for (std::size_t i = 0; i < half; ++i) bits[i] = static_cast<char>(bits[i] | bits[i + half]);
+    bits.resize(half);
+    ones = popcount(bits);
+  }
+  return bits;
+}
+
+}  // namespace
+
+Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
+                                 IndexedBatch& out) {
+  out.bytes = std::move(bytes);
+  out.snapshots.clear();
+  out.notices.clear();
+  BatchIndexEntry& e = out.entry;
+  e = BatchIndexEntry{};
+  e.instance.assign(instance);
+
+  // decode_batch() parses the header again; we need it first to size the filter and to
+  // check every record's time against the header's range.
+  auto pre = parse_batch_header(out.bytes, options_.limits);
+  if (!pre) return pre.error();
+  out.header = *pre;
+  TokenFilter words;
+  if (options_.index_words) {
+    // Sized generously (one bit per raw byte), then folded down to its real density.
+    words = TokenFilter::with_capacity(std::max<std::uint32_t>(pre->raw_size / 8, 1));
+  }
+
+  bool bad_record = false;
+  const std::string* last_source = nullptr;
+  auto on_record = [&](const RecordView& r) {
+    if (r.event_time_ns < out.header.min_time_ns || r.event_time_ns > out.header.max_time_ns ||
+        !is_valid_kind(static_cast<std::uint8_t>(r.kind))) {
+      bad_record = true;
+      return;
+    }
+    const auto sev = static_cast<unsigned>(r.severity);
+    ++e.severity_counts[sev < 8 ? sev : 8];
+    e.kinds_mask = static_cast<std::uint8_t>(e.kinds_mask | (1u << static_cast<unsigned>(r.kind)));
+    if (!last_source || *last_source != r.source) {
+      auto it = std::find(e.sources.begin(), e.sources.end(), r.source);
+      if (it != e.sources.end()) {
+        last_source = &*it;
+      } else if (e.sources.size() < kMaxIndexedSources) {
+        e.sources.emplace_back(r.source);
+        last_source = &e.sources.back();
+      } else {
+        e.sources_truncated = true;
+      }
+    }
+    if (!words.empty()) {
+      add_words(words, r.line);
+      add_words(words, r.source);
+    }
+    if (r.kind == RecordKind::kSnapshot) {
+      out.snapshots.push_back(SnapshotRef{r.event_time_ns, r.seq, out.header.first_seq});
+    } else if (r.kind == RecordKind::kLifecycle &&
+               r.line.find("termination_notice") != std::string_view::npos) {
+      auto j = nlohmann::json::parse(r.line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.value("event", "") == "termination_notice") {
+        auto reason = j.find("reason");
+        out.notices.push_back(NoticeRecord{
+            r.event_time_ns, r.seq,
+            (reason != j.end() && reason->is_string()) ? reason->get<std::string>() : ""});
+      }
+    }
+  };
+
+  auto h = decode_batch(out.bytes, options_.limits, zstd_, scratch_, on_record);
+  if (scratch_.capacity() > kKeepScratchBytes) std::string().swap(scratch_);
+  if (!h) return h.error();
+  if (bad_record) return Err(Errc::kMalformedRecord);
+
+  e.stream = h->stream;
+  e.first_seq = h->first_seq;
+  e.record_count = h->record_count;
+  e.min_time_ns = h->min_time_ns;
+  e.max_time_ns = h->max_time_ns;
+  e.raw_size = h->raw_size;
+  e.stored_size = static_cast<std::uint32_t>(out.bytes.size());
+  if (!words.empty()) e.words = TokenFilter::from_bytes(fold_filter(words.bits()), words.hashes());
+  return {};
+}
+
+}  // namespace blackbox::collector

@@ -1,0 +1,156 @@
+// IngestWriter: the one thread that writes to RocksDB (contracts 1 and 2 on the collector).
+// Connections submit requests (HELLO, BATCH, HEARTBEAT, GOODBYE) and the silence timer submits
+// ticks; the thread takes everything queued (a group), decides each batch against the stream
+// heads — next in chain → stored; already stored (same key, same hash) or wholly below the
+// head → duplicate, acknowledged, not stored again; after a hole → gap range recorded, stored;
+// straddling the head or conflicting with a stored batch → rejected — and writes the whole
+// group as ONE WriteBatch with one synced write (group commit). Only then are completions
+// called, so an ACK always follows durability.
+//
+// A failed write is fatal: every pending and later request completes with kFsyncFailed / kIo,
+// on_fatal is called once, and nothing is acknowledged again.
+//
+// Threads: submit() from any thread; completions run on the writer thread and must only post
+// work elsewhere (e.g. to a session's strand).
+#pragma once
+
+#include "collector/ingest/batch_indexer.h"
+#include "collector/lifecycle/ledger.h"
+#include "collector/store/store.h"
+#include "schemas/clock.h"
+#include "schemas/frame.h"
+#include "schemas/metrics.h"
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+namespace blackbox::collector {
+
+struct WriterOptions {
+  bool sync = true;                          // fsync the WAL before acknowledging
+  std::size_t max_group_bytes = 64u << 20;   // batch bytes per group commit
+  std::size_t max_group_requests = 8192;
+  std::uint32_t max_streams_per_instance = 16;
+  LedgerOptions ledger;
+};
+
+// Power-of-two microsecond buckets; quantiles for the metrics gauges. Thread-safe.
+struct LatencyHistogram {
+  std::array<std::atomic<std::uint64_t>, 40> buckets{};
+  void record(std::uint64_t micros);
+  double quantile_seconds(double q) const;  // upper bound of the bucket holding quantile q
+};
+
+struct WriteOutcome {
+  boost::system::error_code ec;          // this request was rejected, or the writer failed
+  std::string message;                   // for the ERROR frame / log
+  std::vector<StreamPosition> welcome;   // HELLO: resume points
+  std::optional<AckEntry> ack;           // BATCH: highest durable sequence of its stream
+  bool duplicate = false;                // BATCH: was already stored
+};
+using Completion = std::function<void(WriteOutcome&&)>;
+
+struct HelloRequest {
+  Hello hello;
+};
+struct BatchRequest {
+  std::string instance;
+  IndexedBatch batch;
+  // Shared by the batches of one connection: set by the writer when it rejects one, so that
+  // the connection's later (pipelined) batches are rejected too instead of leaving a hole.
+  std::shared_ptr<bool> connection_failed;
+};
+struct HeartbeatRequest {
+  std::string instance;
+  Heartbeat heartbeat;
+};
+struct GoodbyeRequest {
+  std::string instance;
+  Goodbye goodbye;
+};
+struct TickRequest {};
+using WriteRequest =
+    std::variant<HelloRequest, BatchRequest, HeartbeatRequest, GoodbyeRequest, TickRequest>;
+
+class IngestWriter {
+ public:
+  // Loads the ledger and starts the thread. The store, clock and metrics must outlive it.
+  [[nodiscard]] static Result<std::unique_ptr<IngestWriter>> start(Store& store,
+                                                                   const Clock& clock,
+                                                                   Metrics& metrics,
+                                                                   WriterOptions options);
+  ~IngestWriter();  // stop()
+  IngestWriter(const IngestWriter&) = delete;
+  IngestWriter& operator=(const IngestWriter&) = delete;
+
+  // Queues a request; `done` is called exactly once (on the writer thread), also when the
+  // writer is stopping or has failed (ec kUnavailable / kFsyncFailed).
+  void submit(WriteRequest&& request, Completion&& done);
+
+  // Finishes everything queued, then joins the thread. Idempotent.
+  void stop();
+
+  bool failed() const { return failed_.load(); }
+  // Called once, on the writer thread, when a write fails.
+  void set_on_fatal(std::function<void()> f) { on_fatal_ = std::move(f); }
+
+  std::size_t queued_requests() const;
+
+ private:
+  struct Pending {
+    WriteRequest request;
+    Completion done;
+    WriteOutcome outcome;
+  };
+  IngestWriter(Store& store, const Clock& clock, Metrics& metrics, WriterOptions options);
+  void run();
+  void commit(std::vector<Pending>& group);
+  void apply(Pending& p, rocksdb::WriteBatch& wb);
+  void apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::WriteBatch& wb);
+  void store_batch(Ledger::Entry& e, BatchRequest& r, rocksdb::WriteBatch& wb);
+
+  Store& store_;
+  StoreInternals& db_;
+  const Clock& clock_;
+  WriterOptions options_;
+  Ledger ledger_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool stopping_ = false;
+  std::atomic<bool> failed_{false};
+  std::function<void()> on_fatal_;
+  std::thread thread_;
+
+  // Writer-thread state.
+  std::uint64_t ingest_seq_ = 0;
+  std::int64_t fleet_max_span_ = 0;
+  // Batches written in the current group: key → hash (duplicates inside one group).
+  std::unordered_map<std::string, ChainHash> group_keys_;
+
+  struct Counters {
+    std::atomic<std::uint64_t>* records;
+    std::atomic<std::uint64_t>* batches;
+    std::atomic<std::uint64_t>* bytes;
+    std::atomic<std::uint64_t>* dup_batches;
+    std::atomic<std::uint64_t>* dup_records;
+    std::atomic<std::uint64_t>* gaps;
+    std::atomic<std::uint64_t>* gap_records;
+    std::atomic<std::uint64_t>* groups;
+    std::atomic<std::uint64_t>* write_us;
+    std::atomic<std::uint64_t>* write_errors;
+  } c_;
+  std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
+};
+
+}  // namespace blackbox::collector

@@ -1,0 +1,113 @@
+// blackbox-collector: receives, verifies and stores what agents send (collector/README.md).
+// Flags parse into Config; Collector does the rest.
+#include "collector/collector.h"
+#include "collector/config.h"
+#include "collector/http/collector_http.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace {
+
+using namespace blackbox;
+using namespace blackbox::collector;
+
+constexpr const char* kVersion = "0.1.0";
+
+// Connections are file descriptors: allow as many as the hard limit lets us.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);  // best effort: max_connections is the real bound
+  }
+}
+
+int hold_command(const Config& config, const std::vector<std::string>& instances, bool release) {
+  auto store = Store::open(store_options(config));
+  if (!store) {
+    std::cerr << "blackbox-collector: cannot open " << config.collector.data_dir
+              << " (is the collector running? holds are set while it is stopped, or via "
+                 "storage.legal_hold in the config)\n";
+    return 1;
+  }
+  for (const auto& i : instances) {
+    if (auto ok = (*store)->set_legal_hold(i, !release); !ok) {
+      std::cerr << "blackbox-collector: " << i << ": " << ok.error().message() << "\n";
+      return 1;
+    }
+    std::cout << (release ? "released " : "held ") << i << "\n";
+  }
+  if (instances.empty())
+    for (const auto& i : (*store)->legal_holds()) std::cout << i << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"blackbox-collector: receives, verifies and stores what Blackbox agents send"};
+  std::string config_file, data_dir, listen, http, log_level;
+  bool check_config = false, version = false;
+  app.add_option("--config", config_file, "TOML config file")->check(CLI::ExistingFile);
+  app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides the config)");
+  app.add_option("--listen", listen, "HOST:PORT for agents (port 0 = any free port)");
+  app.add_option("--http", http, "HOST:PORT for the query API and /metrics");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
+  app.add_flag("--check-config", check_config, "validate the config and exit");
+  app.add_flag("--version", version, "print the version and exit");
+  auto* hold = app.add_subcommand(
+      "hold", "put instances on legal hold (collector stopped); no INSTANCE: list holds");
+  std::vector<std::string> hold_instances;
+  bool release = false;
+  hold->add_option("INSTANCE", hold_instances, "instance ids");
+  hold->add_flag("--release", release, "release the hold instead");
+  CLI11_PARSE(app, argc, argv);
+
+  if (version) {
+    std::cout << "blackbox-collector " << kVersion << "\n";
+    return 0;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("collector"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  std::vector<std::string> problems;
+  Config config;
+  if (!config_file.empty()) {
+    auto loaded = load_config_file(config_file, problems);
+    if (loaded) config = std::move(*loaded);
+  }
+  if (!data_dir.empty()) config.collector.data_dir = data_dir;
+  if (!listen.empty()) config.collector.listen = listen;
+  if (!http.empty()) config.collector.http = http;
+  if (!log_level.empty()) config.collector.log_level = log_level;
+  if (problems.empty()) problems = validate(config);
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << "blackbox-collector: config: " << p << "\n";
+    return 2;
+  }
+  if (check_config) {
+    std::cout << "config ok\n";
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.collector.log_level));
+  if (*hold) return hold_command(config, hold_instances, release);
+
+  raise_fd_limit();
+  auto collector = Collector::open(config);
+  if (!collector) {
+    spdlog::error("collector: cannot start with data dir {}: {}", config.collector.data_dir,
+                  collector.error().message());
+    return 1;
+  }
+  if (auto port = (*collector)->listen(); !port) return 1;
+  auto http_server = http::start_http_server(**collector);  // logs "http on HOST:PORT"
+  if (!http_server) return 1;
+  return (*collector)->run();
+}

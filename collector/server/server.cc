@@ -1,0 +1,187 @@
+#include "collector/server/server.h"
+
+#include "collector/server/session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace blackbox::collector {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+// Answers a connection over max_connections: ERROR kBusy, best effort, without blocking.
+void refuse_busy(tcp::socket& s) {
+  std::string f;
+  append_frame(f, FrameType::kError,
+               encode_error(ErrorFrame{Errc::kBusy, "collector at max_connections; retry later"}));
+  boost::system::error_code ec;
+  s.non_blocking(true, ec);
+  net::const_buffer b(f.data(), f.size());
+  s.send(b, 0, ec);
+  s.close(ec);
+}
+
+net::awaitable<void> accept_loop(tcp::acceptor& acceptor, net::io_context& io,
+                                 std::shared_ptr<SessionContext> ctx) {
+  net::steady_timer pause(io);
+  for (;;) {
+    auto strand = net::make_strand(io);
+    auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      // EMFILE and friends: the condition passes as connections close; don't spin on it.
+      spdlog::warn("server: accept: {}", ec.message());
+      ctx->count_reject("accept_error");
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    if (ctx->shutting_down) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      co_return;
+    }
+    if (ctx->connections.load() >= ctx->options.max_connections) {
+      ctx->count_reject("busy");
+      tcp::socket s(std::move(socket));
+      refuse_busy(s);
+      continue;
+    }
+    boost::system::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    auto session = std::make_shared<Session>(tcp::socket(std::move(socket)), strand, ctx);
+    ctx->add(session);
+    session->start();
+  }
+}
+
+}  // namespace
+
+SessionContext::SessionContext(ServerOptions o, IngestWriter& w, Metrics& m)
+    : options(std::move(o)),
+      writer(w),
+      budget(options.max_inflight_bytes),
+      accepted(&m.counter("blackbox_collector_connections_accepted_total",
+                          "Agent connections accepted")),
+      closed(&m.counter("blackbox_collector_connections_closed_total",
+                        "Agent connections closed")),
+      timeouts(&m.counter("blackbox_collector_timeouts_total",
+                          "Connections dropped by a read or write deadline")),
+      backpressure_waits(&m.counter("blackbox_collector_backpressure_waits_total",
+                                    "Frames that waited for memory before being read")),
+      frames(&m.counter("blackbox_collector_frames_received_total", "Frames received")),
+      bytes_received(
+          &m.counter("blackbox_collector_bytes_received_total", "Bytes received from agents")),
+      metrics(m) {}
+
+void SessionContext::count_reject(std::string_view reason) {
+  metrics
+      .counter("blackbox_collector_rejects_total{reason=\"" + std::string(reason) + "\"}",
+               "Frames, batches or connections rejected, by reason")
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
+std::unique_ptr<BatchIndexer> SessionContext::take_indexer() {
+  {
+    std::lock_guard lock(mu_);
+    if (!indexers_.empty()) {
+      auto ix = std::move(indexers_.back());
+      indexers_.pop_back();
+      return ix;
+    }
+  }
+  return std::make_unique<BatchIndexer>(IndexerOptions{options.limits, options.index_words});
+}
+
+void SessionContext::return_indexer(std::unique_ptr<BatchIndexer> ix) {
+  std::lock_guard lock(mu_);
+  indexers_.push_back(std::move(ix));
+}
+
+void SessionContext::add(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu_);
+  sessions_[s.get()] = s;
+}
+
+void SessionContext::remove(Session* s) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
+}
+
+std::vector<std::shared_ptr<Session>> SessionContext::sessions() {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Session>> out;
+  for (auto& [p, w] : sessions_)
+    if (auto s = w.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+Server::Server(net::io_context& io, IngestWriter& writer, Metrics& metrics, ServerOptions options)
+    : io_(io),
+      ctx_(std::make_shared<SessionContext>(std::move(options), writer, metrics)),
+      acceptor_(io) {
+  auto ctx = ctx_;
+  metrics.gauge("blackbox_collector_connections", "Open agent connections",
+                [ctx] { return static_cast<double>(ctx->connections.load()); });
+  metrics.gauge("blackbox_collector_inflight_bytes",
+                "Frame bytes read and not yet written (bounded by max_inflight_bytes)",
+                [ctx] { return static_cast<double>(ctx->budget.used()); });
+}
+
+Server::~Server() = default;
+
+Result<tcp::endpoint> Server::listen() {
+  boost::system::error_code ec;
+  auto addr = net::ip::make_address(ctx_->options.host, ec);
+  if (ec) {
+    spdlog::error("server: listen address {}: {}", ctx_->options.host, ec.message());
+    return Err(Errc::kInvalidArgument);
+  }
+  tcp::endpoint ep(addr, ctx_->options.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    spdlog::error("server: listen on {}:{}: {}", ctx_->options.host, ctx_->options.port,
+                  ec.message());
+    return Err(Errc::kIo);
+  }
+  auto bound = acceptor_.local_endpoint(ec);
+  if (ec) return Err(Errc::kIo);
+  return bound;
+}
+
+void Server::start() {
+  net::co_spawn(io_, accept_loop(acceptor_, io_, ctx_), [ctx = ctx_](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("server: accept loop threw: {}", ex.what());
+    }
+    ctx->count_reject("internal");
+  });
+}
+
+void Server::shutdown() {
+  ctx_->shutting_down = true;
+  net::post(io_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  for (auto& s : ctx_->sessions()) s->drain();
+  ctx_->budget.wake_all();
+}
+
+}  // namespace blackbox::collector

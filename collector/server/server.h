@@ -1,0 +1,87 @@
+// Server: the agent-facing TCP server. Accepts connections on an io_context run by the
+// caller's I/O threads and gives each one a Session (session.h): one coroutine reading frames
+// and one writing replies, on the connection's own strand. Owns the MemoryBudget and a pool of
+// BatchIndexers (one in use per I/O thread at a time).
+//
+// Threads: construct, listen() and start() from one thread before running the io_context;
+// shutdown() and connections() from any thread.
+#pragma once
+
+#include "collector/ingest/batch_indexer.h"
+#include "collector/ingest/ingest_writer.h"
+#include "collector/server/memory_budget.h"
+#include "collector/server/server_options.h"
+#include "schemas/metrics.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <map>
+#include <vector>
+
+namespace blackbox::collector {
+
+class Session;
+
+// What sessions share. Lives as long as the Server.
+struct SessionContext {
+  ServerOptions options;
+  IngestWriter& writer;
+  MemoryBudget budget;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> shutting_down{false};
+
+  // Counters (metrics.h), registered once.
+  std::atomic<std::uint64_t>* accepted;
+  std::atomic<std::uint64_t>* closed;
+  std::atomic<std::uint64_t>* timeouts;
+  std::atomic<std::uint64_t>* backpressure_waits;
+  std::atomic<std::uint64_t>* frames;
+  std::atomic<std::uint64_t>* bytes_received;
+  Metrics& metrics;
+  void count_reject(std::string_view reason);
+
+  // Borrow/return a BatchIndexer (not thread-safe objects; the pool is).
+  std::unique_ptr<BatchIndexer> take_indexer();
+  void return_indexer(std::unique_ptr<BatchIndexer> ix);
+
+  // Live sessions, for shutdown.
+  void add(const std::shared_ptr<Session>& s);
+  void remove(Session* s);
+  std::vector<std::shared_ptr<Session>> sessions();
+
+  SessionContext(ServerOptions o, IngestWriter& w, Metrics& m);
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<BatchIndexer>> indexers_;
+  std::map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, IngestWriter& writer, Metrics& metrics,
+         ServerOptions options);
+  ~Server();
+
+  // Binds the listening socket. Returns the bound endpoint (the real port when port = 0).
+  // Errors: kIo (address in use, bad host).
+  [[nodiscard]] Result<boost::asio::ip::tcp::endpoint> listen();
+  // Starts accepting (co_spawns the accept loop on the io_context).
+  void start();
+  // Stops accepting and asks every session to finish: no more frames are read, in-flight
+  // batches are acknowledged, then ERROR kUnavailable and close. Any thread.
+  void shutdown();
+  std::size_t connections() const { return ctx_->connections.load(); }
+  MemoryBudget& budget() { return ctx_->budget; }
+
+ private:
+  boost::asio::io_context& io_;
+  std::shared_ptr<SessionContext> ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace blackbox::collector

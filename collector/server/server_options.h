@@ -1,0 +1,40 @@
+// ServerOptions: the knobs of the agent-facing TCP server (defaults documented here are the
+// collector's defaults; config.h maps the TOML keys onto them).
+#pragma once
+
+#include "schemas/limits.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace blackbox::collector {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 7700;             // 0 = any free port
+  std::size_t max_connections = 10'000;  // more are answered ERROR kBusy and closed
+  // A connection must send HELLO within this.
+  std::chrono::milliseconds hello_timeout{10'000};
+  // Longest silence between frames (agents heartbeat well within it).
+  std::chrono::milliseconds idle_timeout{90'000};
+  // Once a frame's first byte arrived, the whole frame must arrive within this: slow senders
+  // (a byte a second) are dropped.
+  std::chrono::milliseconds frame_timeout{15'000};
+  // A write to the agent (ACK, ...) must finish within this.
+  std::chrono::milliseconds write_timeout{30'000};
+  // On shutdown, how long sessions get to receive their last ACKs.
+  std::chrono::milliseconds drain_timeout{5'000};
+  // Frame bytes held in memory (read, not yet written) over all connections, and per
+  // connection: when reached, sockets are not read (backpressure).
+  std::size_t max_inflight_bytes = 512u << 20;
+  std::size_t max_connection_inflight_bytes = 64u << 20;
+  // Frames before HELLO are at most this long (unauthenticated peers get little memory).
+  std::uint32_t max_hello_frame_bytes = 64u << 10;
+  Limits limits;
+  bool index_words = true;
+  // If set, HELLO.token must be hex HMAC-SHA256(auth_secret, instance_id).
+  std::string auth_secret;
+};
+
+}  // namespace blackbox::collector

@@ -1,0 +1,448 @@
+#include "collector/server/session.h"
+
+#include "collector/server/auth.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace blackbox::collector {
+
+namespace net = boost::asio;
+using net::awaitable;
+
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+// Last line of defence for co_spawn (STYLE.md §4): nothing should throw, but if something does
+// it is logged and counted instead of taking the process down.
+struct SpawnGuard {
+  std::shared_ptr<SessionContext> ctx;
+  const char* what;
+  void operator()(std::exception_ptr e) const {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("server: {} coroutine threw: {}", what, ex.what());
+    } catch (...) {
+      spdlog::error("server: {} coroutine threw a non-exception", what);
+    }
+    ctx->count_reject("internal");
+  }
+};
+
+std::string error_frame(Errc code, const std::string& message) {
+  std::string out;
+  append_frame(out, FrameType::kError, encode_error(ErrorFrame{code, message}));
+  return out;
+}
+
+}  // namespace
+
+Session::Session(net::ip::tcp::socket socket, Strand strand, std::shared_ptr<SessionContext> ctx)
+    : socket_(std::move(socket)),
+      strand_(std::move(strand)),
+      ctx_(std::move(ctx)),
+      send_wake_(strand_),
+      read_wake_(strand_),
+      watchdog_timer_(strand_) {
+  send_wake_.expires_at(Clock::time_point::max());
+  read_wake_.expires_at(Clock::time_point::max());
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  ctx_->connections.fetch_add(1);
+  ctx_->accepted->fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() {
+  if (inflight_bytes_ > 0) ctx_->budget.release(inflight_bytes_);
+  ctx_->connections.fetch_sub(1);
+  ctx_->closed->fetch_add(1, std::memory_order_relaxed);
+  ctx_->remove(this);
+}
+
+void Session::start() {
+  auto self = shared_from_this();
+  net::co_spawn(strand_, [self] { return self->reader(); }, SpawnGuard{ctx_, "reader"});
+  net::co_spawn(strand_, [self] { return self->sender(); }, SpawnGuard{ctx_, "sender"});
+  net::co_spawn(strand_, [self] { return self->watchdog(); }, SpawnGuard{ctx_, "watchdog"});
+}
+
+void Session::drain() {
+  net::post(strand_, [self = shared_from_this()] {
+    if (self->closed_ || self->closing_) return;
+    self->closing_ = true;
+    self->final_frame_ = error_frame(Errc::kUnavailable, "collector shutting down; reconnect");
+    self->set_write_deadline(Clock::now() + self->ctx_->options.drain_timeout);
+    // The reader sees EOF; anything half-received is dropped (never acknowledged, so resent).
+    boost::system::error_code ec;
+    self->socket_.shutdown(net::ip::tcp::socket::shutdown_receive, ec);
+    self->wake_reader();
+    self->wake_sender();
+  });
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+awaitable<void> Session::reader() {
+  const auto& opt = ctx_->options;
+  FrameHeader fh;
+  std::string payload;
+
+  set_read_deadline(Clock::now() + opt.hello_timeout);
+  if (co_await read_frame(fh, payload, opt.max_hello_frame_bytes)) {
+    Hello hello;
+    if (fh.type != FrameType::kHello) {
+      fail(Errc::kProtocolViolation,
+           std::string("the first frame must be HELLO, not ") + frame_type_name(fh.type));
+    } else if (handle_hello(payload, hello)) {
+      ctx_->budget.release(payload.size());
+      inflight_bytes_ -= payload.size();
+      std::string instance = hello.instance_id;
+      // A named request, not a temporary inside the co_await expression: GCC 12 relocates
+      // such temporaries bitwise (short strings then point into the old frame).
+      WriteRequest req = HelloRequest{std::move(hello)};
+      auto out = co_await submit(std::move(req));
+      if (out.ec) {
+        fail(to_errc(out.ec), out.message);
+      } else {
+        instance_ = std::move(instance);
+        welcomed_ = true;
+        for (const auto& p : out.welcome)
+          if (p.next_seq > 0) acked_[p.stream] = p.next_seq - 1;
+        queue_frame(FrameType::kWelcome, encode_welcome(Welcome{std::move(out.welcome)}));
+        spdlog::debug("server: {}: HELLO from instance {}", peer_, instance_);
+      }
+    }
+  }
+
+  while (welcomed_ && !closing_ && !closed_) {
+    set_read_deadline(Clock::now() + opt.idle_timeout);
+    if (!co_await read_frame(fh, payload, opt.limits.max_frame_bytes)) break;
+    const std::size_t length = payload.size();
+    switch (fh.type) {
+      case FrameType::kBatch:
+        handle_batch(std::move(payload));
+        payload = std::string();
+        continue;  // its budget is released when the writer is done with it
+      case FrameType::kHeartbeat: {
+        auto hb = decode_heartbeat(payload);
+        if (!hb) {
+          fail(Errc::kMalformedFrame, "HEARTBEAT payload does not decode");
+          break;
+        }
+        ctx_->writer.submit(HeartbeatRequest{instance_, *hb},
+                            [self = shared_from_this()](WriteOutcome&& o) {
+                              if (!o.ec) return;
+                              net::post(self->strand_, [self, o = std::move(o)] {
+                                self->fail(to_errc(o.ec), o.message);
+                              });
+                            });
+        break;
+      }
+      case FrameType::kGoodbye: {
+        auto bye = decode_goodbye(payload);
+        if (!bye) {
+          fail(Errc::kMalformedFrame, "GOODBYE payload does not decode");
+          break;
+        }
+        WriteRequest req = GoodbyeRequest{instance_, std::move(*bye)};
+        auto out = co_await submit(std::move(req));
+        if (out.ec) {
+          fail(to_errc(out.ec), out.message);
+        } else if (!closing_) {
+          closing_ = true;
+          final_frame_.clear();
+          append_frame(final_frame_, FrameType::kGoodbye, encode_goodbye(Goodbye{"bye", false}));
+          set_write_deadline(Clock::now() + opt.write_timeout);
+        }
+        break;
+      }
+      case FrameType::kError: {
+        auto err = decode_error(payload);
+        spdlog::warn("server: {} (instance {}): agent sent ERROR {}: {}", peer_, instance_,
+                     err ? errc_name(err->code) : "?", err ? err->message : "undecodable");
+        closing_ = true;
+        set_write_deadline(Clock::now() + opt.write_timeout);
+        break;
+      }
+      default:
+        fail(Errc::kProtocolViolation,
+             std::string("unexpected ") + frame_type_name(fh.type) + " frame from an agent");
+        break;
+    }
+    ctx_->budget.release(length);
+    inflight_bytes_ -= length;
+  }
+  reading_done_ = true;
+  set_read_deadline(Clock::time_point::max());
+  wake_sender();
+}
+
+awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
+                                    std::uint32_t max_length) {
+  const auto& opt = ctx_->options;
+  char hdr[kFrameHeaderBytes];
+  // The first byte may take up to the idle (or hello) deadline the caller set; the rest of the
+  // frame must follow within frame_timeout.
+  auto [ec, n] = co_await socket_.async_read_some(net::buffer(hdr, sizeof hdr), kTuple);
+  if (ec || closed_) co_return false;  // peer gone, shut down, or timed out (already failed)
+  set_read_deadline(std::min(read_deadline_, Clock::now() + opt.frame_timeout));
+  if (n < sizeof hdr) {
+    auto [ec2, n2] = co_await net::async_read(socket_, net::buffer(hdr + n, sizeof hdr - n), kTuple);
+    if (ec2 || closed_) co_return false;
+  }
+  ctx_->bytes_received->fetch_add(sizeof hdr, std::memory_order_relaxed);
+  Limits limits = opt.limits;
+  limits.max_frame_bytes = max_length;
+  auto h = parse_frame_header(std::string_view(hdr, sizeof hdr), limits);
+  if (!h) {
+    const Errc code = to_errc(h.error());
+    fail(code, std::string("bad frame header: ") + errc_name(code) +
+                   (code == Errc::kFrameTooLarge
+                        ? " (frame length over " + std::to_string(max_length) + " bytes)"
+                        : ""));
+    co_return false;
+  }
+  // Memory first (backpressure: while waiting nothing is read), then the payload.
+  const auto deadline = read_deadline_;
+  set_read_deadline(Clock::time_point::max());
+  if (!co_await await_budget(h->length)) co_return false;
+  set_read_deadline(std::max(deadline, Clock::now() + opt.frame_timeout));
+  payload.resize(h->length);
+  auto [ec3, n3] = co_await net::async_read(socket_, net::buffer(payload), kTuple);
+  set_read_deadline(Clock::time_point::max());
+  if (ec3 || closed_) {
+    ctx_->budget.release(h->length);
+    inflight_bytes_ -= h->length;
+    co_return false;
+  }
+  ctx_->bytes_received->fetch_add(n3, std::memory_order_relaxed);
+  ctx_->frames->fetch_add(1, std::memory_order_relaxed);
+  if (auto ok = verify_frame_payload(*h, payload); !ok) {
+    ctx_->budget.release(h->length);
+    inflight_bytes_ -= h->length;
+    fail(to_errc(ok.error()), "frame checksum mismatch");
+    co_return false;
+  }
+  header = *h;
+  co_return true;
+}
+
+awaitable<bool> Session::await_budget(std::size_t n) {
+  const std::size_t cap = ctx_->options.max_connection_inflight_bytes;
+  bool counted = false;
+  for (;;) {
+    if (closed_ || closing_) co_return false;
+    bool ok = false;
+    if (inflight_bytes_ == 0 || inflight_bytes_ + n <= cap) {
+      ok = ctx_->budget.acquire_or_wait(n, [self = shared_from_this()] {
+        net::post(self->strand_, [self] { self->wake_reader(); });
+      });
+    }
+    if (ok) {
+      inflight_bytes_ += n;
+      co_return true;
+    }
+    if (!counted) {
+      ctx_->backpressure_waits->fetch_add(1, std::memory_order_relaxed);
+      counted = true;
+    }
+    co_await read_wake_.async_wait(kTuple);
+  }
+}
+
+awaitable<WriteOutcome> Session::submit(WriteRequest request) {
+  auto self = shared_from_this();
+  co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(WriteOutcome)>(
+      [this, self](auto handler, WriteRequest&& req) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        ctx_->writer.submit(std::move(req), [self, h](WriteOutcome&& o) {
+          net::post(self->strand_, [h, o = std::move(o)]() mutable { (*h)(std::move(o)); });
+        });
+      },
+      net::use_awaitable, std::move(request));
+}
+
+bool Session::handle_hello(std::string_view payload, Hello& hello) {
+  auto h = decode_hello(payload);
+  if (!h) {
+    fail(Errc::kMalformedFrame, "HELLO payload does not decode");
+    return false;
+  }
+  if (h->protocol_version != kProtocolVersion) {
+    fail(Errc::kUnsupportedVersion,
+         "protocol version " + std::to_string(h->protocol_version) + " not supported (want " +
+             std::to_string(kProtocolVersion) + ")");
+    return false;
+  }
+  if (!valid_instance_id(h->instance_id)) {
+    fail(Errc::kMalformedFrame, "instance_id must be 1..256 printable ASCII bytes, no spaces");
+    return false;
+  }
+  const auto& secret = ctx_->options.auth_secret;
+  if (!secret.empty() && !token_valid(secret, h->instance_id, h->token)) {
+    fail(Errc::kUnauthorized, "bad or missing token for instance " + h->instance_id);
+    return false;
+  }
+  hello = std::move(*h);
+  return true;
+}
+
+void Session::handle_batch(std::string&& payload) {
+  const std::size_t length = payload.size();
+  auto ix = ctx_->take_indexer();
+  BatchRequest req;
+  req.instance = instance_;
+  auto ok = ix->index(instance_, std::move(payload), req.batch);
+  ctx_->return_indexer(std::move(ix));
+  if (!ok) {
+    ctx_->budget.release(length);
+    inflight_bytes_ -= length;
+    const Errc code = to_errc(ok.error());
+    fail(code, std::string("batch rejected: ") + errc_name(code));
+    return;
+  }
+  req.connection_failed = connection_failed_;
+  ++inflight_batches_;
+  ctx_->writer.submit(std::move(req), [self = shared_from_this(), length](WriteOutcome&& o) {
+    net::post(self->strand_, [self, length, o = std::move(o)]() mutable {
+      self->on_batch_done(length, std::move(o));
+    });
+  });
+}
+
+void Session::on_batch_done(std::size_t bytes, WriteOutcome&& out) {
+  ctx_->budget.release(bytes);
+  inflight_bytes_ -= bytes;
+  --inflight_batches_;
+  if (out.ec) {
+    fail(to_errc(out.ec), out.message);
+  } else if (out.ack) {
+    auto& a = acked_[out.ack->stream];
+    if (out.ack->highest_seq > a || !ack_due_.count(out.ack->stream)) {
+      a = std::max(a, out.ack->highest_seq);
+      ack_due_[out.ack->stream] = a;
+    }
+  }
+  wake_sender();
+  wake_reader();
+}
+
+// ---- sender, watchdog ----------------------------------------------------------------------
+
+awaitable<void> Session::sender() {
+  auto self = shared_from_this();
+  std::string buf;
+  for (;;) {
+    if (closed_) break;
+    buf.clear();
+    while (!out_frames_.empty()) {
+      buf += out_frames_.front();
+      out_frames_.pop_front();
+    }
+    if (!ack_due_.empty()) {
+      Ack ack;
+      for (const auto& [stream, seq] : ack_due_) ack.entries.push_back(AckEntry{stream, seq});
+      ack_due_.clear();
+      append_frame(buf, FrameType::kAck, encode_ack(ack));
+    }
+    // The end: after a failure, GOODBYE or drain once every in-flight batch is answered; or
+    // after the peer closed its side with nothing left to answer.
+    const bool last = inflight_batches_ == 0 && (closing_ || reading_done_);
+    if (last) buf += final_frame_;
+    if (buf.empty() && !last) {
+      co_await send_wake_.async_wait(kTuple);
+      continue;
+    }
+    if (!buf.empty()) {
+      if (!closing_) set_write_deadline(Clock::now() + ctx_->options.write_timeout);
+      auto [ec, n] = co_await net::async_write(socket_, net::buffer(buf), kTuple);
+      if (!closing_) set_write_deadline(Clock::time_point::max());
+      if (ec) break;
+    }
+    if (last) {
+      boost::system::error_code ec;
+      socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
+      break;
+    }
+  }
+  close_socket();
+}
+
+awaitable<void> Session::watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    watchdog_timer_.expires_at(std::min(read_deadline_, write_deadline_));
+    co_await watchdog_timer_.async_wait(kTuple);
+    if (closed_) break;
+    const auto now = Clock::now();
+    if (now >= write_deadline_) {
+      ctx_->timeouts->fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("server: {} (instance {}): write/close deadline passed; closing", peer_,
+                   instance_);
+      close_socket();
+      break;
+    }
+    if (now >= read_deadline_) {
+      ctx_->timeouts->fetch_add(1, std::memory_order_relaxed);
+      read_deadline_ = Clock::time_point::max();
+      fail(Errc::kTimeout, welcomed_ ? "no complete frame within the read deadline"
+                                     : "no HELLO within the deadline");
+      // The reader may be blocked in a read: it ends when the sender closes the socket.
+    }
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+void Session::fail(Errc code, std::string message) {
+  if (closing_ || closed_) return;
+  ctx_->count_reject(errc_name(code));
+  spdlog::info("server: {} (instance {}): {}: {}", peer_, instance_.empty() ? "-" : instance_,
+               errc_name(code), message);
+  closing_ = true;
+  final_frame_ = error_frame(code, message);
+  set_write_deadline(Clock::now() + ctx_->options.write_timeout);
+  wake_sender();
+  wake_reader();
+}
+
+void Session::queue_frame(FrameType type, std::string payload) {
+  std::string f;
+  append_frame(f, type, payload);
+  out_frames_.push_back(std::move(f));
+  wake_sender();
+}
+
+void Session::wake_sender() { send_wake_.cancel(); }
+void Session::wake_reader() { read_wake_.cancel(); }
+
+void Session::set_read_deadline(Clock::time_point t) {
+  read_deadline_ = t;
+  if (t < watchdog_timer_.expiry()) watchdog_timer_.cancel();
+}
+
+void Session::set_write_deadline(Clock::time_point t) {
+  write_deadline_ = t;
+  if (t < watchdog_timer_.expiry()) watchdog_timer_.cancel();
+}
+
+void Session::close_socket() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  send_wake_.cancel();
+  read_wake_.cancel();
+  watchdog_timer_.cancel();
+}
+
+}  // namespace blackbox::collector

@@ -1,0 +1,93 @@
+// Session: one agent connection (schemas/frame.h protocol). HELLO first (identity and token
+// checked; the instance of every later batch is the HELLO's, contract 5) → WELCOME with the
+// stream resume points; then BATCH / HEARTBEAT / GOODBYE frames. Each BATCH is verified and
+// indexed on this I/O thread, handed to the IngestWriter, and acknowledged (cumulative ACK per
+// stream) only when the writer reports it durable.
+//
+// Two coroutines on the session's strand: the reader (frames in) and the sender (WELCOME, ACK,
+// GOODBYE, ERROR out); a watchdog timer enforces the read and write deadlines. Any malformed or
+// over-limit input: ERROR frame (code + message), counter, close — after the ACKs of batches
+// already in flight.
+#pragma once
+
+#include "collector/server/server.h"
+#include "schemas/frame.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace blackbox::collector {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  Session(boost::asio::ip::tcp::socket socket, Strand strand, std::shared_ptr<SessionContext> ctx);
+  ~Session();
+
+  // Spawns the coroutines on the strand. Call once.
+  void start();
+  // Shutdown: stop reading, acknowledge what is in flight, send ERROR kUnavailable, close.
+  // Any thread.
+  void drain();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  boost::asio::awaitable<void> reader();
+  boost::asio::awaitable<void> sender();
+  boost::asio::awaitable<void> watchdog();
+
+  // Reads one frame into `payload`; false when the session must end (error already queued
+  // or the peer went away).
+  boost::asio::awaitable<bool> read_frame(FrameHeader& header, std::string& payload,
+                                          std::uint32_t max_length);
+  boost::asio::awaitable<bool> await_budget(std::size_t n);
+  boost::asio::awaitable<WriteOutcome> submit(WriteRequest request);
+
+  bool handle_hello(std::string_view payload, Hello& hello);
+  void handle_batch(std::string&& payload);
+  void on_batch_done(std::size_t bytes, WriteOutcome&& out);
+
+  // Queue an ERROR and end the session once in-flight batches are acknowledged.
+  void fail(Errc code, std::string message);
+  void queue_frame(FrameType type, std::string payload);
+  void wake_sender();
+  void wake_reader();
+  void set_read_deadline(Clock::time_point t);
+  void set_write_deadline(Clock::time_point t);
+  void close_socket();
+
+  boost::asio::ip::tcp::socket socket_;
+  Strand strand_;
+  std::shared_ptr<SessionContext> ctx_;
+  boost::asio::steady_timer send_wake_;
+  boost::asio::steady_timer read_wake_;
+  boost::asio::steady_timer watchdog_timer_;
+  Clock::time_point read_deadline_ = Clock::time_point::max();
+  Clock::time_point write_deadline_ = Clock::time_point::max();
+
+  std::string peer_;
+  std::string instance_;          // set by HELLO
+  bool welcomed_ = false;
+  bool reading_done_ = false;     // the reader has exited
+  bool closing_ = false;          // finish in-flight work, flush, close
+  bool closed_ = false;
+  std::size_t inflight_bytes_ = 0;
+  std::size_t inflight_batches_ = 0;
+  std::deque<std::string> out_frames_;      // whole frames to send, in order
+  std::string final_frame_;                 // ERROR or GOODBYE sent last, then close
+  std::map<std::uint32_t, std::uint64_t> acked_;  // stream → highest seq acknowledged
+  std::map<std::uint32_t, std::uint64_t> ack_due_;  // not yet sent
+  // Touched by the writer thread only (BatchRequest::connection_failed).
+  std::shared_ptr<bool> connection_failed_ = std::make_shared<bool>(false);
+};
+
+}  // namespace blackbox::collector

@@ -1,0 +1,619 @@
+#include "collector/store/store.h"
+
+#include "collector/store/codec.h"
+#include "collector/store/keys.h"
+#include "collector/store/retention_filter.h"
+#include "collector/store/store_internals.h"
+#include "schemas/batch.h"
+#include "schemas/bytes.h"
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace blackbox::collector {
+
+using keys::Cf;
+
+namespace {
+
+constexpr std::string_view kFormatVersion = "1";
+// Cap on ingest-log entries examined per scan_ingest_log() call, so that a follow filtered on
+// one quiet instance can't turn into an unbounded scan.
+constexpr std::size_t kMaxIngestExamined = 100'000;
+
+std::string_view sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+rocksdb::Slice sl(std::string_view s) { return {s.data(), s.size()}; }
+
+std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a < kMinTime + b) return kMinTime;
+  return a - b;
+}
+
+// An iterator over [lower, upper) of one column family at one snapshot. The bounds live here
+// because RocksDB keeps pointers to them.
+class RangeIter {
+ public:
+  RangeIter(const StoreInternals& in, Cf cf, std::string lower, std::string upper,
+            const rocksdb::Snapshot* snap = nullptr)
+      : lower_(std::move(lower)), upper_(std::move(upper)), lo_(lower_), hi_(upper_) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.iterate_lower_bound = &lo_;
+    if (!upper_.empty()) ro.iterate_upper_bound = &hi_;
+    it_.reset(in.db()->NewIterator(ro, in.cf(cf)));
+    it_->Seek(lo_);
+  }
+  rocksdb::Iterator* operator->() { return it_.get(); }
+  Errc status(std::string_view what) const { return status_errc(it_->status(), what); }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lo_, hi_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// A RocksDB snapshot released on scope exit.
+class SnapshotGuard {
+ public:
+  explicit SnapshotGuard(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~SnapshotGuard() { db_->ReleaseSnapshot(snap_); }
+  SnapshotGuard(const SnapshotGuard&) = delete;
+  SnapshotGuard& operator=(const SnapshotGuard&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+rocksdb::ColumnFamilyOptions cf_options(Cf cf, const StoreOptions& o,
+                                        const std::shared_ptr<rocksdb::Cache>& cache,
+                                        const std::shared_ptr<HoldSet>& holds,
+                                        const Clock* clock) {
+  rocksdb::ColumnFamilyOptions c;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  auto supported = rocksdb::GetSupportedCompressions();
+  auto has = [&](rocksdb::CompressionType ct) {
+    return std::find(supported.begin(), supported.end(), ct) != supported.end();
+  };
+  const rocksdb::CompressionType light =
+      has(rocksdb::kLZ4Compression) ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  switch (cf) {
+    case Cf::kBatches:
+      // Values are zstd already: compressing again buys nothing and costs CPU.
+      c.compression = rocksdb::kNoCompression;
+      c.write_buffer_size = o.write_buffer_bytes;
+      c.max_write_buffer_number = 4;
+      c.target_file_size_base = 128u << 20;
+      c.max_bytes_for_level_base = 1024u << 20;
+      t.block_size = 64 << 10;
+      break;
+    default:
+      c.compression = light;
+      c.write_buffer_size = std::max<std::size_t>(o.write_buffer_bytes / 4, 4u << 20);
+      c.max_write_buffer_number = 4;
+      break;
+  }
+  c.level_compaction_dynamic_level_bytes = true;
+  c.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  switch (cf) {
+    case Cf::kBatches:
+    case Cf::kTimeIndex:
+    case Cf::kFleetTime:
+    case Cf::kIngestLog:
+    case Cf::kSnapshots:
+      c.compaction_filter_factory =
+          std::make_shared<RetentionFilterFactory>(cf, o.retention_ns, clock, holds);
+      // Cold files get compacted (and so filtered) at least daily.
+      if (o.retention_ns > 0) c.periodic_compaction_seconds = 24 * 3600;
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+// ---- names ----------------------------------------------------------------------------------
+
+const char* state_name(InstanceState s) noexcept {
+  switch (s) {
+    case InstanceState::kRunning: return "running";
+    case InstanceState::kTerminated: return "terminated";
+    case InstanceState::kSilent: return "silent";
+  }
+  return "running";
+}
+
+std::optional<InstanceState> parse_state(std::string_view s) noexcept {
+  if (s == "running") return InstanceState::kRunning;
+  if (s == "terminated") return InstanceState::kTerminated;
+  if (s == "silent") return InstanceState::kSilent;
+  return std::nullopt;
+}
+
+const char* end_kind_name(EndKind k) noexcept {
+  switch (k) {
+    case EndKind::kNone: return "";
+    case EndKind::kGoodbye: return "goodbye";
+    case EndKind::kSilent: return "silent";
+  }
+  return "";
+}
+
+const char* lifecycle_kind_name(LifecycleKind k) noexcept {
+  switch (k) {
+    case LifecycleKind::kHello: return "hello";
+    case LifecycleKind::kTerminationNotice: return "termination_notice";
+    case LifecycleKind::kGoodbye: return "goodbye";
+    case LifecycleKind::kWentSilent: return "went_silent";
+    case LifecycleKind::kReconnected: return "reconnected";
+  }
+  return "hello";
+}
+
+bool BatchIndexEntry::has_severity_at_most(Severity s) const {
+  const auto max = static_cast<unsigned>(s);
+  if (s == Severity::kUnknown) return true;
+  for (unsigned i = 0; i <= max && i < 8; ++i)
+    if (severity_counts[i] != 0) return true;
+  return false;
+}
+
+bool BatchIndexEntry::may_have_source(std::string_view source) const {
+  if (sources_truncated) return true;
+  return std::find(sources.begin(), sources.end(), source) != sources.end();
+}
+
+// ---- HoldSet, internals -------------------------------------------------------------------
+
+bool HoldSet::contains(std::string_view instance) const {
+  std::lock_guard lock(mu_);
+  return holds_.find(instance) != holds_.end();
+}
+
+void HoldSet::set(const std::string& instance, bool on) {
+  std::lock_guard lock(mu_);
+  if (on)
+    holds_.insert(instance);
+  else
+    holds_.erase(instance);
+}
+
+std::vector<std::string> HoldSet::list() const {
+  std::lock_guard lock(mu_);
+  return {holds_.begin(), holds_.end()};
+}
+
+StoreInternals::~StoreInternals() {
+  if (db_) {
+    for (auto* h : handles_) {
+      if (h) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    auto st = db_->Close();
+    if (!st.ok()) spdlog::error("store: {}: close: {}", path, st.ToString());
+  }
+}
+
+Errc status_errc(const rocksdb::Status& st, std::string_view what) {
+  if (st.ok()) return Errc::kOk;
+  if (st.IsNotFound()) return Errc::kNotFound;
+  spdlog::error("store: {}: {}", what, st.ToString());
+  if (st.IsCorruption()) return Errc::kCorrupt;
+  if (st.IsNoSpace()) return Errc::kDiskFull;
+  if (st.IsBusy() || st.IsTryAgain() || st.IsIncomplete()) return Errc::kBusy;
+  return Errc::kIo;
+}
+
+// ---- open -----------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<StoreInternals> internals) : internals_(std::move(internals)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
+  auto in = std::make_unique<StoreInternals>();
+  in->path = o.path;
+  if (o.clock) {
+    in->clock = o.clock;
+  } else {
+    auto c = std::make_shared<SystemClock>();
+    in->clock = c.get();
+    in->clock_owner = std::move(c);
+  }
+
+  rocksdb::DBOptions db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  db.max_background_jobs = 2;
+  db.bytes_per_sync = 1 << 20;
+  db.max_total_wal_size = 512u << 20;
+  db.keep_log_file_num = 4;
+  db.statistics = rocksdb::CreateDBStatistics();
+  db.statistics->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
+  db.enable_pipelined_write = false;
+  auto cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    auto cf = static_cast<Cf>(i);
+    cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in->holds, in->clock));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st;
+  if (o.read_only) {
+    st = rocksdb::DB::OpenForReadOnly(db, o.path, cfs, &in->handles_, &raw);
+  } else {
+    st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
+  }
+  if (!st.ok()) {
+    spdlog::error("store: {}: open: {}", o.path, st.ToString());
+    return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
+  }
+  in->db_.reset(raw);
+
+  // Format version: written once, checked on every open.
+  std::string fmt;
+  st = in->db()->Get({}, in->cf(Cf::kMeta), sl(keys::kFormatKey), &fmt);
+  if (st.IsNotFound() && !o.read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    st = in->db()->Put(wo, in->cf(Cf::kMeta), sl(keys::kFormatKey), sl(kFormatVersion));
+    if (auto e = status_errc(st, "write format version"); e != Errc::kOk) return Err(e);
+  } else if (st.ok() && fmt != kFormatVersion) {
+    spdlog::error("store: {}: unsupported format version {}", o.path, fmt);
+    return Err(Errc::kUnsupportedVersion);
+  } else if (!st.ok() && !st.IsNotFound()) {
+    return Err(status_errc(st, "read format version"));
+  }
+
+  // Legal holds into memory (the compaction filters consult them).
+  {
+    RangeIter it(*in, Cf::kMeta, std::string(keys::kHoldPrefix),
+                 keys::prefix_successor(keys::kHoldPrefix));
+    for (; it->Valid(); it->Next())
+      in->holds->set(std::string(sv(it->key()).substr(keys::kHoldPrefix.size())), true);
+    if (auto e = it.status("load holds"); e != Errc::kOk) return Err(e);
+  }
+  // Last ingest position.
+  {
+    RangeIter it(*in, Cf::kIngestLog, "", "");
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8)
+      in->last_ingest_seq = bytes::load_be<std::uint64_t>(it->key().data());
+    if (auto e = it.status("load ingest position"); e != Errc::kOk) return Err(e);
+  }
+  return std::unique_ptr<Store>(new Store(std::move(in)));
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+Result<std::vector<InstanceInfo>> Store::list_instances(const InstanceFilter& f) const {
+  std::vector<InstanceInfo> out;
+  RangeIter it(*internals_, Cf::kInstances, "", "");
+  for (; it->Valid() && out.size() < f.limit; it->Next()) {
+    auto info = codec::decode_instance(sv(it->value()));
+    if (!info) {
+      spdlog::error("store: instance {}: undecodable record", sv(it->key()));
+      return Err(Errc::kCorrupt);
+    }
+    if (f.state && info->state != *f.state) continue;
+    if (f.image && info->image != *f.image) continue;
+    const std::int64_t end =
+        info->end.kind != EndKind::kNone ? info->end.time_ns : info->last_seen_ns;
+    if (end < f.from_ns || info->first_seen_ns >= f.to_ns) continue;
+    info->legal_hold = internals_->holds->contains(info->instance);
+    out.push_back(std::move(*info));
+  }
+  if (auto e = it.status("list instances"); e != Errc::kOk) return Err(e);
+  return out;
+}
+
+Result<InstanceInfo> Store::get_instance(std::string_view instance) const {
+  rocksdb::PinnableSlice v;
+  auto st = internals_->db()->Get({}, internals_->cf(Cf::kInstances), sl(instance), &v);
+  if (auto e = status_errc(st, "get instance"); e != Errc::kOk) return Err(e);
+  auto info = codec::decode_instance(sv(v));
+  if (!info) return info.error();
+  info->legal_hold = internals_->holds->contains(info->instance);
+  return info;
+}
+
+Result<std::vector<LifecycleEvent>> Store::lifecycle_events(std::string_view instance,
+                                                            std::int64_t from_ns,
+                                                            std::int64_t to_ns) const {
+  std::vector<LifecycleEvent> out;
+  if (from_ns >= to_ns) return out;
+  std::string upper = to_ns == kMaxTime ? keys::prefix_successor(keys::instance_prefix(instance))
+                                        : keys::lifecycle_key(instance, to_ns, 0);
+  RangeIter it(*internals_, Cf::kLifecycle, keys::lifecycle_key(instance, from_ns, 0), upper);
+  for (; it->Valid(); it->Next()) {
+    auto ev = codec::decode_event(sv(it->value()));
+    if (!ev) return ev.error();
+    out.push_back(std::move(*ev));
+  }
+  if (auto e = it.status("lifecycle events"); e != Errc::kOk) return Err(e);
+  return out;
+}
+
+Result<std::vector<GapRange>> Store::gaps(std::string_view instance) const {
+  std::vector<GapRange> out;
+  auto prefix = keys::instance_prefix(instance);
+  RangeIter it(*internals_, Cf::kGaps, prefix, keys::prefix_successor(prefix));
+  for (; it->Valid(); it->Next()) {
+    auto k = keys::parse_batch_key(sv(it->key()));
+    if (!k) return Err(Errc::kCorrupt);
+    auto g = codec::decode_gap(k->stream, k->first_seq, sv(it->value()));
+    if (!g) return g.error();
+    out.push_back(std::move(*g));
+  }
+  if (auto e = it.status("gaps"); e != Errc::kOk) return Err(e);
+  return out;
+}
+
+Result<std::vector<StreamHead>> Store::stream_heads(std::string_view instance) const {
+  std::vector<StreamHead> out;
+  auto prefix = keys::instance_prefix(instance);
+  RangeIter it(*internals_, Cf::kHeads, prefix, keys::prefix_successor(prefix));
+  for (; it->Valid(); it->Next()) {
+    auto rest = keys::after_instance(sv(it->key()));
+    if (!rest || rest->size() != 4) return Err(Errc::kCorrupt);
+    auto h = codec::decode_head(bytes::load_be<std::uint32_t>(rest->data()), sv(it->value()));
+    if (!h) return h.error();
+    out.push_back(*h);
+  }
+  if (auto e = it.status("stream heads"); e != Errc::kOk) return Err(e);
+  return out;
+}
+
+Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want,
+                                 const BatchVisitor& visit) const {
+  if (q.from_ns >= q.to_ns) return {};
+  SnapshotGuard snap(internals_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  // The widest batch of the instance bounds how far before `from` a meeting batch can start.
+  std::int64_t span = 0;
+  {
+    rocksdb::PinnableSlice v;
+    auto st = internals_->db()->Get(ro, internals_->cf(Cf::kInstances), sl(q.instance), &v);
+    if (st.IsNotFound()) return {};
+    if (auto e = status_errc(st, "scan: get instance"); e != Errc::kOk) return Err(e);
+    auto info = codec::decode_instance(sv(v));
+    if (!info) return info.error();
+    span = info->max_batch_span_ns;
+  }
+  const auto prefix = keys::instance_prefix(q.instance);
+  std::string lower = keys::time_index_key(q.instance, sat_sub(q.from_ns, span), 0, 0);
+  std::string upper = q.to_ns == kMaxTime ? keys::prefix_successor(prefix)
+                                          : keys::time_index_key(q.instance, q.to_ns, 0, 0);
+  RangeIter it(*internals_, Cf::kTimeIndex, std::move(lower), std::move(upper), snap.get());
+  rocksdb::PinnableSlice value;
+  for (; it->Valid(); it->Next()) {
+    auto entry = codec::decode_index_entry(sv(it->value()));
+    if (!entry) return entry.error();
+    if (q.stream && entry->stream != *q.stream) continue;
+    if (entry->max_time_ns < q.from_ns) continue;
+    if (want && !want(*entry)) continue;
+    value.Reset();
+    auto st = internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
+                                    keys::batch_key(q.instance, entry->stream, entry->first_seq),
+                                    &value);
+    if (st.IsNotFound()) continue;  // removed by retention before its index entry
+    if (auto e = status_errc(st, "scan: get batch"); e != Errc::kOk) return Err(e);
+    if (!visit(StoredBatch{*entry, sv(value)})) return {};
+  }
+  if (auto e = it.status("scan batches"); e != Errc::kOk) return Err(e);
+  return {};
+}
+
+namespace {
+// An index entry with the fields the batch header carries (scan_stream).
+bool header_entry(std::string_view instance, std::string_view bytes, BatchIndexEntry& e) {
+  auto h = parse_batch_header(bytes, Limits{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX});
+  if (!h) return false;
+  e.instance.assign(instance);
+  e.stream = h->stream;
+  e.first_seq = h->first_seq;
+  e.record_count = h->record_count;
+  e.min_time_ns = h->min_time_ns;
+  e.max_time_ns = h->max_time_ns;
+  e.raw_size = h->raw_size;
+  e.stored_size = static_cast<std::uint32_t>(bytes.size());
+  return true;
+}
+}  // namespace
+
+Result<void> Store::scan_stream(std::string_view instance, std::uint32_t stream,
+                                std::uint64_t from_seq, const BatchVisitor& visit) const {
+  SnapshotGuard snap(internals_->db());
+  const auto prefix = keys::stream_prefix(instance, stream);
+  RangeIter it(*internals_, Cf::kBatches, prefix, keys::prefix_successor(prefix), snap.get());
+  // The batch holding from_seq may start before it.
+  it->SeekForPrev(keys::batch_key(instance, stream, from_seq));
+  if (!it->Valid()) it->Seek(prefix);
+  BatchIndexEntry entry;
+  for (; it->Valid(); it->Next()) {
+    if (!header_entry(instance, sv(it->value()), entry)) return Err(Errc::kCorrupt);
+    if (entry.end_seq() <= from_seq) continue;
+    if (!visit(StoredBatch{entry, sv(it->value())})) return {};
+  }
+  if (auto e = it.status("scan stream"); e != Errc::kOk) return Err(e);
+  return {};
+}
+
+Result<std::string> Store::get_batch(std::string_view instance, std::uint32_t stream,
+                                     std::uint64_t first_seq) const {
+  std::string v;
+  auto st = internals_->db()->Get({}, internals_->cf(Cf::kBatches),
+                                  keys::batch_key(instance, stream, first_seq), &v);
+  if (auto e = status_errc(st, "get batch"); e != Errc::kOk) return Err(e);
+  return v;
+}
+
+Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t max_batches,
+                                             std::string_view instance,
+                                             const BatchVisitor& visit) const {
+  if (after == UINT64_MAX) return after;
+  SnapshotGuard snap(internals_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  RangeIter it(*internals_, Cf::kIngestLog, keys::ingest_log_key(after + 1), "", snap.get());
+  std::uint64_t pos = after;
+  std::size_t visited = 0, examined = 0;
+  rocksdb::PinnableSlice idx, value;
+  for (; it->Valid() && visited < max_batches && examined < kMaxIngestExamined; it->Next()) {
+    ++examined;
+    if (it->key().size() != 8) return Err(Errc::kCorrupt);
+    const std::uint64_t seq = bytes::load_be<std::uint64_t>(it->key().data());
+    auto ref = codec::decode_ingest_ref(sv(it->value()));
+    if (!ref) return ref.error();
+    if (!instance.empty() && ref->instance != instance) {
+      pos = seq;
+      continue;
+    }
+    idx.Reset();
+    auto st = internals_->db()->Get(
+        ro, internals_->cf(Cf::kTimeIndex),
+        keys::time_index_key(ref->instance, ref->min_time_ns, ref->stream, ref->first_seq), &idx);
+    if (st.IsNotFound()) {
+      pos = seq;
+      continue;
+    }
+    if (auto e = status_errc(st, "follow: get index"); e != Errc::kOk) return Err(e);
+    auto entry = codec::decode_index_entry(sv(idx));
+    if (!entry) return entry.error();
+    value.Reset();
+    st = internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
+                               keys::batch_key(ref->instance, ref->stream, ref->first_seq),
+                               &value);
+    pos = seq;
+    if (st.IsNotFound()) continue;
+    if (auto e = status_errc(st, "follow: get batch"); e != Errc::kOk) return Err(e);
+    ++visited;
+    if (!visit(StoredBatch{*entry, sv(value)})) break;
+  }
+  if (auto e = it.status("scan ingest log"); e != Errc::kOk) return Err(e);
+  return pos;
+}
+
+std::uint64_t Store::last_ingest_seq() const { return internals_->last_ingest_seq.load(); }
+
+Result<void> Store::scan_fleet_index(
+    std::int64_t from_ns, std::int64_t to_ns,
+    const std::function<bool(const BatchIndexEntry&)>& visit) const {
+  if (from_ns >= to_ns) return {};
+  SnapshotGuard snap(internals_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  std::int64_t span = 0;
+  {
+    std::string v;
+    auto st = internals_->db()->Get(ro, internals_->cf(Cf::kMeta), sl(keys::kFleetSpanKey), &v);
+    if (st.ok() && v.size() == 8) span = bytes::load_le<std::int64_t>(v.data());
+  }
+  std::string lower;
+  keys::put_time(lower, sat_sub(from_ns, span));
+  std::string upper;
+  if (to_ns != kMaxTime) keys::put_time(upper, to_ns);
+  RangeIter it(*internals_, Cf::kFleetTime, std::move(lower), std::move(upper), snap.get());
+  for (; it->Valid(); it->Next()) {
+    auto entry = codec::decode_index_entry(sv(it->value()));
+    if (!entry) return entry.error();
+    if (entry->max_time_ns < from_ns) continue;
+    if (!visit(*entry)) return {};
+  }
+  if (auto e = it.status("scan fleet index"); e != Errc::kOk) return Err(e);
+  return {};
+}
+
+Result<std::vector<SnapshotRef>> Store::snapshots(std::string_view instance, std::int64_t from_ns,
+                                                  std::int64_t to_ns) const {
+  std::vector<SnapshotRef> out;
+  if (from_ns >= to_ns) return out;
+  std::string upper = to_ns == kMaxTime ? keys::prefix_successor(keys::instance_prefix(instance))
+                                        : keys::snapshot_key(instance, to_ns, 0);
+  RangeIter it(*internals_, Cf::kSnapshots, keys::snapshot_key(instance, from_ns, 0), upper);
+  for (; it->Valid(); it->Next()) {
+    auto rest = keys::after_instance(sv(it->key()));
+    if (!rest || rest->size() != 16) return Err(Errc::kCorrupt);
+    auto first = codec::decode_snapshot_ref(sv(it->value()));
+    if (!first) return first.error();
+    SnapshotRef r;
+    r.time_ns = keys::unflip_time(bytes::load_be<std::uint64_t>(rest->data()));
+    r.seq = bytes::load_be<std::uint64_t>(rest->data() + 8);
+    r.batch_first_seq = *first;
+    out.push_back(r);
+  }
+  if (auto e = it.status("snapshots"); e != Errc::kOk) return Err(e);
+  return out;
+}
+
+// ---- holds, cursors, maintenance -------------------------------------------------------------
+
+Result<void> Store::set_legal_hold(std::string_view instance, bool on) {
+  if (instance.empty()) return Err(Errc::kInvalidArgument);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const auto key = keys::hold_key(instance);
+  auto st = on ? internals_->db()->Put(wo, internals_->cf(Cf::kMeta), key, "1")
+               : internals_->db()->Delete(wo, internals_->cf(Cf::kMeta), key);
+  if (auto e = status_errc(st, "set legal hold"); e != Errc::kOk) return Err(e);
+  internals_->holds->set(std::string(instance), on);
+  spdlog::info("store: legal hold {} for instance {}", on ? "set" : "released", instance);
+  return {};
+}
+
+bool Store::legal_hold(std::string_view instance) const {
+  return internals_->holds->contains(instance);
+}
+
+std::vector<std::string> Store::legal_holds() const { return internals_->holds->list(); }
+
+Result<std::optional<std::string>> Store::get_cursor(std::string_view name) const {
+  std::string v;
+  auto st = internals_->db()->Get({}, internals_->cf(Cf::kMeta), keys::cursor_key(name), &v);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  if (auto e = status_errc(st, "get cursor"); e != Errc::kOk) return Err(e);
+  return std::optional<std::string>(std::move(v));
+}
+
+Result<void> Store::put_cursor(std::string_view name, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st =
+      internals_->db()->Put(wo, internals_->cf(Cf::kMeta), keys::cursor_key(name), sl(value));
+  if (auto e = status_errc(st, "put cursor"); e != Errc::kOk) return Err(e);
+  return {};
+}
+
+Result<void> Store::compact_all() {
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    auto st = internals_->db()->CompactRange(co, internals_->handles_[i], nullptr, nullptr);
+    if (auto e = status_errc(st, "compact"); e != Errc::kOk) return Err(e);
+  }
+  return {};
+}
+
+std::uint64_t Store::stall_micros() const {
+  auto stats = internals_->db()->GetDBOptions().statistics;
+  return stats ? stats->getTickerCount(rocksdb::STALL_MICROS) : 0;
+}
+
+bool Store::write_stopped() const {
+  std::uint64_t v = 0;
+  return internals_->db()->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &v) && v != 0;
+}
+
+const std::string& Store::path() const { return internals_->path; }
+
+}  // namespace blackbox::collector

@@ -1,0 +1,56 @@
+// Shared test fixtures: a temp dir removed afterwards, and an in-process collector on
+// 127.0.0.1:0 running its I/O threads in a background thread.
+#pragma once
+
+#include "collector/collector.h"
+#include "collector/config.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace blackbox::collector::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A config for tests: data in `dir`, port 0, short timeouts.
+Config test_config(const std::string& data_dir);
+
+class RunningCollector {
+ public:
+  // Opens and starts a collector; check ok() after construction.
+  explicit RunningCollector(const Config& config, const Clock* clock = nullptr);
+  ~RunningCollector();  // stop() and join
+  bool ok() const { return collector_ != nullptr && port_ != 0; }
+  std::uint16_t port() const { return port_; }
+  Collector& collector() { return *collector_; }
+  void stop();
+
+ private:
+  std::unique_ptr<Collector> collector_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Polls `cond` until true or `timeout`; returns its last value.
+bool eventually(const std::function<bool()>& cond,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Resident set size of this process, bytes.
+std::size_t rss_bytes();
+
+}  // namespace blackbox::collector::testing
