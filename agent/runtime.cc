@@ -243,7 +243,9 @@ int run_agent(const Config& c, const char* version) {
   goodbye.after_termination_notice = !notice_reason.empty();
   const bool shipped = shipper.finish(goodbye, goodbye_at, deadline);
   pipeline.stop();
+  sp.set_on_publish(nullptr);
   if (auto s = sp.sync(); !s) spdlog::error("spool: final sync failed");
+  if (auto t = sp.trim(); !t) spdlog::warn("spool: cannot trim acknowledged segments");
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() -
                                                                           start);
   if (spooled && shipped)

@@ -1,7 +1,8 @@
 #include "schemas/metrics.h"
 
 #include <cstdio>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 namespace blackbox {
 
@@ -32,21 +33,29 @@ void Metrics::gauge(const std::string& name, const std::string& help,
 
 std::string Metrics::render() const {
   std::lock_guard lock(mu_);
-  std::string out;
-  std::unordered_set<std::string> described;
+  // The exposition format wants every series of a family together: group by base name, in
+  // order of each family's first registration.
+  std::vector<std::string> families;
+  std::unordered_map<std::string, std::vector<const Series*>> by_family;
   for (const Series& s : series_) {
-    const std::string base = base_name(s.name);
-    if (described.insert(base).second) {
-      out += "# HELP " + base + " " + s.help + "\n";
-      out += "# TYPE " + base + (s.is_counter ? " counter\n" : " gauge\n");
+    auto [it, fresh] = by_family.try_emplace(base_name(s.name));
+    if (fresh) families.push_back(it->first);
+    it->second.push_back(&s);
+  }
+  std::string out;
+  for (const std::string& base : families) {
+    const auto& members = by_family[base];
+    out += "# HELP " + base + " " + members.front()->help + "\n";
+    out += "# TYPE " + base + (members.front()->is_counter ? " counter\n" : " gauge\n");
+    for (const Series* s : members) {
+      char value[64];
+      if (s->is_counter)
+        std::snprintf(value, sizeof value, "%llu",
+                      static_cast<unsigned long long>(s->value.load(std::memory_order_relaxed)));
+      else
+        std::snprintf(value, sizeof value, "%.17g", s->read ? s->read() : 0.0);
+      out += s->name + " " + value + "\n";
     }
-    char value[64];
-    if (s.is_counter)
-      std::snprintf(value, sizeof value, "%llu",
-                    static_cast<unsigned long long>(s.value.load(std::memory_order_relaxed)));
-    else
-      std::snprintf(value, sizeof value, "%.17g", s.read ? s.read() : 0.0);
-    out += s.name + " " + value + "\n";
   }
   return out;
 }

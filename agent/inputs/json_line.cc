@@ -1,56 +1,14 @@
 #include "agent/inputs/json_line.h"
 
-#include <simdjson.h>
+#include "agent/inputs/json_backend.h"
+
+#include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
 
 namespace blackbox::agent {
 
-namespace od = simdjson::ondemand;
-
-static_assert(JsonLineParser::kPadding >= simdjson::SIMDJSON_PADDING);
-
 namespace {
-
-bool is_time_key(std::string_view k) {
-  return k == "time" || k == "ts" || k == "timestamp" || k == "@timestamp";
-}
-bool is_level_key(std::string_view k) { return k == "level" || k == "severity" || k == "lvl"; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
-// Epoch number in s, ms, µs or ns, told apart by magnitude (valid for years 1973..5138).
-std::optional<std::int64_t> epoch_to_ns(double v) {
-  if (!std::isfinite(v) || v <= 0) return std::nullopt;
-  double ns;
-  if (v < 1e11) ns = v * 1e9;
-  else if (v < 1e14) ns = v * 1e6;
-  else if (v < 1e17) ns = v * 1e3;
-  else ns = v;
-  if (ns >= 9.2e18) return std::nullopt;
-  return static_cast<std::int64_t>(ns);
-}
-
-// Numeric levels: syslog 0..7, or bunyan/pino 10..60.
-Severity numeric_severity(std::int64_t v) {
-  if (v >= 0 && v <= 7) return static_cast<Severity>(v);
-  switch (v) {
-    case 10: return Severity::kDebug;    // trace
-    case 20: return Severity::kDebug;
-    case 30: return Severity::kInfo;
-    case 40: return Severity::kWarning;
-    case 50: return Severity::kErr;
-    case 60: return Severity::kCrit;     // fatal
-    default: return Severity::kUnknown;
-  }
-}
 
 int digits(std::string_view s, std::size_t pos, std::size_t n) {
   if (pos + n > s.size()) return -1;
@@ -60,6 +18,18 @@ int digits(std::string_view s, std::size_t pos, std::size_t n) {
     v = v * 10 + (s[i] - '0');
   }
   return v;
+}
+
+bool simd_json_usable() {
+#if defined(__x86_64__)
+  // json_line_simd.cc is compiled for AVX2 (simdjson's haswell kernel): only call it on a CPU
+  // that has it. Every x86-64 server CPU since 2013 does.
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("popcnt");
+#else
+  return true;
+#endif
 }
 
 }  // namespace
@@ -112,101 +82,28 @@ std::optional<std::int64_t> parse_rfc3339_ns(std::string_view s) {
 }
 
 struct JsonLineParser::Impl {
-  JsonLineOptions options;
-  od::parser parser;
-  std::vector<Field> fields;
+  JsonBackend* backend = nullptr;
+  ~Impl() { json_backend_delete(backend); }
 };
 
 JsonLineParser::JsonLineParser(JsonLineOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = options;
-  impl_->fields.reserve(options.max_fields);
+  if (simd_json_usable()) {
+    impl_->backend = json_backend_new(options);
+  } else {
+    static bool warned = false;
+    if (!warned) spdlog::warn("json: this CPU lacks AVX2; JSON lines are kept as text only");
+    warned = true;
+  }
 }
 
 JsonLineParser::~JsonLineParser() = default;
 
 bool JsonLineParser::parse(std::string_view line, RecordData& r) {
-  std::string_view body = trim(line);
-  if (body.size() < 2 || body.front() != '{' || body.back() != '}' ||
-      body.size() > impl_->options.max_json_bytes)
-    return false;
-  // `body` lies inside `line`, which the caller guarantees is followed by kPadding readable
-  // bytes; the bytes between body's end and line's end count towards that.
-  const std::size_t capacity =
-      static_cast<std::size_t>(line.data() + line.size() - body.data()) + kPadding;
-  auto& fields = impl_->fields;
-  fields.clear();
-  od::document doc;
-  if (impl_->parser.iterate(body.data(), body.size(), capacity).get(doc)) return false;
-  od::object obj;
-  if (doc.get_object().get(obj)) return false;
-  std::optional<std::int64_t> time;
-  Severity severity = Severity::kUnknown;
-  for (auto member : obj) {
-    od::field f;
-    if (std::move(member).get(f)) return false;
-    std::string_view key;
-    if (f.unescaped_key().get(key)) return false;
-    od::value v = f.value();
-    od::json_type type;
-    if (v.type().get(type)) return false;
-    std::string_view raw;
-    bool used = false;
-    switch (type) {
-      case od::json_type::object: {
-        od::object o;
-        if (v.get_object().get(o) || o.raw_json().get(raw)) return false;
-        break;
-      }
-      case od::json_type::array: {
-        od::array a;
-        if (v.get_array().get(a) || a.raw_json().get(raw)) return false;
-        break;
-      }
-      case od::json_type::string: {
-        raw = trim(v.raw_json_token());
-        if (!time && is_time_key(key)) {
-          std::string_view text;
-          if (!v.get_string().get(text)) {
-            time = parse_rfc3339_ns(text);
-            used = time.has_value();
-          }
-        } else if (severity == Severity::kUnknown && is_level_key(key)) {
-          std::string_view text;
-          if (!v.get_string().get(text)) {
-            severity = parse_severity(text);
-            used = severity != Severity::kUnknown;
-          }
-        }
-        break;
-      }
-      case od::json_type::number: {
-        raw = trim(v.raw_json_token());
-        if (!time && is_time_key(key)) {
-          double d;
-          if (!v.get_double().get(d)) {
-            time = epoch_to_ns(d);
-            used = time.has_value();
-          }
-        } else if (severity == Severity::kUnknown && is_level_key(key)) {
-          std::int64_t n;
-          if (!v.get_int64().get(n)) {
-            severity = numeric_severity(n);
-            used = severity != Severity::kUnknown;
-          }
-        }
-        break;
-      }
-      default:
-        raw = trim(v.raw_json_token());
-        break;
-    }
-    if (!used && fields.size() < impl_->options.max_fields) fields.push_back(Field{key, raw});
-  }
-  if (time) r.event_time_ns = *time;
-  if (severity != Severity::kUnknown) r.severity = severity;
-  r.fields = fields;
-  r.flags |= record_flags::kJson;
-  return true;
+  // Most lines are not JSON: decide on the first non-blank byte before anything else.
+  std::size_t first = 0;
+  while (first < line.size() && (line[first] == ' ' || line[first] == '\t')) ++first;
+  if (first == line.size() || line[first] != '{' || !impl_->backend) return false;
+  return json_backend_parse(impl_->backend, line, first, r);
 }
 
 }  // namespace blackbox::agent

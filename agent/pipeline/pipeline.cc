@@ -193,9 +193,11 @@ void Pipeline::writer_loop() {
       std::span<const SpoolAppend> part(appends.data() + i, std::min(step, appends.size() - i));
       std::uint64_t part_bytes = 0;
       for (const auto& a : part) part_bytes += Spool::entry_bytes(a);
-      bool waited = false;
-      if (!spool_.wait_for_space(part_bytes, stopping_, &waited)) return;  // stopping
-      if (waited) metrics_.spool_full_waits.fetch_add(1, std::memory_order_relaxed);
+      if (!spool_.fits(part_bytes)) {
+        metrics_.spool_full_waits.fetch_add(1, std::memory_order_relaxed);
+        spdlog::debug("spool: full ({} bytes); inputs wait for acknowledgements", spool_.bytes());
+      }
+      if (!spool_.wait_for_space(part_bytes, stopping_)) return;  // stopping
       if (!append_with_retry(part)) return;
     }
     metrics_.records_spooled.fetch_add(records, std::memory_order_relaxed);

@@ -392,6 +392,19 @@ Result<void> Spool::sync() {
   return {};
 }
 
+Result<void> Spool::trim() {
+  {
+    std::lock_guard lock(mu_);
+    if (segments_.back()->ends.empty()) return {};
+    for (const auto& [s, e] : written_end_)
+      if (e > seq_end(acked_end_, s)) return {};
+  }
+  if (auto r = roll(); !r) return r;
+  std::lock_guard lock(mu_);
+  delete_acked_locked();
+  return {};
+}
+
 SpoolCursor Spool::begin() const {
   std::lock_guard lock(mu_);
   return {segments_.front()->id, kSegmentHeaderBytes};

@@ -103,6 +103,9 @@ class Spool {
   [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries);
   // Syncs what was written since the last sync (kInterval timer; shutdown).
   [[nodiscard]] Result<void> sync();
+  // At a clean stop, once no writer runs: when everything is acknowledged, starts a fresh
+  // segment (carrying the state) so that the acknowledged one can go.
+  [[nodiscard]] Result<void> trim();
 
   // ---- Shipper thread ----
   SpoolCursor begin() const;

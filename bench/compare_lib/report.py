@@ -132,7 +132,7 @@ def tables(runs, systems, cfg):
                 continue
             ok, errs = _status(runs, "latency", s)
             m = lambda k: _med(runs, "latency", s, k)
-            what = ("durably stored in the collector (/metrics polled every 10 ms)"
+            what = ("durable ack received by the agent (its /metrics polled every 10 ms)"
                     if s == "blackbox" else "arrival at the TCP sink")
             out.append("| %s | %d/%d | %s | %s | %s | %s |" % (
                 s, ok, n, what, _fmt(m("p50_ms"), 1), _fmt(m("p99_ms"), 1),
@@ -143,10 +143,12 @@ def tables(runs, systems, cfg):
     for phase in cfg["phases"]:
         for s in systems:
             for i, r in enumerate(runs):
-                e = r.get(phase, {}).get(s, {}).get("error")
+                res = r.get(phase, {}).get(s, {})
+                e = res.get("error")
                 if e:
-                    failures.append("- run %d, %s, %s: %s" % (i + 1, phase, s,
-                                                             e.strip().splitlines()[0][:300]))
+                    failures.append("- run %d, %s, %s: %s%s" % (
+                        i + 1, phase, s, e.strip().splitlines()[0][:300],
+                        " (logs: `%s`)" % res["logs"] if res.get("logs") else ""))
     if failures:
         out.append("**Failures:**")
         out.append("")

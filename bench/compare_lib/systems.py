@@ -3,7 +3,7 @@
 Each system has a receiving end (`start_receiver`) and a shipper reading one file
 (`start_shipper`), and reports how many lines have reached the receiving end (`delivered`):
 for the peers and cat, newline-terminated lines counted by the TCP sink; for Blackbox, records
-the collector has durably stored (blackbox_collector_records_stored_total). Every process runs
+whose durable acknowledgement the agent holds (see Blackbox). Every process runs
 in its own session (process group) and `stop()` kills the group: nothing outlives a phase.
 """
 
@@ -70,7 +70,7 @@ class Proc:
         return False
 
     def stop(self, grace_s=5.0):
-        if self.popen.returncode is None:
+        if self.popen.returncode is None and self.popen.poll() is None:
             for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
                 try:
                     os.killpg(self.pid, sig)
@@ -135,6 +135,10 @@ class System:
 
     def delivered(self):
         return self.sink.lines()
+
+    def caught_up(self, lines_in_file):
+        """True once every line of the file is at the receiving end."""
+        return self.sink.lines() >= lines_in_file
 
     def start_timeline(self):
         self.sink.start_timeline()
@@ -294,13 +298,23 @@ class MetricsClient:
 STORED = "blackbox_collector_records_stored_total"
 ACKED = "blackbox_agent_records_acked_total"
 READ = "blackbox_agent_lines_read_total"
+SPOOLED = "blackbox_agent_records_spooled_total"
+AGENT_METRICS_GRACE_S = 10.0  # how long the agent's /metrics may be unreachable
 
 
 class Blackbox(System):
-    """blackbox-agent → blackbox-collector (RocksDB, default durability policy)."""
+    """blackbox-agent → blackbox-collector (RocksDB, default durability policy).
+
+    A line counts as delivered when the agent has received the collector's acknowledgement
+    for it (blackbox_agent_records_acked_total): the collector acknowledges only after the
+    batch is in RocksDB with a synced write, so this is "durable and acknowledged". The
+    agent also spools records that are not lines (its start-up "hello" lifecycle record): a
+    phase is complete when every line was read, spooled and acknowledged (caught_up).
+    The collector's blackbox_collector_records_stored_total, when its HTTP API is up, is
+    recorded as a cross-check."""
 
     name = "blackbox"
-    poll_s = 0.010
+    poll_s = 0.020
 
     def __init__(self, workdir, agent_bin, collector_bin, startup_timeout_s=30.0):
         super().__init__(workdir)
@@ -312,7 +326,9 @@ class Blackbox(System):
         self.cmetrics = None
         self.ametrics = None
         self._timeline = None
-        self.offset = 0  # stored records that are not workload lines (see settle())
+        self._last = {}
+        self._last_ok = None
+        self.offset = 0  # acknowledged records that are not workload lines
 
     def start_receiver(self):
         data = os.path.join(self.workdir, "collector-data")
@@ -324,7 +340,8 @@ class Blackbox(System):
         self.procs.append(self.collector)
         ingest = http = None
         deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline and not (ingest and http):
+        http_deadline = None
+        while time.monotonic() < deadline:
             self.collector.check()
             text = _tail(log, 200)
             m = re.search(r"http[^\n]*? on ([0-9.]+):(\d+)", text, re.I)
@@ -333,26 +350,26 @@ class Blackbox(System):
             for m in re.finditer(r"^(.*)listening on ([0-9.]+):(\d+)", text, re.M):
                 if "http" not in m.group(1).lower():
                     ingest = (m.group(2), int(m.group(3)))
+            if ingest and http_deadline is None:
+                http_deadline = time.monotonic() + 2.0
+            if ingest and (http or time.monotonic() > http_deadline):
+                break
             time.sleep(0.02)
-        if not (ingest and http):
-            raise BenchError("blackbox-collector did not log 'listening on HOST:PORT' and "
-                             "'http on HOST:PORT' within %.0f s; log %s:\n%s"
-                             % (self.startup_timeout_s, log, _tail(log)))
+        if not ingest:
+            raise BenchError("blackbox-collector did not log 'listening on HOST:PORT' within "
+                             "%.0f s; log %s:\n%s" % (self.startup_timeout_s, log, _tail(log)))
         self.ingest_addr = ingest
-        self.cmetrics = MetricsClient(*http)
-        self._stored()  # fails early if the metric is missing
+        if http:
+            self.cmetrics = MetricsClient(*http)
 
-    def _stored(self):
+    def stored(self):
+        """The collector's records_stored_total, or None (no HTTP API, metric missing)."""
+        if not self.cmetrics:
+            return None
         try:
-            text = self.cmetrics.get()
-        except (OSError, http.client.HTTPException) as e:
-            self.check()  # a dead collector or agent explains it better
-            raise BenchError("collector GET /metrics on %s:%d failed: %s"
-                             % (self.cmetrics.host, self.cmetrics.port, e))
-        v = parse_metric(text, STORED)
-        if v is None:
-            raise BenchError("collector /metrics has no %s; got:\n%s" % (STORED, text[:1500]))
-        return v
+            return parse_metric(self.cmetrics.get(), STORED)
+        except (OSError, http.client.HTTPException, BenchError):
+            return None
 
     def start_shipper(self, path):
         state = os.path.join(self.workdir, "agent-state")
@@ -367,27 +384,54 @@ class Blackbox(System):
         self.agent = Proc("blackbox-agent", argv, os.path.join(self.workdir, "agent.log"))
         self.procs.insert(0, self.agent)
         self.ametrics = MetricsClient("127.0.0.1", mport)
+        self._last_ok = time.monotonic()
+
+    def _agent(self):
+        """{READ, SPOOLED, ACKED: value} from the agent, the last known values while its
+        endpoint is briefly unreachable (start-up), BenchError past the grace period."""
+        try:
+            text = self.ametrics.get(timeout_s=2.0)
+        except (OSError, http.client.HTTPException, BenchError) as e:
+            self.check()
+            if time.monotonic() - self._last_ok > AGENT_METRICS_GRACE_S:
+                raise BenchError("agent GET /metrics on 127.0.0.1:%d failing for %.0f s: %s"
+                                 % (self.ametrics.port, AGENT_METRICS_GRACE_S, e))
+            return self._last or {READ: 0, SPOOLED: 0, ACKED: 0}
+        vals = {k: parse_metric(text, k) for k in (READ, SPOOLED, ACKED)}
+        missing = [k for k, v in vals.items() if v is None]
+        if missing:
+            raise BenchError("agent /metrics lacks %s; got:\n%s" % (", ".join(missing),
+                                                                     text[:1500]))
+        self._last, self._last_ok = vals, time.monotonic()
+        return vals
 
     def delivered(self):
-        return self._stored() - self.offset
+        return self._agent()[ACKED] - self.offset
+
+    def caught_up(self, lines_in_file):
+        # Every line read, every line spooled (spooled also counts the non-line records, so
+        # this may fire while as many lines as there are such records, usually the one
+        # start-up record, are still in a batch being cut), and everything spooled acked.
+        v = self._agent()
+        return (v[READ] >= lines_in_file and v[SPOOLED] >= v[READ]
+                and v[ACKED] >= v[SPOOLED])
 
     def agent_counts(self):
-        """(lines_read, records_acked) from the agent, None where unavailable."""
         try:
-            text = self.ametrics.get(timeout_s=1.0)
-        except (OSError, http.client.HTTPException, BenchError):
-            return (None, None)
-        return (parse_metric(text, READ), parse_metric(text, ACKED))
+            v = self._agent()
+        except BenchError:
+            return {}
+        return {"agent_lines_read": v[READ], "agent_records_spooled": v[SPOOLED],
+                "agent_records_acked": v[ACKED], "collector_records_stored": self.stored()}
 
     def diagnose(self):
-        read, acked = self.agent_counts() if self.ametrics else (None, None)
         try:
-            stored = self._stored()
+            counts = self.agent_counts()
         except BenchError as e:
-            stored = str(e)
-        return ("agent %s=%s %s=%s, collector %s=%s (offset %d); agent log tail:\n%s"
-                % (READ, read, ACKED, acked, STORED, stored, self.offset,
-                   _tail(self.agent.log_path, 8) if self.agent else ""))
+            counts = str(e)
+        return ("%s (offset %d); agent log tail:\n%s\ncollector log tail:\n%s"
+                % (counts, self.offset, _tail(self.agent.log_path, 8) if self.agent else "",
+                   _tail(self.collector.log_path, 8) if self.collector else ""))
 
     def start_timeline(self):
         self._timeline = []
@@ -412,5 +456,8 @@ class Blackbox(System):
         for c in (self.cmetrics, self.ametrics):
             if c:
                 c.close()
+        # The agent first, while its collector is still there for its goodbye.
+        if self.agent:
+            self.agent.stop()
         super().stop()
         self.agent = self.collector = None

@@ -22,7 +22,8 @@
 namespace blackbox::collector::http {
 
 struct ApiOptions {
-  PageLimits page;                          // per answer: records, bytes, wall time
+  // Per answer: records (the largest `limit`), approximate JSON bytes, wall time.
+  PageLimits page{10'000, 8u << 20, std::chrono::seconds(2)};
   std::size_t default_page_records = 1000;  // `limit` when absent
   std::size_t max_tail = 10'000;            // largest `tail`
   std::uint32_t max_context = 100;          // largest `before` / `after`

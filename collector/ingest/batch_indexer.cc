@@ -14,25 +14,35 @@ namespace {
 // buffer on the thread for ever.
 constexpr std::size_t kKeepScratchBytes = 8u << 20;
 
-inline bool is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
+struct WordTable {
+  bool word[256] = {};
+  constexpr WordTable() {
+    for (int c = 0; c < 256; ++c)
+      word[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_';
+  }
+};
+constexpr WordTable kWords;
 
+// The hot loop of word indexing (TokenFilter: words are [A-Za-z0-9_]{2,64}).
 void add_words(TokenFilter& f, std::string_view text) {
-  const char* p = text.data();
-  const char* end = p + text.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
   while (p < end) {
-    while (p < end && !is_word_byte(static_cast<unsigned char>(*p))) ++p;
-    const char* start = p;
-    while (p < end && is_word_byte(static_cast<unsigned char>(*p))) ++p;
-    if (p > start) f.add_word(std::string_view(start, static_cast<std::size_t>(p - start)));
+    while (p < end && !kWords.word[*p]) ++p;
+    const auto* start = p;
+    while (p < end && kWords.word[*p]) ++p;
+    const auto n = static_cast<std::size_t>(p - start);
+    if (n >= 2 && n <= 64)
+      f.add_hash(TokenFilter::word_hash(
+          std::string_view(reinterpret_cast<const char*>(start), n)));
   }
 }
 
 // Halves a power-of-two Bloom filter while it stays sparse: bit i of the half is bit i OR
 // bit i + m/2, which is what a filter built with the smaller mask would hold.
 std::string fold_filter(std::string bits) {
-  constexpr std::size_t kMinBytes = 128;
+  constexpr std::size_t kMinBytes = 64;
   auto popcount = [](std::string_view b) {
     std::size_t n = 0;
     for (unsigned char c : b) n += static_cast<std::size_t>(std::popcount(c));
@@ -68,8 +78,9 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   out.header = *pre;
   TokenFilter words;
   if (options_.index_words) {
-    // Sized generously (one bit per raw byte), then folded down to its real density.
-    words = TokenFilter::with_capacity(std::max<std::uint32_t>(pre->raw_size / 8, 1));
+    // Sized generously (a word per 32 raw bytes, 8 bits each), then folded down to its real
+    // density once the words are in.
+    words = TokenFilter::with_capacity(std::max<std::uint32_t>(pre->raw_size / 32, 1));
   }
 
   bool bad_record = false;

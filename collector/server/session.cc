@@ -91,6 +91,9 @@ void Session::drain() {
 
 // ---- reader --------------------------------------------------------------------------------
 
+// GCC 12 miscompiles some objects with short strings kept in a coroutine frame across a
+// co_await (they get relocated bitwise), so protocol objects (Hello, Goodbye, requests) never
+// live in the coroutine: plain member functions decode and submit them, the coroutine waits.
 awaitable<void> Session::reader() {
   const auto& opt = ctx_->options;
   FrameHeader fh;
@@ -98,92 +101,156 @@ awaitable<void> Session::reader() {
 
   set_read_deadline(Clock::now() + opt.hello_timeout);
   if (co_await read_frame(fh, payload, opt.max_hello_frame_bytes)) {
-    Hello hello;
-    if (fh.type != FrameType::kHello) {
-      fail(Errc::kProtocolViolation,
-           std::string("the first frame must be HELLO, not ") + frame_type_name(fh.type));
-    } else if (handle_hello(payload, hello)) {
-      ctx_->budget.release(payload.size());
-      inflight_bytes_ -= payload.size();
-      std::string instance = hello.instance_id;
-      // A named request, not a temporary inside the co_await expression: GCC 12 relocates
-      // such temporaries bitwise (short strings then point into the old frame).
-      WriteRequest req = HelloRequest{std::move(hello)};
-      auto out = co_await submit(std::move(req));
-      if (out.ec) {
-        fail(to_errc(out.ec), out.message);
-      } else {
-        instance_ = std::move(instance);
-        welcomed_ = true;
-        for (const auto& p : out.welcome)
-          if (p.next_seq > 0) acked_[p.stream] = p.next_seq - 1;
-        queue_frame(FrameType::kWelcome, encode_welcome(Welcome{std::move(out.welcome)}));
-        spdlog::debug("server: {}: HELLO from instance {}", peer_, instance_);
-      }
+    const std::size_t length = payload.size();
+    const bool submitted = start_hello(fh.type, payload);
+    ctx_->budget.release(length);
+    inflight_bytes_ -= length;
+    if (submitted) {
+      co_await await_outcome();
+      finish_hello();
     }
   }
 
   while (welcomed_ && !closing_ && !closed_) {
     set_read_deadline(Clock::now() + opt.idle_timeout);
     if (!co_await read_frame(fh, payload, opt.limits.max_frame_bytes)) break;
-    const std::size_t length = payload.size();
-    switch (fh.type) {
-      case FrameType::kBatch:
-        handle_batch(std::move(payload));
-        payload = std::string();
-        continue;  // its budget is released when the writer is done with it
-      case FrameType::kHeartbeat: {
-        auto hb = decode_heartbeat(payload);
-        if (!hb) {
-          fail(Errc::kMalformedFrame, "HEARTBEAT payload does not decode");
-          break;
-        }
-        ctx_->writer.submit(HeartbeatRequest{instance_, *hb},
-                            [self = shared_from_this()](WriteOutcome&& o) {
-                              if (!o.ec) return;
-                              net::post(self->strand_, [self, o = std::move(o)] {
-                                self->fail(to_errc(o.ec), o.message);
-                              });
-                            });
-        break;
-      }
-      case FrameType::kGoodbye: {
-        auto bye = decode_goodbye(payload);
-        if (!bye) {
-          fail(Errc::kMalformedFrame, "GOODBYE payload does not decode");
-          break;
-        }
-        WriteRequest req = GoodbyeRequest{instance_, std::move(*bye)};
-        auto out = co_await submit(std::move(req));
-        if (out.ec) {
-          fail(to_errc(out.ec), out.message);
-        } else if (!closing_) {
-          closing_ = true;
-          final_frame_.clear();
-          append_frame(final_frame_, FrameType::kGoodbye, encode_goodbye(Goodbye{"bye", false}));
-          set_write_deadline(Clock::now() + opt.write_timeout);
-        }
-        break;
-      }
-      case FrameType::kError: {
-        auto err = decode_error(payload);
-        spdlog::warn("server: {} (instance {}): agent sent ERROR {}: {}", peer_, instance_,
-                     err ? errc_name(err->code) : "?", err ? err->message : "undecodable");
-        closing_ = true;
-        set_write_deadline(Clock::now() + opt.write_timeout);
-        break;
-      }
-      default:
-        fail(Errc::kProtocolViolation,
-             std::string("unexpected ") + frame_type_name(fh.type) + " frame from an agent");
-        break;
+    if (fh.type == FrameType::kBatch) {
+      handle_batch(std::move(payload));  // its budget returns when the writer is done with it
+      payload = std::string();
+      continue;
     }
+    const std::size_t length = payload.size();
+    const bool wait = handle_control(fh.type, payload);
     ctx_->budget.release(length);
     inflight_bytes_ -= length;
+    if (wait) {
+      co_await await_outcome();
+      finish_goodbye();
+    }
   }
   reading_done_ = true;
   set_read_deadline(Clock::time_point::max());
   wake_sender();
+}
+
+awaitable<void> Session::await_outcome() {
+  for (int i = 0; !outcome_ && !closed_ && i < 1'000'000; ++i)
+    co_await read_wake_.async_wait(kTuple);
+}
+
+void Session::submit_awaited(WriteRequest&& request) {
+  outcome_.reset();
+  ctx_->writer.submit(std::move(request), [self = shared_from_this()](WriteOutcome&& o) {
+    net::post(self->strand_, [self, o = std::move(o)]() mutable {
+      self->outcome_ = std::move(o);
+      self->wake_reader();
+    });
+  });
+}
+
+bool Session::start_hello(FrameType type, std::string_view payload) {
+  if (type != FrameType::kHello) {
+    fail(Errc::kProtocolViolation,
+         std::string("the first frame must be HELLO, not ") + frame_type_name(type));
+    return false;
+  }
+  auto h = decode_hello(payload);
+  if (!h) {
+    fail(Errc::kMalformedFrame, "HELLO payload does not decode");
+    return false;
+  }
+  if (h->protocol_version != kProtocolVersion) {
+    fail(Errc::kUnsupportedVersion,
+         "protocol version " + std::to_string(h->protocol_version) + " not supported (want " +
+             std::to_string(kProtocolVersion) + ")");
+    return false;
+  }
+  if (!valid_instance_id(h->instance_id)) {
+    fail(Errc::kMalformedFrame, "instance_id must be 1..256 printable ASCII bytes, no spaces");
+    return false;
+  }
+  const auto& secret = ctx_->options.auth_secret;
+  if (!secret.empty() && !token_valid(secret, h->instance_id, h->token)) {
+    fail(Errc::kUnauthorized, "bad or missing token for instance " + h->instance_id);
+    return false;
+  }
+  pending_instance_ = h->instance_id;
+  submit_awaited(HelloRequest{std::move(*h)});
+  return true;
+}
+
+void Session::finish_hello() {
+  if (!outcome_) return;  // closed meanwhile
+  WriteOutcome out = std::move(*outcome_);
+  outcome_.reset();
+  if (out.ec) {
+    fail(to_errc(out.ec), out.message);
+    return;
+  }
+  instance_ = std::move(pending_instance_);
+  welcomed_ = true;
+  for (const auto& p : out.welcome)
+    if (p.next_seq > 0) acked_[p.stream] = p.next_seq - 1;
+  queue_frame(FrameType::kWelcome, encode_welcome(Welcome{std::move(out.welcome)}));
+  spdlog::debug("server: {}: HELLO from instance {}", peer_, instance_);
+}
+
+bool Session::handle_control(FrameType type, std::string_view payload) {
+  const auto& opt = ctx_->options;
+  switch (type) {
+    case FrameType::kHeartbeat: {
+      auto hb = decode_heartbeat(payload);
+      if (!hb) {
+        fail(Errc::kMalformedFrame, "HEARTBEAT payload does not decode");
+        return false;
+      }
+      ctx_->writer.submit(HeartbeatRequest{instance_, *hb},
+                          [self = shared_from_this()](WriteOutcome&& o) {
+                            if (!o.ec) return;
+                            net::post(self->strand_, [self, o = std::move(o)] {
+                              self->fail(to_errc(o.ec), o.message);
+                            });
+                          });
+      return false;
+    }
+    case FrameType::kGoodbye: {
+      auto bye = decode_goodbye(payload);
+      if (!bye) {
+        fail(Errc::kMalformedFrame, "GOODBYE payload does not decode");
+        return false;
+      }
+      submit_awaited(GoodbyeRequest{instance_, std::move(*bye)});
+      return true;
+    }
+    case FrameType::kError: {
+      auto err = decode_error(payload);
+      spdlog::warn("server: {} (instance {}): agent sent ERROR {}: {}", peer_, instance_,
+                   err ? errc_name(err->code) : "?", err ? err->message : "undecodable");
+      closing_ = true;
+      set_write_deadline(Clock::now() + opt.write_timeout);
+      wake_sender();
+      return false;
+    }
+    default:
+      fail(Errc::kProtocolViolation,
+           std::string("unexpected ") + frame_type_name(type) + " frame from an agent");
+      return false;
+  }
+}
+
+void Session::finish_goodbye() {
+  if (!outcome_) return;
+  WriteOutcome out = std::move(*outcome_);
+  outcome_.reset();
+  if (out.ec) {
+    fail(to_errc(out.ec), out.message);
+  } else if (!closing_) {
+    closing_ = true;
+    final_frame_.clear();
+    append_frame(final_frame_, FrameType::kGoodbye, encode_goodbye(Goodbye{"bye", false}));
+    set_write_deadline(Clock::now() + ctx_->options.write_timeout);
+    wake_sender();
+  }
 }
 
 awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
@@ -257,43 +324,6 @@ awaitable<bool> Session::await_budget(std::size_t n) {
     }
     co_await read_wake_.async_wait(kTuple);
   }
-}
-
-awaitable<WriteOutcome> Session::submit(WriteRequest request) {
-  auto self = shared_from_this();
-  co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(WriteOutcome)>(
-      [this, self](auto handler, WriteRequest&& req) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        ctx_->writer.submit(std::move(req), [self, h](WriteOutcome&& o) {
-          net::post(self->strand_, [h, o = std::move(o)]() mutable { (*h)(std::move(o)); });
-        });
-      },
-      net::use_awaitable, std::move(request));
-}
-
-bool Session::handle_hello(std::string_view payload, Hello& hello) {
-  auto h = decode_hello(payload);
-  if (!h) {
-    fail(Errc::kMalformedFrame, "HELLO payload does not decode");
-    return false;
-  }
-  if (h->protocol_version != kProtocolVersion) {
-    fail(Errc::kUnsupportedVersion,
-         "protocol version " + std::to_string(h->protocol_version) + " not supported (want " +
-             std::to_string(kProtocolVersion) + ")");
-    return false;
-  }
-  if (!valid_instance_id(h->instance_id)) {
-    fail(Errc::kMalformedFrame, "instance_id must be 1..256 printable ASCII bytes, no spaces");
-    return false;
-  }
-  const auto& secret = ctx_->options.auth_secret;
-  if (!secret.empty() && !token_valid(secret, h->instance_id, h->token)) {
-    fail(Errc::kUnauthorized, "bad or missing token for instance " + h->instance_id);
-    return false;
-  }
-  hello = std::move(*h);
-  return true;
 }
 
 void Session::handle_batch(std::string&& payload) {

@@ -22,6 +22,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace blackbox::collector {
@@ -50,9 +51,15 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<bool> read_frame(FrameHeader& header, std::string& payload,
                                           std::uint32_t max_length);
   boost::asio::awaitable<bool> await_budget(std::size_t n);
-  boost::asio::awaitable<WriteOutcome> submit(WriteRequest request);
+  // Waits until outcome_ is set by a submit_awaited() completion (or the session closes).
+  boost::asio::awaitable<void> await_outcome();
 
-  bool handle_hello(std::string_view payload, Hello& hello);
+  // Plain functions (not coroutines) that decode frames and submit requests: see reader().
+  void submit_awaited(WriteRequest&& request);
+  bool start_hello(FrameType type, std::string_view payload);  // true: wait, then finish_hello
+  void finish_hello();
+  bool handle_control(FrameType type, std::string_view payload);  // true: wait, finish_goodbye
+  void finish_goodbye();
   void handle_batch(std::string&& payload);
   void on_batch_done(std::size_t bytes, WriteOutcome&& out);
 
@@ -76,6 +83,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::string peer_;
   std::string instance_;          // set by HELLO
+  std::string pending_instance_;  // HELLO submitted, not yet answered
+  std::optional<WriteOutcome> outcome_;  // answer to submit_awaited()
   bool welcomed_ = false;
   bool reading_done_ = false;     // the reader has exited
   bool closing_ = false;          // finish in-flight work, flush, close

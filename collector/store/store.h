@@ -135,7 +135,7 @@ struct StreamHead {
 
 // ---- Batches and their index entries ---------------------------------------------------------
 
-// A Bloom filter over the words of a batch's lines (sources and field values included),
+// A Bloom filter over the words of a batch's lines and sources,
 // lower-cased ASCII; a word is a maximal run of [A-Za-z0-9_] of 2..64 bytes. If
 // may_contain_word(w) is false, no record of the batch contains w as a whole word. Matching
 // a substring search: only words bounded on both sides inside the search text are words of
@@ -155,7 +155,10 @@ class TokenFilter {
 
   // For building (ingest): a filter sized for `expected_words` distinct words.
   static TokenFilter with_capacity(std::size_t expected_words);
-  void add_word(std::string_view lowercase_word);
+  void add_word(std::string_view word);  // ignored unless 2..64 bytes
+  void add_hash(std::uint64_t word_hash);
+  // The stored hash of a word (case-insensitive); see token_filter.cc for the format.
+  static std::uint64_t word_hash(std::string_view word);
 
  private:
   std::string bits_;

@@ -82,6 +82,9 @@ TEST(Config, TheExampleFileDocumentsTheDefaults) {
   EXPECT_EQ(c->ship.window_batches, d.ship.window_batches);
   EXPECT_EQ(c->ship.heartbeat_interval_ms, d.ship.heartbeat_interval_ms);
   EXPECT_EQ(c->ship.shutdown_deadline_ms, d.ship.shutdown_deadline_ms);
+  EXPECT_EQ(validate(*c).size(), 2u);  // only the two lists the operator must fill in
+  c->files.paths = {"/var/log/app/*.log"};
+  c->ship.collectors = {"collector:7070"};
   EXPECT_TRUE(validate(*c).empty());
 }
 

@@ -1,5 +1,5 @@
 // Contract 1 and 2 under crashes: the real blackbox-collector binary is killed with SIGKILL
-// every 1-3 s while a test agent sends 1,000,000 records over two streams, resuming from each
+// every 0.15-0.8 s while a test agent sends 1,000,000 records over two streams, resuming from each
 // WELCOME and resending whatever was not acknowledged. Afterwards every stream holds exactly
 // the sequences [0, N): nothing lost, nothing stored twice, the chain unbroken; and RocksDB
 // reopened every time (each restart must log "listening on").
@@ -268,7 +268,7 @@ TEST(Crash, KillNineWhileIngestingLosesAndDuplicatesNothing) {
       }
       port = proc.port();
       std::unique_lock lock(mu);
-      const auto delay = std::chrono::milliseconds(1000 + rng() % 2000);
+      const auto delay = std::chrono::milliseconds(150 + rng() % 650);
       if (cv.wait_for(lock, delay, [&] { return stop.load(); })) return;  // leave it running
       port = 0;
       proc.kill9();
@@ -291,7 +291,7 @@ TEST(Crash, KillNineWhileIngestingLosesAndDuplicatesNothing) {
                              << dir.sub("collector.log") << ")";
   ASSERT_TRUE(ok) << agent.error();
   ASSERT_TRUE(agent.done()) << "not everything acknowledged within the deadline";
-  EXPECT_GE(kills.load(), 3);
+  EXPECT_GE(kills.load(), 5);
   std::printf("[ crash    ] %d kill -9s, %d connections\n", kills.load(), agent.connections());
   EXPECT_EQ(proc.terminate(), 0) << "SIGTERM must be a clean shutdown";
 

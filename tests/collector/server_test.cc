@@ -267,7 +267,8 @@ TEST_F(ServerTest, ByteASecondSenderIsDropped) {
     ASSERT_TRUE(slow.send_raw(frame.substr(sent, 1)));
     answer = slow.read_frame(1s);  // paces the sender at a byte a second
     if (sent % 2 == 0) {
-      EXPECT_EQ(send_and_ack(good, src, 2, 50), static_cast<std::int64_t>(src.next_seq()) - 1);
+      const auto acked = send_and_ack(good, src, 2, 50);
+      EXPECT_EQ(acked, static_cast<std::int64_t>(src.next_seq()) - 1);
     }
   }
   ASSERT_TRUE(answer);
@@ -303,10 +304,10 @@ TEST_F(ServerTest, TokenDecidesTheInstance) {
 
 TEST_F(ServerTest, BackpressureBoundsMemoryAndLosesNothing) {
   start([](Config& c) {
-    c.limits.max_frame_bytes = 256u << 10;
-    c.server.max_connection_inflight_bytes = 256u << 10;
-    c.server.max_inflight_bytes = 512u << 10;
-    c.storage.max_group_bytes = 256u << 10;
+    c.limits.max_frame_bytes = 64u << 10;
+    c.server.max_connection_inflight_bytes = 64u << 10;
+    c.server.max_inflight_bytes = 128u << 10;
+    c.storage.max_group_bytes = 64u << 10;
   });
   constexpr int kAgents = 4, kBatches = 60;
   std::vector<std::thread> threads;

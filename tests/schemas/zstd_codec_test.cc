@@ -164,8 +164,12 @@ TEST(Zstd, WindowOverTheLimitIsRefused) {
   ASSERT_EQ(ZSTD_getFrameHeader(&fh, z.data(), z.size()), 0u);
   ASSERT_EQ(fh.windowSize, 1ull << 27);  // the test built what it meant to
 
+  // A decompressor that has already been used (its context reset between calls) keeps the cap.
   ZstdDecompressor d;
-  std::string out;
+  ZstdCompressor c(1);
+  std::string small, out;
+  ASSERT_TRUE(c.compress("warm up", small));
+  ASSERT_TRUE(d.decompress(small, 7, out));
   auto r = d.decompress(z, in.size(), out);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::kDecompressFailed);

@@ -267,7 +267,7 @@ TEST(Spool, FullSpoolMakesTheWriterWaitUntilAcknowledgementsFreeSpace) {
   BatchMaker maker;
   std::atomic<bool> cancel{false};
   int appended = 0;
-  while ((*spool)->fits(1200) && appended < 1000) {
+  while ((*spool)->fits(4000) && appended < 1000) {
     append_batches(**spool, maker, 1);
     ++appended;
   }
