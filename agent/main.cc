@@ -4,6 +4,7 @@
 #include "agent/runtime.h"
 
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +41,13 @@ int notify_termination(const std::string& state_dir, const std::string& reason) 
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // The agent's few large buffers (batches, read buffer) are allocated once and recycled:
+  // map them directly and keep to two arenas, so that freed memory does not linger per
+  // thread (peak RSS -3 MB at full speed, measured with bench/agent_e2e.cc).
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   // Signals are taken by sigwait in the main thread: block them before any thread starts.
   sigset_t set;
   sigemptyset(&set);

@@ -3,7 +3,8 @@
 // at once (the agent tests' TestPeer, headers checked, no decompression). Reports lines/s and
 // MB/s end to end, the agent's CPU seconds per GB of lines, and its peak RSS.
 //   agent_e2e_bench [--lines N] [--json-percent P] [--fsync always|interval|never]
-//                   [--dir DIR] [--agent PATH] [--steady-lines-per-sec R --steady-seconds S]
+//                   [--batch-bytes N] [--dir DIR] [--agent PATH]
+//                   [--steady-lines-per-sec R --steady-seconds S]
 #include "tests/agent/support/agent_process.h"
 #include "tests/agent/support/temp_dir.h"
 #include "tests/agent/support/test_peer.h"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   const std::uint64_t lines = std::stoull(arg(argc, argv, "--lines", "2000000"));
   const int json_percent = std::stoi(arg(argc, argv, "--json-percent", "0"));
   const std::string fsync = arg(argc, argv, "--fsync", "always");
+  const std::string batch_bytes = arg(argc, argv, "--batch-bytes", "");
   const std::string binary = arg(argc, argv, "--agent", agent_binary().c_str());
   const int steady_rate = std::stoi(arg(argc, argv, "--steady-lines-per-sec", "0"));
   const int steady_seconds = std::stoi(arg(argc, argv, "--steady-seconds", "20"));
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     cfg << "[agent]\ninstance_id = \"i-bench\"\nstate_dir = \"" << dir << "/state\"\n"
         << "metrics_listen = \"\"\n[files]\npaths = [\"" << log << "\"]\n"
         << "[spool]\nfsync = \"" << fsync << "\"\n"
+        << (batch_bytes.empty() ? "" : "batch_bytes = " + batch_bytes + "\n")
         << "[ship]\ncollectors = [\"" << sink.address() << "\"]\n";
   }
   AgentProcess agent(binary, {"--config", dir + "/agent.toml"}, dir + "/agent.out");

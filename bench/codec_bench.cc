@@ -1,7 +1,8 @@
 // The codec's hot paths in bytes/s of raw log lines (200-byte lines; SetBytesProcessed counts
 // line bytes only, so figures compare directly with "MB/s of logs"):
 //   encode: records into a BatchBuilder; seal without / with zstd level 1
-//   decode: decode_batch (header, CRCs, SHA-256 chain hash, records) uncompressed / zstd, and
+//   decode: decode_batch (header, CRCs, SHA-256 chain hash, records) uncompressed / zstd, with
+//           CRC only (batches verified when stored), and
 //           the record walk alone; CRC32C (both paths) and SHA-256 by themselves; BATCH frames.
 // Run: BUILD/bench/codec_bench [--benchmark_filter=Decode]
 #include "schemas/batch.h"
@@ -135,7 +136,8 @@ void BM_SealZstd1(benchmark::State& state) {
 
 // ---- Decode ---------------------------------------------------------------------------------
 
-void decode_loop(benchmark::State& state, bool compressed) {
+void decode_loop(benchmark::State& state, bool compressed,
+                 Verify verify = Verify::kCrcAndHash) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const std::string batch = sealed_batch(n, compressed);
   ZstdDecompressor zstd;
@@ -143,7 +145,7 @@ void decode_loop(benchmark::State& state, bool compressed) {
   for (auto _ : state) {
     std::size_t bytes = 0;
     auto h = decode_batch(batch, Limits{}, zstd, scratch,
-                          [&](const RecordView& r) { bytes += r.line.size(); });
+                          [&](const RecordView& r) { bytes += r.line.size(); }, verify);
     if (!h || bytes != n * kLineBytes) state.SkipWithError("decode failed");
     benchmark::DoNotOptimize(bytes);
   }
@@ -152,6 +154,10 @@ void decode_loop(benchmark::State& state, bool compressed) {
 
 void BM_DecodeUncompressed(benchmark::State& state) { decode_loop(state, false); }
 void BM_DecodeZstd(benchmark::State& state) { decode_loop(state, true); }
+// Reading batches that were verified when stored (the query path): CRC32C, no SHA-256.
+void BM_DecodeUncompressedCrcOnly(benchmark::State& state) {
+  decode_loop(state, false, Verify::kCrcOnly);
+}
 
 // The record walk alone (header parsed, integrity not checked): what decode costs beyond
 // CRC32C and SHA-256.
@@ -215,6 +221,7 @@ BENCHMARK(BM_EncodeRecords)->Arg(256)->Arg(4096);
 BENCHMARK(BM_SealNone)->Arg(256)->Arg(4096);
 BENCHMARK(BM_SealZstd1)->Arg(256)->Arg(4096);
 BENCHMARK(BM_DecodeUncompressed)->Arg(256)->Arg(4096);
+BENCHMARK(BM_DecodeUncompressedCrcOnly)->Arg(256)->Arg(4096);
 BENCHMARK(BM_DecodeRecordsOnly)->Arg(4096);
 BENCHMARK(BM_DecodeZstd)->Arg(256)->Arg(4096);
 BENCHMARK(BM_FrameBatchRoundTrip)->Arg(4096);

@@ -87,8 +87,14 @@ class BatchBuilder {
 [[nodiscard]] Result<BatchHeader> parse_batch_header(std::string_view batch,
                                                      const Limits& limits = {});
 
-// Checks the payload CRC and that `hash` is SHA-256(prev_hash ‖ header ‖ payload).
-[[nodiscard]] Result<void> verify_batch_integrity(const BatchHeader& h, std::string_view batch);
+// How much of a batch's integrity to check. Receivers (the collector's ingest, `verify`) check
+// everything; readers of batches that were verified when stored may skip the SHA-256, which
+// costs about twice as much as decoding the records themselves.
+enum class Verify : std::uint8_t { kCrcAndHash, kCrcOnly };
+
+// Checks the payload CRC and (kCrcAndHash) that `hash` is SHA-256(prev_hash ‖ header ‖ payload).
+[[nodiscard]] Result<void> verify_batch_integrity(const BatchHeader& h, std::string_view batch,
+                                                  Verify verify = Verify::kCrcAndHash);
 
 // Returns the decompressed records of a checked batch: a view of `batch` itself when it is
 // uncompressed, else of `scratch`, which is filled (at most limits.max_batch_raw_bytes).
@@ -103,10 +109,11 @@ class BatchBuilder {
 template <class OnRecord>
 [[nodiscard]] Result<BatchHeader> decode_batch(std::string_view batch, const Limits& limits,
                                                ZstdDecompressor& zstd, std::string& scratch,
-                                               OnRecord&& on_record) {
+                                               OnRecord&& on_record,
+                                               Verify verify = Verify::kCrcAndHash) {
   auto h = parse_batch_header(batch, limits);
   if (!h) return h.error();
-  if (auto ok = verify_batch_integrity(*h, batch); !ok) return ok.error();
+  if (auto ok = verify_batch_integrity(*h, batch, verify); !ok) return ok.error();
   auto raw = batch_records(*h, batch, zstd, scratch);
   if (!raw) return raw.error();
   RecordReader reader(*raw, h->first_seq, h->record_count, limits);

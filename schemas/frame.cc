@@ -1,5 +1,6 @@
 #include "schemas/frame.h"
 
+#include "schemas/batch.h"
 #include "schemas/bytes.h"
 #include "schemas/crc32c.h"
 
@@ -65,7 +66,7 @@ Result<FrameHeader> parse_frame_header(std::string_view header16, const Limits& 
   if (h.length == 0) return Err(Errc::kEmptyFrame);
   // A BATCH frame is a batch header plus a payload of at most max_frame_bytes.
   const std::uint64_t cap = h.type == FrameType::kBatch
-                                ? std::uint64_t{limits.max_frame_bytes} + 120
+                                ? std::uint64_t{limits.max_frame_bytes} + kBatchHeaderBytes
                                 : std::uint64_t{limits.max_frame_bytes};
   if (h.length > cap) return Err(Errc::kFrameTooLarge);
   return h;

@@ -5,7 +5,8 @@
 //   4  u8   protocol version (1)
 //   5  u8   type (FrameType)
 //   6  u16  flags (0; reserved, must be 0)
-//   8  u32  payload length (<= Limits::max_frame_bytes; > 0 for every type)
+//   8  u32  payload length (> 0; <= Limits::max_frame_bytes, plus the 120-byte batch header
+//           for BATCH)
 //  12  u32  CRC32C of header bytes [4,12) followed by the payload
 // A reader reads the 16 bytes, calls parse_frame_header() (which rejects a bad magic,
 // version, type or length before any payload buffer is allocated), reads `length` bytes,

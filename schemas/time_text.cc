@@ -1,7 +1,9 @@
 // date::parse reads %S into a long double that GCC 12 at -O2 believes may be used
 // uninitialised (a false positive inside date.h/chrono.h): silenced for this file only, before
 // any include, since the warning is reported at a location in <chrono>.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "schemas/time_text.h"
 
@@ -17,10 +19,17 @@ namespace blackbox {
 
 std::string format_rfc3339_ns(std::int64_t ns) {
   using namespace std::chrono;
-  const sys_time<nanoseconds> tp{nanoseconds(ns)};
-  const auto day = floor<days>(tp);
-  const date::year_month_day ymd{day};
-  const date::hh_mm_ss<nanoseconds> hms{tp - day};
+  // Floor division by hand: chrono's floor<days> overflows for times near INT64_MIN, and an
+  // agent chooses event times.
+  constexpr std::int64_t kDayNs = 86'400'000'000'000;
+  std::int64_t day = ns / kDayNs;
+  std::int64_t rem = ns % kDayNs;
+  if (rem < 0) {
+    rem += kDayNs;
+    --day;
+  }
+  const date::year_month_day ymd{date::sys_days{date::days{day}}};
+  const date::hh_mm_ss<nanoseconds> hms{nanoseconds(rem)};
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),

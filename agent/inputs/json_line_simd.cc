@@ -89,10 +89,10 @@ bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first
   if (body.size() < 2 || body.front() != '{' || body.back() != '}' ||
       body.size() > b->options.max_json_bytes)
     return false;
-  // `body` lies inside `line`, which the caller guarantees is followed by kPadding readable
+  // `body` lies inside `line`, which the caller guarantees is followed by kJsonPadding readable
   // bytes; the bytes between body's end and line's end count towards that.
   const std::size_t capacity =
-      static_cast<std::size_t>(line.data() + line.size() - body.data()) + kPadding;
+      static_cast<std::size_t>(line.data() + line.size() - body.data()) + kJsonPadding;
   std::size_t nfields = 0;
   od::document doc;
   if (b->parser.iterate(body.data(), body.size(), capacity).get(doc)) return false;

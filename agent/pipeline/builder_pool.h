@@ -27,7 +27,7 @@ class BuilderPool {
   }
 
  private:
-  static constexpr std::size_t kMaxFree = 4;
+  static constexpr std::size_t kMaxFree = 2;
   std::mutex mu_;
   std::vector<std::unique_ptr<BatchBuilder>> free_;
 };

@@ -87,9 +87,9 @@ class Pipeline {
   Sealer sealer_;
   ReadBuffer read_buffer_;
 
-  BoundedQueue<CutBatch> cut_queue_{2};
-  BoundedQueue<SealedEntry> sealed_queue_{4};
-  BoundedQueue<SealedEntry> free_entries_{8};
+  BoundedQueue<CutBatch> cut_queue_{1};
+  BoundedQueue<SealedEntry> sealed_queue_{2};
+  BoundedQueue<SealedEntry> free_entries_{2};
 
   std::mutex submit_mu_;
   std::atomic<std::uint64_t> last_ticket_{0};  // written under submit_mu_

@@ -55,8 +55,13 @@ Result<void> Sealer::seal(CutBatch& in, SealedEntry& out) {
       }
     }
     const std::uint32_t count = in.builder->record_count();
-    auto h = in.builder->seal(in.stream, st.next_seq, st.head, &compressor_, out.batch);
+    // The codec grows its output to the compression bound (≈ the raw size) before it knows
+    // the result; sealing into one scratch buffer and copying the (~5× smaller) batch out
+    // keeps the entries that queue up for the writer small.
+    scratch_.clear();
+    auto h = in.builder->seal(in.stream, st.next_seq, st.head, &compressor_, scratch_);
     if (!h) return h.error();
+    out.batch.assign(scratch_);
     st.next_seq = h->end_seq();
     st.head = h->hash;
     out.end_seq = h->end_seq();

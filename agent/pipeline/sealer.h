@@ -53,6 +53,7 @@ class Sealer {
   StreamState& stream_state(std::uint32_t stream);
 
   ZstdCompressor compressor_;
+  std::string scratch_;  // sealing room: compressBound-sized, so entries stay right-sized
   std::vector<StreamState> streams_;
   std::string positions_;  // last encoded file positions
   mutable std::mutex floor_mu_;

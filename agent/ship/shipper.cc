@@ -102,6 +102,25 @@ struct Shipper::Impl {
   std::condition_variable done_cv;
   bool done = false;
 
+  // Connection failures repeat every backoff period while a collector is down: say it once,
+  // then once a minute, and count every attempt in the metrics.
+  std::uint64_t failures_in_row = 0;
+  std::chrono::steady_clock::time_point last_failure_log{};
+  template <class... Args>
+  void connect_failed(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+    const auto now = std::chrono::steady_clock::now();
+    ++failures_in_row;
+    if (failures_in_row == 1 || now - last_failure_log >= std::chrono::minutes(1)) {
+      spdlog::warn(fmt, std::forward<Args>(args)...);
+      if (failures_in_row > 1)
+        spdlog::warn("ship: {} failed attempts in a row; retrying with backoff (spool {} bytes)",
+                     failures_in_row, spool.bytes());
+      last_failure_log = now;
+    } else {
+      spdlog::debug(fmt, std::forward<Args>(args)...);
+    }
+  }
+
   void wake_now() {
     wake_pending = true;
     wake_timer.cancel();
@@ -327,12 +346,12 @@ struct Shipper::Impl {
     auto resolved = co_await (resolver.async_resolve(host, port, use_nothrow) ||
                               timer.async_wait(use_nothrow));
     if (resolved.index() != 0) {
-      spdlog::warn("ship: resolving {} timed out", addr);
+      connect_failed("ship: resolving {} timed out", addr);
       co_return Outcome::kFailed;
     }
     auto [rec, endpoints] = std::get<0>(resolved);
     if (rec) {
-      spdlog::warn("ship: cannot resolve {}: {}", addr, rec.message());
+      connect_failed("ship: cannot resolve {}: {}", addr, rec.message());
       co_return Outcome::kFailed;
     }
     socket.emplace(io);
@@ -340,10 +359,10 @@ struct Shipper::Impl {
                                timer.async_wait(use_nothrow));
     if (connected.index() != 0 || std::get<0>(std::get<0>(connected))) {
       if (connected.index() != 0)
-        spdlog::warn("ship: connecting to {} timed out", addr);
+        connect_failed("ship: connecting to {} timed out", addr);
       else
-        spdlog::warn("ship: cannot connect to {}: {}", addr,
-                     std::get<0>(std::get<0>(connected)).message());
+        connect_failed("ship: cannot connect to {}: {}", addr,
+                       std::get<0>(std::get<0>(connected)).message());
       socket.reset();
       co_return Outcome::kFailed;
     }
@@ -392,7 +411,10 @@ struct Shipper::Impl {
     }
     metrics.connects.fetch_add(1, std::memory_order_relaxed);
     if (sessions++ > 0) metrics.reconnects.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("ship: connected to {}", addr);
+    spdlog::info("ship: connected to {}{}", addr,
+                 failures_in_row ? " after " + std::to_string(failures_in_row) + " failed attempts"
+                                 : std::string());
+    failures_in_row = 0;
     backoff.reset();
     is_connected = true;
     cursor = spool.begin();

@@ -36,7 +36,9 @@ class Peer:
                                  env=dict(os.environ, **self.env)).stdout.strip()
         except (OSError, subprocess.TimeoutExpired):
             return "?"
-        return out.splitlines()[0] if out else "?"
+        first = out.splitlines()[0] if out else "?"
+        # rsyslogd -v: "rsyslogd  8.2302.0 (aka 2023.02) compiled with:"
+        return " ".join(first.replace("compiled with:", "").split()).rstrip(",")
 
 
 def _log(msg):

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace blackbox::collector::http {
@@ -72,6 +73,7 @@ class RecordsQuery::Scanner {
 
   void restore(const RecordsCursor& c) {
     for (const auto& k : c.keys) resume_[{k.stream, k.source_hash}] = k;
+    restored_scan_from_ = c.scan_from;
   }
 
   void record(const RecordView& r, std::uint32_t stream, const ScanPos& pos, bool matched,
@@ -83,8 +85,9 @@ class RecordsQuery::Scanner {
     auto [it, inserted] = keys_.try_emplace(Key{stream, std::string(r.source)});
     KeyState& k = it->second;
     const ContextKey* resume = nullptr;
-    if (auto rs = resume_.find({stream, source_hash(r.source)}); rs != resume_.end())
-      resume = &rs->second;
+    const std::pair<std::uint32_t, std::uint64_t> id{stream, source_hash(r.source)};
+    if (auto rs = resume_.find(id); rs != resume_.end()) resume = &rs->second;
+    if (inserted) touched_.insert(id);
     if (inserted && resume != nullptr) k.after_left = resume->after_left;
     const std::uint64_t pred = k.last_seq;
     k.last_seq = pos.seq;
@@ -127,6 +130,13 @@ class RecordsQuery::Scanner {
       }
       c.keys.push_back(ck);
     }
+    // Sources this answer never saw keep the state the previous cursor gave them.
+    for (const auto& [id, ck] : resume_) {
+      if (touched_.contains(id)) continue;
+      if (c.keys.size() == kMaxCursorKeys) break;
+      c.keys.push_back(ck);
+      if (ck.front_seq != kNoSeq) c.scan_from = std::min(c.scan_from, restored_scan_from_);
+    }
   }
 
  private:
@@ -161,6 +171,8 @@ class RecordsQuery::Scanner {
   Sink sink_;
   std::map<Key, KeyState> keys_;
   std::map<std::pair<std::uint32_t, std::uint64_t>, ContextKey> resume_;
+  std::set<std::pair<std::uint32_t, std::uint64_t>> touched_;
+  ScanPos restored_scan_from_;
 };
 
 RecordsQuery::RecordsQuery(const Store& store, const RecordFilter& filter, const Limits& limits,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace blackbox::collector {
 namespace {
@@ -13,31 +14,8 @@ namespace {
 // Scratch above this size is released after use, so that one huge batch does not pin its
 // buffer on the thread for ever.
 constexpr std::size_t kKeepScratchBytes = 8u << 20;
-
-struct WordTable {
-  bool word[256] = {};
-  constexpr WordTable() {
-    for (int c = 0; c < 256; ++c)
-      word[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_';
-  }
-};
-constexpr WordTable kWords;
-
-// The hot loop of word indexing (TokenFilter: words are [A-Za-z0-9_]{2,64}).
-void add_words(TokenFilter& f, std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    while (p < end && !kWords.word[*p]) ++p;
-    const auto* start = p;
-    while (p < end && kWords.word[*p]) ++p;
-    const auto n = static_cast<std::size_t>(p - start);
-    if (n >= 2 && n <= 64)
-      f.add_hash(TokenFilter::word_hash(
-          std::string_view(reinterpret_cast<const char*>(start), n)));
-  }
-}
+// Word hashes are collected, then added to the filter in one tight loop, this many at a time.
+constexpr std::size_t kFlushHashes = 1u << 16;
 
 // Halves a power-of-two Bloom filter while it stays sparse: bit i of the half is bit i OR
 // bit i + m/2, which is what a filter built with the smaller mask would hold.
@@ -45,7 +23,15 @@ std::string fold_filter(std::string bits) {
   constexpr std::size_t kMinBytes = 64;
   auto popcount = [](std::string_view b) {
     std::size_t n = 0;
-    for (unsigned char c : b) n += static_cast<std::size_t>(std::popcount(c));
+    for (std::size_t i = 0; i + 8 <= b.size(); i += 8) {
+      std::uint64_t v;
+      std::memcpy(&v, b.data() + i, 8);
+      // SWAR popcount (no -mpopcnt: the libgcc call is slow).
+      v = v - ((v >> 1) & 0x5555555555555555ull);
+      v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+      v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+      n += static_cast<std::size_t>((v * 0x0101010101010101ull) >> 56);
+    }
     return n;
   };
   std::size_t ones = popcount(bits);
@@ -84,6 +70,8 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   }
 
   bool bad_record = false;
+  word_hashes_.clear();
+  std::string_view last_words_source;  // valid while the batch's raw bytes are
   const std::string* last_source = nullptr;
   auto on_record = [&](const RecordView& r) {
     if (r.event_time_ns < out.header.min_time_ns || r.event_time_ns > out.header.max_time_ns ||
@@ -106,8 +94,15 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
       }
     }
     if (!words.empty()) {
-      add_words(words, r.line);
-      add_words(words, r.source);
+      TokenFilter::hash_words(r.line, word_hashes_);
+      if (r.source != last_words_source) {
+        TokenFilter::hash_words(r.source, word_hashes_);
+        last_words_source = r.source;
+      }
+      if (word_hashes_.size() >= kFlushHashes) {  // bounded, whatever the batch size
+        words.add_hashes(word_hashes_);
+        word_hashes_.clear();
+      }
     }
     if (r.kind == RecordKind::kSnapshot) {
       out.snapshots.push_back(SnapshotRef{r.event_time_ns, r.seq, out.header.first_seq});
@@ -135,7 +130,10 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   e.max_time_ns = h->max_time_ns;
   e.raw_size = h->raw_size;
   e.stored_size = static_cast<std::uint32_t>(out.bytes.size());
-  if (!words.empty()) e.words = TokenFilter::from_bytes(fold_filter(words.bits()), words.hashes());
+  if (!words.empty()) {
+    words.add_hashes(word_hashes_);
+    e.words = TokenFilter::from_bytes(fold_filter(words.bits()), words.hashes());
+  }
   return {};
 }
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace blackbox::collector {
 namespace {
@@ -21,7 +22,7 @@ constexpr std::size_t kMinBytes = 64;
 constexpr std::size_t kMaxBytes = 1u << 17;
 constexpr std::uint8_t kHashes = 4;
 
-inline bool is_word_byte(unsigned char c) {
+constexpr bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 inline unsigned char lower(unsigned char c) {
@@ -30,7 +31,24 @@ inline unsigned char lower(unsigned char c) {
 
 }  // namespace
 
-std::uint64_t TokenFilter::word_hash(std::string_view w) {
+namespace {
+inline std::uint64_t load64(const char* p) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  } else {
+    return bytes::load_le<std::uint64_t>(p);
+  }
+}
+inline void store64(char* p, std::uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, 8);
+  } else {
+    bytes::store_le(p, v);
+  }
+}
+inline std::uint64_t hash_word(std::string_view w) {
   // Word bytes are [A-Za-z0-9_]: OR 0x20 lower-cases letters, keeps digits and maps '_' to
   // 0x7f, which is no word byte: a lossless lower-casing, eight bytes at a time.
   constexpr std::uint64_t kLower = 0x2020202020202020ull;
@@ -39,7 +57,7 @@ std::uint64_t TokenFilter::word_hash(std::string_view w) {
   const char* p = w.data();
   std::size_t n = w.size();
   while (n >= 8) {
-    h = (h ^ (bytes::load_le<std::uint64_t>(p) | kLower)) * kMul;
+    h = (h ^ (load64(p) | kLower)) * kMul;
     h ^= h >> 29;
     p += 8;
     n -= 8;
@@ -58,6 +76,9 @@ std::uint64_t TokenFilter::word_hash(std::string_view w) {
   h ^= h >> 31;
   return h;
 }
+}  // namespace
+
+std::uint64_t TokenFilter::word_hash(std::string_view w) { return hash_word(w); }
 
 namespace {
 inline std::uint64_t block_mask(std::uint64_t h, std::uint8_t hashes) {
@@ -91,20 +112,54 @@ void TokenFilter::add_hash(std::uint64_t h) {
   if (bits_.empty()) return;
   const std::size_t blocks = bits_.size() / 8;
   char* p = bits_.data() + 8 * (h & (blocks - 1));
-  bytes::store_le(p, bytes::load_le<std::uint64_t>(p) | block_mask(h, hashes_));
+  store64(p, load64(p) | block_mask(h, hashes_));
+}
+
+void TokenFilter::add_hashes(std::span<const std::uint64_t> hashes) {
+  if (bits_.empty()) return;
+  const std::size_t mask = bits_.size() / 8 - 1;
+  char* base = bits_.data();
+  if (hashes_ == kHashes) {  // the constant lets the compiler unroll block_mask
+    for (std::uint64_t h : hashes) {
+      char* p = base + 8 * (h & mask);
+      store64(p, load64(p) | block_mask(h, kHashes));
+    }
+  } else {
+    for (std::uint64_t h : hashes) add_hash(h);
+  }
+}
+
+void TokenFilter::hash_words(std::string_view text, std::vector<std::uint64_t>& out) {
+  struct Table {
+    bool word[256] = {};
+    constexpr Table() {
+      for (int c = 0; c < 256; ++c) word[c] = is_word_byte(static_cast<unsigned char>(c));
+    }
+  };
+  static constexpr Table kTable;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    while (p < end && !kTable.word[*p]) ++p;
+    const auto* start = p;
+    while (p < end && kTable.word[*p]) ++p;
+    const auto n = static_cast<std::size_t>(p - start);
+    if (n >= kMinWord && n <= kMaxWord)
+      out.push_back(hash_word(std::string_view(reinterpret_cast<const char*>(start), n)));
+  }
 }
 
 void TokenFilter::add_word(std::string_view word) {
   if (word.size() < kMinWord || word.size() > kMaxWord) return;
-  add_hash(word_hash(word));
+  add_hash(hash_word(word));
 }
 
 bool TokenFilter::may_contain_word(std::string_view word) const {
   if (bits_.empty() || word.size() < kMinWord || word.size() > kMaxWord) return true;
-  const std::uint64_t h = word_hash(word);
+  const std::uint64_t h = hash_word(word);
   const std::size_t blocks = bits_.size() / 8;
   const std::uint64_t m = block_mask(h, hashes_);
-  return (bytes::load_le<std::uint64_t>(bits_.data() + 8 * (h & (blocks - 1))) & m) == m;
+  return (load64(bits_.data() + 8 * (h & (blocks - 1))) & m) == m;
 }
 
 bool TokenFilter::may_contain_all(const std::vector<std::string>& words) const {

@@ -7,15 +7,18 @@
 //       ctl & 3 == 0: payload = raw records, uncompressed
 //       ctl & 3 == 1: payload = raw records, compressed here with zstd
 //       ctl & 3 == 2: payload = u16 raw_size, then zstd bytes as given
-// Whatever decodes is re-encoded record by record and must decode to the same records.
+// Whatever decodes is rendered with record_to_json() (as the query API does), re-encoded record
+// by record, and must decode to the same records.
 #include "schemas/batch.h"
 #include "schemas/bytes.h"
 #include "schemas/crc32c.h"
+#include "schemas/record_json.h"
 #include "schemas/zstd_codec.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +93,9 @@ void decode_and_recheck(std::string_view batch, const Limits& limits) {
     if (records.empty()) expect_seq = r.seq;
     seq_ok = seq_ok && r.seq == expect_seq++;
     records.push_back(own(r));
+    // What the collector and the query tool do next with an agent's (untrusted) record.
+    const nlohmann::json j = record_to_json("i-fuzz", 1, r);
+    if (j.dump().empty()) std::abort();
   });
   if (!h) return;
   if (!seq_ok || records.size() != h->record_count) std::abort();
