@@ -2,7 +2,8 @@
 
 namespace blackbox::agent {
 
-#define BLACKBOX_COUNTER(field, help) field(registry.counter("blackbox_agent_" #field "_total", help))
+#define BLACKBOX_COUNTER(field, help) \
+  field(registry.counter("blackbox_agent_" #field "_total", help))
 
 AgentMetrics::AgentMetrics(Metrics& r)
     : registry(r),

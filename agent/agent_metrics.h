@@ -2,10 +2,10 @@
 // component by reference. Increment per chunk or per batch, never per line.
 #pragma once
 
-#include "schemas/metrics.h"
-
 #include <atomic>
 #include <cstdint>
+
+#include "schemas/metrics.h"
 
 namespace blackbox::agent {
 

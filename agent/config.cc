@@ -1,11 +1,11 @@
 #include "agent/config.h"
 
-#include "schemas/limits.h"
-
 #include <toml++/toml.h>
 
 #include <fstream>
 #include <sstream>
+
+#include "schemas/limits.h"
 
 namespace blackbox::agent {
 
@@ -43,23 +43,30 @@ class Reader {
       problems_.push_back(std::string(section) + "." + key + " must be " + what);
     };
     if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) out = *v;
-      else bad("a string");
+      if (auto v = node->value<std::string>())
+        out = *v;
+      else
+        bad("a string");
     } else if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>()) out = *v;
-      else bad("true or false");
+      if (auto v = node->value<bool>())
+        out = *v;
+      else
+        bad("true or false");
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
       auto arr = node->as_array();
       if (!arr) return bad("an array of strings");
       out.clear();
       for (const auto& e : *arr) {
-        if (auto v = e.value<std::string>()) out.push_back(*v);
-        else return bad("an array of strings");
+        if (auto v = e.value<std::string>())
+          out.push_back(*v);
+        else
+          return bad("an array of strings");
       }
     } else {
       auto v = node->value<std::int64_t>();
       if (!v || *v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+          static_cast<std::uint64_t>(*v) >
+              static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
         return bad("an integer in range");
       out = static_cast<T>(*v);
     }
@@ -188,8 +195,7 @@ std::vector<std::string> validate(const Config& c) {
   if (c.agent.state_dir.empty()) p.push_back("agent.state_dir must not be empty");
   if (!c.agent.metrics_listen.empty() && !valid_host_port(c.agent.metrics_listen))
     p.push_back("agent.metrics_listen must be HOST:PORT (127.0.0.1:9466) or empty to disable");
-  if (c.files.paths.empty())
-    p.push_back("no files to tail: set files.paths or pass --file GLOB");
+  if (c.files.paths.empty()) p.push_back("no files to tail: set files.paths or pass --file GLOB");
   if (c.files.read_from != "beginning" && c.files.read_from != "end")
     p.push_back("files.read_from must be \"beginning\" or \"end\"");
   if (c.files.max_line_bytes < 16 || c.files.max_line_bytes > kDefaultMaxLineBytes)

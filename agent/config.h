@@ -3,22 +3,22 @@
 // flags override it, then validate() reports every problem at once.
 #pragma once
 
-#include "agent/inputs/file_input.h"
-#include "agent/spool/spool.h"
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "agent/inputs/file_input.h"
+#include "agent/spool/spool.h"
+#include "schemas/result.h"
+
 namespace blackbox::agent {
 
 struct AgentSection {
-  std::string instance_id;                   // empty: cloud-init's, else /etc/machine-id
-  std::string image_id;                      // empty: read image_id_file
+  std::string instance_id;  // empty: cloud-init's, else /etc/machine-id
+  std::string image_id;     // empty: read image_id_file
   std::string image_id_file = "/etc/blackbox/image-id";  // baked into the image
   std::string state_dir = "/var/lib/blackbox-agent";     // spool, control socket, lock
-  std::string log_level = "info";            // trace, debug, info, warn, error, critical
+  std::string log_level = "info";                 // trace, debug, info, warn, error, critical
   std::string metrics_listen = "127.0.0.1:9466";  // Prometheus GET /metrics; "" = off
   std::string cloud_instance_id_file = "/var/lib/cloud/data/instance-id";
   std::string machine_id_file = "/etc/machine-id";
@@ -26,40 +26,40 @@ struct AgentSection {
 };
 
 struct FilesSection {
-  std::vector<std::string> paths;            // glob patterns of files to tail
-  std::string read_from = "beginning";       // first start only: "beginning" or "end"
-  std::uint32_t max_line_bytes = 1u << 20;   // longer lines are split (kSplitHead/kSplitTail)
+  std::vector<std::string> paths;                // glob patterns of files to tail
+  std::string read_from = "beginning";           // first start only: "beginning" or "end"
+  std::uint32_t max_line_bytes = 1u << 20;       // longer lines are split (kSplitHead/kSplitTail)
   std::uint32_t partial_line_timeout_ms = 1000;  // emit a line without newline after this
-  std::uint32_t rotate_wait_ms = 10000;      // keep reading a rotated-away file while it is idle
-  std::uint32_t poll_interval_ms = 100;      // how often idle files are read
-  std::uint32_t glob_interval_ms = 1000;     // how often globs are expanded
-  std::uint32_t read_chunk_bytes = 256 * 1024;   // one read() call
-  std::uint32_t fingerprint_bytes = 1024;    // identity: CRC32C of a file's first bytes
+  std::uint32_t rotate_wait_ms = 10000;         // keep reading a rotated-away file while it is idle
+  std::uint32_t poll_interval_ms = 100;         // how often idle files are read
+  std::uint32_t glob_interval_ms = 1000;        // how often globs are expanded
+  std::uint32_t read_chunk_bytes = 256 * 1024;  // one read() call
+  std::uint32_t fingerprint_bytes = 1024;       // identity: CRC32C of a file's first bytes
   std::uint32_t max_open_files = 512;
-  bool parse_json = true;                    // parse lines that are JSON objects
+  bool parse_json = true;  // parse lines that are JSON objects
 };
 
 struct SpoolSection {
-  std::string dir;                           // empty: <state_dir>/spool
-  std::uint64_t segment_bytes = 16u << 20;   // segment file size
-  std::uint64_t max_bytes = 256u << 20;      // hard cap; when full, inputs wait
-  std::string fsync = "always";              // "always" (per append group), "interval", "never"
-  std::uint32_t fsync_interval_ms = 1000;    // for fsync = "interval"
-  std::uint32_t batch_bytes = 1u << 20;      // cut a batch at this many encoded bytes
-  std::uint32_t batch_linger_ms = 250;       // ... or when its first record is this old
+  std::string dir;                          // empty: <state_dir>/spool
+  std::uint64_t segment_bytes = 16u << 20;  // segment file size
+  std::uint64_t max_bytes = 256u << 20;     // hard cap; when full, inputs wait
+  std::string fsync = "always";             // "always" (per append group), "interval", "never"
+  std::uint32_t fsync_interval_ms = 1000;   // for fsync = "interval"
+  std::uint32_t batch_bytes = 1u << 20;     // cut a batch at this many encoded bytes
+  std::uint32_t batch_linger_ms = 250;      // ... or when its first record is this old
   std::uint32_t max_records_per_batch = 100000;
-  int compression_level = 1;                 // zstd level, applied once at spool time
+  int compression_level = 1;  // zstd level, applied once at spool time
 };
 
 struct ShipSection {
-  std::vector<std::string> collectors;       // HOST:PORT, in failover order
-  std::string token;                         // HELLO credential (HMAC hex), may be empty
-  std::uint32_t window_batches = 64;         // batches in flight without an ACK
-  std::uint64_t window_bytes = 16u << 20;    // bytes in flight without an ACK
+  std::vector<std::string> collectors;     // HOST:PORT, in failover order
+  std::string token;                       // HELLO credential (HMAC hex), may be empty
+  std::uint32_t window_batches = 64;       // batches in flight without an ACK
+  std::uint64_t window_bytes = 16u << 20;  // bytes in flight without an ACK
   std::uint32_t connect_timeout_ms = 5000;
   std::uint32_t handshake_timeout_ms = 10000;  // HELLO → WELCOME
-  std::uint32_t ack_timeout_ms = 30000;      // batches in flight and no ACK: reconnect
-  std::uint32_t backoff_min_ms = 100;        // reconnect delay: full jitter in [min, 2^n·min]
+  std::uint32_t ack_timeout_ms = 30000;        // batches in flight and no ACK: reconnect
+  std::uint32_t backoff_min_ms = 100;          // reconnect delay: full jitter in [min, 2^n·min]
   std::uint32_t backoff_max_ms = 30000;
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t shutdown_deadline_ms = 20000;  // last gasp: drain, ship, wait for ACKs

@@ -1,7 +1,5 @@
 #include "agent/control_socket.h"
 
-#include "agent/util/unique_fd.h"
-
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -12,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "agent/util/unique_fd.h"
 
 namespace blackbox::agent {
 
@@ -28,10 +28,9 @@ bool make_address(const std::string& path, sockaddr_un& addr) {
 }
 
 std::int64_t ms_left(std::chrono::steady_clock::time_point deadline) {
-  return std::max<std::int64_t>(
-      0, std::chrono::duration_cast<std::chrono::milliseconds>(
-             deadline - std::chrono::steady_clock::now())
-             .count());
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       deadline - std::chrono::steady_clock::now())
+                                       .count());
 }
 
 // Reads one '\n'-terminated line (without it) before `deadline`.

@@ -4,14 +4,14 @@
 //   termination-notice <reason>   →   ok <what was done>  |  error <why>
 #pragma once
 
-#include "schemas/result.h"
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 
@@ -39,8 +39,7 @@ class ControlServer {
 
 // Sends `request` to the agent listening at `path`, returns its reply line.
 // Errors: kUnavailable (no agent there), kTimeout, kIo.
-[[nodiscard]] Result<std::string> control_request(const std::string& path,
-                                                  std::string_view request,
+[[nodiscard]] Result<std::string> control_request(const std::string& path, std::string_view request,
                                                   std::chrono::milliseconds timeout);
 
 }  // namespace blackbox::agent

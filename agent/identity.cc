@@ -1,8 +1,8 @@
 #include "agent/identity.h"
 
-#include "agent/util/unique_fd.h"
-
 #include <unistd.h>
+
+#include "agent/util/unique_fd.h"
 
 namespace blackbox::agent {
 

@@ -4,9 +4,9 @@
 // hostname. Resolved once at startup.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <string>
+
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 
@@ -14,7 +14,7 @@ struct IdentitySources {
   std::string instance_id;  // configured; wins when set
   std::string cloud_instance_id_file;
   std::string machine_id_file;
-  std::string image_id;     // configured; wins when set
+  std::string image_id;  // configured; wins when set
   std::string image_id_file;
   std::string boot_id_file;
 };

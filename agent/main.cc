@@ -1,16 +1,16 @@
 // blackbox-agent: parse flags, load the config, run (agent/runtime.h). Nothing else.
-#include "agent/config.h"
-#include "agent/control_socket.h"
-#include "agent/runtime.h"
-
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+
+#include "agent/config.h"
+#include "agent/control_socket.h"
+#include "agent/runtime.h"
 
 #ifndef BLACKBOX_VERSION
 #define BLACKBOX_VERSION "0.0.0"
@@ -56,11 +56,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app{"blackbox-agent: tails logs, spools them durably and ships them to a Blackbox "
-               "collector; on SIGTERM it drains, ships and says goodbye (the last gasp)."};
+  CLI::App app{
+      "blackbox-agent: tails logs, spools them durably and ships them to a Blackbox "
+      "collector; on SIGTERM it drains, ships and says goodbye (the last gasp)."};
   app.set_version_flag("--version", std::string("blackbox-agent ") + BLACKBOX_VERSION);
-  std::string config_path, read_from, metrics_listen, log_level, instance_id, image_id,
-      state_dir;
+  std::string config_path, read_from, metrics_listen, log_level, instance_id, image_id, state_dir;
   std::vector<std::string> collectors, files;
   bool check_config = false;
   app.add_option("--config", config_path, "TOML config file (see blackbox-agent.toml)")

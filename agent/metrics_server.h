@@ -2,12 +2,12 @@
 // (Boost.Beast, on its own small thread). Meant for 127.0.0.1: it has no authentication.
 #pragma once
 
-#include "schemas/metrics.h"
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "schemas/metrics.h"
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 

@@ -1,5 +1,16 @@
 #include "agent/runtime.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
 #include "agent/agent_metrics.h"
 #include "agent/control_socket.h"
 #include "agent/identity.h"
@@ -10,17 +21,6 @@
 #include "agent/util/unique_fd.h"
 #include "schemas/clock.h"
 #include "schemas/streams.h"
-
-#include <fcntl.h>
-#include <nlohmann/json.hpp>
-#include <signal.h>
-#include <spdlog/spdlog.h>
-#include <sys/file.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <mutex>
 
 namespace blackbox::agent {
 
@@ -86,9 +86,8 @@ int run_agent(const Config& c, const char* version) {
 
   std::string problem;
   auto identity = resolve_identity(
-      IdentitySources{c.agent.instance_id, c.agent.cloud_instance_id_file,
-                      c.agent.machine_id_file, c.agent.image_id, c.agent.image_id_file,
-                      c.agent.boot_id_file},
+      IdentitySources{c.agent.instance_id, c.agent.cloud_instance_id_file, c.agent.machine_id_file,
+                      c.agent.image_id, c.agent.image_id_file, c.agent.boot_id_file},
       problem);
   if (!identity) {
     spdlog::critical("{}", problem);
@@ -105,10 +104,11 @@ int run_agent(const Config& c, const char* version) {
     spdlog::critical("spool: cannot open {}: {}", c.spool_dir(), spool.error().message());
     return 1;
   }
-  spdlog::info("spool: {} ({} segments, {} batches waiting, {} bytes; torn tail {} bytes; {} "
-               "damaged ranges)",
-               recovered.fresh ? "new" : "recovered", recovered.segments, recovered.batches,
-               (*spool)->bytes(), recovered.truncated_bytes, recovered.damage.size());
+  spdlog::info(
+      "spool: {} ({} segments, {} batches waiting, {} bytes; torn tail {} bytes; {} "
+      "damaged ranges)",
+      recovered.fresh ? "new" : "recovered", recovered.segments, recovered.batches,
+      (*spool)->bytes(), recovered.truncated_bytes, recovered.damage.size());
 
   Metrics registry;
   AgentMetrics metrics(registry);
@@ -123,7 +123,9 @@ int run_agent(const Config& c, const char* version) {
     pipeline.sealer().raise_floor(pos.stream, pos.next_seq, pos.head);
   };
   hooks.on_gap = [&pipeline](std::string gap) {
-    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "agent", gap);
+    // On the network thread: never block it for long (the spool may be full).
+    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "agent", gap,
+                           SteadyClock::now() + std::chrono::seconds(1));
   };
   Shipper shipper(shipper_options(c, *identity, version), sp, metrics, std::move(hooks));
   registry.gauge("blackbox_agent_connected", "1 while a collector session is up",
@@ -131,36 +133,39 @@ int run_agent(const Config& c, const char* version) {
   sp.set_on_publish([&shipper] { shipper.wake(); });
 
   pipeline.start();
-  pipeline.append_record(
-      kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
-      dump({{"event", "hello"},
-            {"agent_version", version},
-            {"instance_id_source", identity->instance_id_source},
-            {"image_id", identity->image_id},
-            {"boot_id", identity->boot_id},
-            {"hostname", identity->hostname},
-            {"spool",
-             {{"fresh", recovered.fresh},
-              {"batches_waiting", recovered.batches},
-              {"torn_tail_bytes", recovered.truncated_bytes},
-              {"damaged_ranges", recovered.damage.size()}}}}));
+  shipper.start();  // before anything waits for room in the spool: only ACKs make room
+  const auto startup_deadline = SteadyClock::now() + std::chrono::seconds(10);
+  pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
+                         dump({{"event", "hello"},
+                               {"agent_version", version},
+                               {"instance_id_source", identity->instance_id_source},
+                               {"image_id", identity->image_id},
+                               {"boot_id", identity->boot_id},
+                               {"hostname", identity->hostname},
+                               {"spool",
+                                {{"fresh", recovered.fresh},
+                                 {"batches_waiting", recovered.batches},
+                                 {"torn_tail_bytes", recovered.truncated_bytes},
+                                 {"damaged_ranges", recovered.damage.size()}}}}),
+                         startup_deadline);
   for (const auto& d : recovered.damage) {
     pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
                            dump({{"reason", "spool segment damaged; quarantined"},
                                  {"source", "spool"},
                                  {"segment", d.segment},
                                  {"offset", d.offset},
-                                 {"lost_bytes", d.bytes}}));
+                                 {"lost_bytes", d.bytes}}),
+                           startup_deadline);
   }
-  shipper.start();
 
   std::unique_ptr<MetricsServer> metrics_server;
   if (!c.agent.metrics_listen.empty()) {
     auto m = MetricsServer::start(c.agent.metrics_listen, registry);
     if (!m) {
-      spdlog::critical("cannot serve metrics on {} (set agent.metrics_listen, or \"\" to "
-                       "disable)",
-                       c.agent.metrics_listen);
+      spdlog::critical(
+          "cannot serve metrics on {} (set agent.metrics_listen, or \"\" to "
+          "disable)",
+          c.agent.metrics_listen);
       pipeline.stop();
       shipper.stop();
       return 1;
@@ -170,8 +175,8 @@ int run_agent(const Config& c, const char* version) {
 
   std::mutex notice_mu;
   std::string notice;  // the last termination notice's reason
-  auto control = ControlServer::start(
-      c.control_socket_path(), [&](std::string_view request) -> std::string {
+  auto control =
+      ControlServer::start(c.control_socket_path(), [&](std::string_view request) -> std::string {
         constexpr std::string_view kNotice = "termination-notice";
         if (request.substr(0, kNotice.size()) != kNotice) return "error unknown request";
         std::string reason(request.substr(std::min(request.size(), kNotice.size() + 1)));
@@ -182,10 +187,11 @@ int run_agent(const Config& c, const char* version) {
           notice = reason;
         }
         spdlog::warn("termination notice: {}", reason);
-        pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning,
-                               "agent",
-                               dump({{"event", "termination_notice"}, {"reason", reason}}));
-        if (!pipeline.flush(SteadyClock::now() + std::chrono::seconds(5)))
+        const auto until = SteadyClock::now() + std::chrono::seconds(5);
+        if (pipeline.append_record(
+                kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning, "agent",
+                dump({{"event", "termination_notice"}, {"reason", reason}}), until) == 0 ||
+            !pipeline.flush(until))
           return "error termination notice recorded, but the spool did not confirm within 5 s";
         return "ok termination notice recorded and spooled; shipping now";
       });
@@ -218,8 +224,7 @@ int run_agent(const Config& c, const char* version) {
   const auto start = SteadyClock::now();
   const auto deadline = start + std::chrono::milliseconds(c.ship.shutdown_deadline_ms);
   const auto goodbye_at =
-      deadline - std::min<SteadyClock::duration>(std::chrono::seconds(2),
-                                                 (deadline - start) / 5);
+      deadline - std::min<SteadyClock::duration>(std::chrono::seconds(2), (deadline - start) / 5);
   std::string reason = sig == SIGTERM ? "sigterm" : "sigint";
   std::string notice_reason;
   {
@@ -235,27 +240,27 @@ int run_agent(const Config& c, const char* version) {
                         {"after_termination_notice", !notice_reason.empty()}};
   if (!notice_reason.empty()) bye["termination_notice"] = notice_reason;
   const auto ticket = pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle,
-                                             Severity::kNotice, "agent", dump(bye));
+                                             Severity::kNotice, "agent", dump(bye), goodbye_at);
   const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
   Goodbye goodbye;
-  goodbye.reason = notice_reason.empty() ? reason : reason + " after termination notice: " +
-                                                        notice_reason;
+  goodbye.reason =
+      notice_reason.empty() ? reason : reason + " after termination notice: " + notice_reason;
   goodbye.after_termination_notice = !notice_reason.empty();
   const bool shipped = shipper.finish(goodbye, goodbye_at, deadline);
   pipeline.stop();
   sp.set_on_publish(nullptr);
   if (auto s = sp.sync(); !s) spdlog::error("spool: final sync failed");
   if (auto t = sp.trim(); !t) spdlog::warn("spool: cannot trim acknowledged segments");
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() -
-                                                                          start);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
   if (spooled && shipped)
     spdlog::info("last gasp done in {} ms: everything acknowledged, GOODBYE exchanged",
                  took.count());
   else
-    spdlog::warn("last gasp ended after {} ms: inputs {}, acknowledged {}; what is left stays "
-                 "in the spool",
-                 took.count(), spooled ? "spooled" : "NOT fully spooled",
-                 shipped ? "all" : "NOT all");
+    spdlog::warn(
+        "last gasp ended after {} ms: inputs {}, acknowledged {}; what is left stays "
+        "in the spool",
+        took.count(), spooled ? "spooled" : "NOT fully spooled", shipped ? "all" : "NOT all");
   return 0;
 }
 

@@ -5,10 +5,6 @@
 //   agent_e2e_bench [--lines N] [--json-percent P] [--fsync always|interval|never]
 //                   [--batch-bytes N] [--dir DIR] [--agent PATH]
 //                   [--steady-lines-per-sec R --steady-seconds S]
-#include "tests/agent/support/agent_process.h"
-#include "tests/agent/support/temp_dir.h"
-#include "tests/agent/support/test_peer.h"
-
 #include <signal.h>
 
 #include <chrono>
@@ -19,14 +15,18 @@
 #include <string>
 #include <thread>
 
+#include "tests/agent/support/agent_process.h"
+#include "tests/agent/support/temp_dir.h"
+#include "tests/agent/support/test_peer.h"
+
 using namespace blackbox::agent::testing;
 using namespace std::chrono_literals;
 
 namespace {
 
 const char* kLevels[] = {"INFO", "INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"};
-const char* kPaths[] = {"/api/v1/items", "/api/v1/users", "/healthz", "/api/v2/orders",
-                        "/static/app.js", "/api/v1/search"};
+const char* kPaths[] = {"/api/v1/items",  "/api/v1/users",  "/healthz",
+                        "/api/v2/orders", "/static/app.js", "/api/v1/search"};
 const char* kMethods[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
 
 // A realistic application line of ~200 bytes: timestamp, level, a few templates with
@@ -40,29 +40,26 @@ std::string make_line(std::mt19937_64& rng, std::uint64_t i, bool json) {
   const char* method = kMethods[rng() % 6];
   int n;
   if (json) {
-    n = std::snprintf(buf, sizeof buf,
-                      "{\"ts\":\"2024-05-01T%02u:%02u:%02u.%06lluZ\",\"level\":\"%s\",\"msg\":"
-                      "\"request done\",\"method\":\"%s\",\"path\":\"%s/%llu\",\"status\":%d,"
-                      "\"duration_ms\":%.2f,\"user\":\"u-%llu\",\"trace\":\"%016llx\"}",
-                      sec / 3600, sec / 60 % 60, sec % 60,
-                      static_cast<unsigned long long>(us % 1000000), level, method, path,
-                      static_cast<unsigned long long>(rng() % 100000),
-                      rng() % 10 == 0 ? 500 : 200, static_cast<double>(rng() % 100000) / 100,
-                      static_cast<unsigned long long>(rng() % 50000),
-                      static_cast<unsigned long long>(rng()));
+    n = std::snprintf(
+        buf, sizeof buf,
+        "{\"ts\":\"2024-05-01T%02u:%02u:%02u.%06lluZ\",\"level\":\"%s\",\"msg\":"
+        "\"request done\",\"method\":\"%s\",\"path\":\"%s/%llu\",\"status\":%d,"
+        "\"duration_ms\":%.2f,\"user\":\"u-%llu\",\"trace\":\"%016llx\"}",
+        sec / 3600, sec / 60 % 60, sec % 60, static_cast<unsigned long long>(us % 1000000), level,
+        method, path, static_cast<unsigned long long>(rng() % 100000), rng() % 10 == 0 ? 500 : 200,
+        static_cast<double>(rng() % 100000) / 100, static_cast<unsigned long long>(rng() % 50000),
+        static_cast<unsigned long long>(rng()));
   } else {
-    n = std::snprintf(buf, sizeof buf,
-                      "2024-05-01T%02u:%02u:%02u.%06lluZ %-5s [worker-%llu] http request "
-                      "method=%s path=%s/%llu status=%d duration_ms=%.2f user=u-%llu "
-                      "trace=%016llx bytes=%llu",
-                      sec / 3600, sec / 60 % 60, sec % 60,
-                      static_cast<unsigned long long>(us % 1000000), level,
-                      static_cast<unsigned long long>(rng() % 16), method, path,
-                      static_cast<unsigned long long>(rng() % 100000),
-                      rng() % 10 == 0 ? 500 : 200, static_cast<double>(rng() % 100000) / 100,
-                      static_cast<unsigned long long>(rng() % 50000),
-                      static_cast<unsigned long long>(rng()),
-                      static_cast<unsigned long long>(rng() % 100000));
+    n = std::snprintf(
+        buf, sizeof buf,
+        "2024-05-01T%02u:%02u:%02u.%06lluZ %-5s [worker-%llu] http request "
+        "method=%s path=%s/%llu status=%d duration_ms=%.2f user=u-%llu "
+        "trace=%016llx bytes=%llu",
+        sec / 3600, sec / 60 % 60, sec % 60, static_cast<unsigned long long>(us % 1000000), level,
+        static_cast<unsigned long long>(rng() % 16), method, path,
+        static_cast<unsigned long long>(rng() % 100000), rng() % 10 == 0 ? 500 : 200,
+        static_cast<double>(rng() % 100000) / 100, static_cast<unsigned long long>(rng() % 50000),
+        static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng() % 100000));
   }
   std::string s(buf, static_cast<std::size_t>(n));
   s.resize(199, ' ');
@@ -131,20 +128,22 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(t0 + (tick + 1) * 10ms);  // the writer's pace
     }
     poll_until([&] { return sink.stats().acked_records >= i; }, 30s);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = agent.cpu_seconds() - cpu0;
-    std::printf("steady %d lines/s for %.1f s: agent CPU %.3f s = %.2f%% of one core, peak RSS "
-                "%.1f MB\n",
-                steady_rate, secs, cpu, 100.0 * cpu / secs,
-                static_cast<double>(agent.peak_rss_bytes()) / 1e6);
+    std::printf(
+        "steady %d lines/s for %.1f s: agent CPU %.3f s = %.2f%% of one core, peak RSS "
+        "%.1f MB\n",
+        steady_rate, secs, cpu, 100.0 * cpu / secs,
+        static_cast<double>(agent.peak_rss_bytes()) / 1e6);
     agent.signal(SIGTERM);
     agent.wait_exit(30s);
     return 0;
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  const bool done = sink.wait_until(
-      [&](const PeerStats& s) { return s.acked_records >= lines + 1; }, 600s);
+  const bool done =
+      sink.wait_until([&](const PeerStats& s) { return s.acked_records >= lines + 1; }, 600s);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = agent.cpu_seconds();
   const double rss = static_cast<double>(agent.peak_rss_bytes());
@@ -157,10 +156,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double mb = static_cast<double>(file_bytes) / 1e6;
-  std::printf("agent e2e: %llu lines (%.0f MB, %d%% JSON, fsync %s) in %.3f s: %.0f lines/s, "
-              "%.1f MB/s; agent CPU %.2f s = %.2f CPU-s/GB; peak RSS %.1f MB; %llu batches\n",
-              static_cast<unsigned long long>(lines), mb, json_percent, fsync.c_str(), secs,
-              static_cast<double>(lines) / secs, mb / secs, cpu, cpu / (mb / 1000), rss / 1e6,
-              static_cast<unsigned long long>(sink.stats().batches));
+  std::printf(
+      "agent e2e: %llu lines (%.0f MB, %d%% JSON, fsync %s) in %.3f s: %.0f lines/s, "
+      "%.1f MB/s; agent CPU %.2f s = %.2f CPU-s/GB; peak RSS %.1f MB; %llu batches\n",
+      static_cast<unsigned long long>(lines), mb, json_percent, fsync.c_str(), secs,
+      static_cast<double>(lines) / secs, mb / secs, cpu, cpu / (mb / 1000), rss / 1e6,
+      static_cast<unsigned long long>(sink.stats().batches));
   return 0;
 }

@@ -2,6 +2,13 @@
 // splitting (FileTailer over a file in the page cache), record encoding (BatchCutter, plain
 // and JSON lines), sealing (zstd level 1 + hash chain), spool appends. Bytes/s are bytes of
 // log lines in, so the stages compare with each other and with the end-to-end figure.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <random>
+
 #include "agent/agent_metrics.h"
 #include "agent/inputs/file_tailer.h"
 #include "agent/pipeline/batch_cutter.h"
@@ -11,13 +18,6 @@
 #include "schemas/metrics.h"
 #include "tests/agent/support/temp_dir.h"
 
-#include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include <fstream>
-#include <random>
-
 using namespace blackbox;
 using namespace blackbox::agent;
 
@@ -25,15 +25,14 @@ namespace {
 
 std::string plain_line(std::mt19937_64& rng, int i) {
   char buf[256];
-  int n = std::snprintf(buf, sizeof buf,
-                        "2024-05-01T12:%02d:%02d.%06dZ INFO  [worker-%d] http request method=GET "
-                        "path=/api/v1/items/%llu status=200 duration_ms=%.2f user=u-%llu "
-                        "trace=%016llx",
-                        i / 60 % 60, i % 60, i % 1000000, i % 16,
-                        static_cast<unsigned long long>(rng() % 100000),
-                        static_cast<double>(rng() % 10000) / 100,
-                        static_cast<unsigned long long>(rng() % 50000),
-                        static_cast<unsigned long long>(rng()));
+  int n = std::snprintf(
+      buf, sizeof buf,
+      "2024-05-01T12:%02d:%02d.%06dZ INFO  [worker-%d] http request method=GET "
+      "path=/api/v1/items/%llu status=200 duration_ms=%.2f user=u-%llu "
+      "trace=%016llx",
+      i / 60 % 60, i % 60, i % 1000000, i % 16, static_cast<unsigned long long>(rng() % 100000),
+      static_cast<double>(rng() % 10000) / 100, static_cast<unsigned long long>(rng() % 50000),
+      static_cast<unsigned long long>(rng()));
   std::string s(buf, n);
   s.resize(199, ' ');
   return s;
@@ -41,15 +40,14 @@ std::string plain_line(std::mt19937_64& rng, int i) {
 
 std::string json_line(std::mt19937_64& rng, int i) {
   char buf[256];
-  int n = std::snprintf(buf, sizeof buf,
-                        "{\"ts\":\"2024-05-01T12:%02d:%02d.%06dZ\",\"level\":\"info\",\"msg\":"
-                        "\"request done\",\"path\":\"/api/v1/items/%llu\",\"status\":200,"
-                        "\"duration_ms\":%.2f,\"user\":\"u-%llu\",\"trace\":\"%016llx\"}",
-                        i / 60 % 60, i % 60, i % 1000000,
-                        static_cast<unsigned long long>(rng() % 100000),
-                        static_cast<double>(rng() % 10000) / 100,
-                        static_cast<unsigned long long>(rng() % 50000),
-                        static_cast<unsigned long long>(rng()));
+  int n = std::snprintf(
+      buf, sizeof buf,
+      "{\"ts\":\"2024-05-01T12:%02d:%02d.%06dZ\",\"level\":\"info\",\"msg\":"
+      "\"request done\",\"path\":\"/api/v1/items/%llu\",\"status\":200,"
+      "\"duration_ms\":%.2f,\"user\":\"u-%llu\",\"trace\":\"%016llx\"}",
+      i / 60 % 60, i % 60, i % 1000000, static_cast<unsigned long long>(rng() % 100000),
+      static_cast<double>(rng() % 10000) / 100, static_cast<unsigned long long>(rng() % 50000),
+      static_cast<unsigned long long>(rng()));
   return std::string(buf, n);
 }
 
@@ -70,9 +68,7 @@ struct Lines {
 
 struct NullSink : LineSink {
   std::uint64_t lines = 0;
-  void on_line(std::string_view, std::string_view, std::uint8_t, std::int64_t) override {
-    ++lines;
-  }
+  void on_line(std::string_view, std::string_view, std::uint8_t, std::int64_t) override { ++lines; }
   void on_gap(std::string_view, std::string_view, std::int64_t) override {}
 };
 
@@ -146,8 +142,8 @@ void BM_Seal(benchmark::State& state) {
     builder = std::move(*in.builder);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
-  state.counters["ratio"] = static_cast<double>(bytes / state.iterations()) /
-                            static_cast<double>(out.batch.size());
+  state.counters["ratio"] =
+      static_cast<double>(bytes / state.iterations()) / static_cast<double>(out.batch.size());
 }
 BENCHMARK(BM_Seal)->Unit(benchmark::kMillisecond);
 

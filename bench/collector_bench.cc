@@ -8,11 +8,6 @@
 //
 //   build-collector/bench/collector_bench [--benchmark_filter=...]
 //   env BENCH_RECORDS_PER_AGENT=400000 BENCH_INDEX_WORDS=1 BENCH_SYNC=1 to change the run.
-#include "collector/collector.h"
-#include "collector/ingest/batch_indexer.h"
-#include "schemas/streams.h"
-#include "tests/collector/test_agent.h"
-
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +20,11 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+
+#include "collector/collector.h"
+#include "collector/ingest/batch_indexer.h"
+#include "schemas/streams.h"
+#include "tests/collector/test_agent.h"
 
 namespace {
 
@@ -54,20 +54,19 @@ struct SplitMix {
 
 // Access-log-like lines of exactly kLineBytes with realistic entropy.
 std::string make_line(SplitMix& rng, std::uint64_t seq) {
-  static const char* kPaths[] = {"/api/v1/items", "/api/v1/users", "/login", "/static/app.js",
-                                 "/healthz", "/api/v2/orders"};
+  static const char* kPaths[] = {"/api/v1/items",  "/api/v1/users", "/login",
+                                 "/static/app.js", "/healthz",      "/api/v2/orders"};
   static const char* kAgentsUa[] = {"Mozilla/5.0 (X11; Linux x86_64)", "curl/7.88.1",
                                     "Go-http-client/1.1", "python-requests/2.28"};
   const auto r = rng.next();
-  std::string s = std::to_string(10 + r % 200) + "." + std::to_string((r >> 8) % 256) + "." +
-                  std::to_string((r >> 16) % 256) + "." + std::to_string((r >> 24) % 256) +
-                  " - - [26/Nov/2026:06:" + std::to_string(10 + seq % 50) + ":" +
-                  std::to_string(10 + (seq / 50) % 50) + " +0000] \"GET " +
-                  kPaths[(r >> 32) % 6] + "/" + std::to_string((r >> 20) % 100000) +
-                  " HTTP/1.1\" " + ((r >> 40) % 10 ? "200 " : "503 ") +
-                  std::to_string((r >> 44) % 20000) + " \"-\" \"" + kAgentsUa[(r >> 50) % 4] +
-                  "\" rt=0." + std::to_string((r >> 54) % 1000) + " req=" +
-                  std::to_string(rng.next() % 1'000'000'000);
+  std::string s =
+      std::to_string(10 + r % 200) + "." + std::to_string((r >> 8) % 256) + "." +
+      std::to_string((r >> 16) % 256) + "." + std::to_string((r >> 24) % 256) +
+      " - - [26/Nov/2026:06:" + std::to_string(10 + seq % 50) + ":" +
+      std::to_string(10 + (seq / 50) % 50) + " +0000] \"GET " + kPaths[(r >> 32) % 6] + "/" +
+      std::to_string((r >> 20) % 100000) + " HTTP/1.1\" " + ((r >> 40) % 10 ? "200 " : "503 ") +
+      std::to_string((r >> 44) % 20000) + " \"-\" \"" + kAgentsUa[(r >> 50) % 4] + "\" rt=0." +
+      std::to_string((r >> 54) % 1000) + " req=" + std::to_string(rng.next() % 1'000'000'000);
   while (s.size() < kLineBytes) s.push_back(' ');
   s.resize(kLineBytes);
   return s;

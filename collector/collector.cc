@@ -1,6 +1,6 @@
 #include "collector/collector.h"
 
-#include "collector/server/server.h"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,9 +10,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
-
 #include <thread>
+
+#include "collector/server/server.h"
 
 namespace blackbox::collector {
 
@@ -129,10 +129,10 @@ void Collector::begin_shutdown() {
                server_->connections());
   server_->shutdown();
   for (auto& h : hooks_) h();
-  net::co_spawn(*io_,
-                finish_drain(*server_, *io_,
-                             std::chrono::milliseconds(config_.server.drain_timeout_ms)),
-                net::detached);
+  net::co_spawn(
+      *io_,
+      finish_drain(*server_, *io_, std::chrono::milliseconds(config_.server.drain_timeout_ms)),
+      net::detached);
 }
 
 int Collector::run() {
@@ -143,11 +143,11 @@ int Collector::run() {
     spdlog::info("collector: signal {}", sig);
     stop();
   });
-  net::co_spawn(*io_,
-                silence_ticks(*writer_,
-                              std::chrono::milliseconds(config_.lifecycle.silent_check_interval_ms),
-                              stopping_),
-                net::detached);
+  net::co_spawn(
+      *io_,
+      silence_ticks(*writer_, std::chrono::milliseconds(config_.lifecycle.silent_check_interval_ms),
+                    stopping_),
+      net::detached);
   std::vector<std::thread> threads;
   for (std::uint32_t i = 1; i < config_.collector.io_threads; ++i)
     threads.emplace_back([this] { io_->run(); });

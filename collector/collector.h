@@ -13,17 +13,17 @@
 // RocksDB.
 #pragma once
 
-#include "collector/config.h"
-#include "collector/ingest/ingest_writer.h"
-#include "collector/store/store.h"
-#include "schemas/clock.h"
-#include "schemas/metrics.h"
-
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "collector/config.h"
+#include "collector/ingest/ingest_writer.h"
+#include "collector/store/store.h"
+#include "schemas/clock.h"
+#include "schemas/metrics.h"
 
 namespace boost::asio {
 class io_context;

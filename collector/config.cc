@@ -1,13 +1,13 @@
 #include "collector/config.h"
 
-#include "schemas/time_text.h"
-
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include "schemas/time_text.h"
 
 namespace blackbox::collector {
 namespace {
@@ -60,7 +60,8 @@ class Reader {
     } else {
       auto v = node->value<std::int64_t>();
       if (!v || *v < 0 ||
-          static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+          static_cast<std::uint64_t>(*v) >
+              static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
         return bad("a non-negative integer in range");
       out = static_cast<T>(*v);
     }
@@ -191,9 +192,9 @@ std::vector<std::string> validate(const Config& c) {
   if (!c.collector.http.empty() && !split_host_port(c.collector.http, host, port))
     p.push_back("collector.http must be HOST:PORT, not \"" + c.collector.http + "\"");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), c.collector.log_level) ==
-      std::end(kLevels))
-    p.push_back("collector.log_level must be one of trace, debug, info, warn, error, critical, off");
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.collector.log_level) == std::end(kLevels))
+    p.push_back(
+        "collector.log_level must be one of trace, debug, info, warn, error, critical, off");
   if (c.collector.io_threads < 1 || c.collector.io_threads > 256)
     p.push_back("collector.io_threads must be 1..256");
   if (!c.collector.auth_secret.empty() && !c.collector.auth_secret_file.empty())
@@ -209,14 +210,14 @@ std::vector<std::string> validate(const Config& c) {
   if (c.server.max_connection_inflight_bytes < c.limits.max_frame_bytes)
     p.push_back("server.max_connection_inflight_bytes must be at least limits.max_frame_bytes");
   if (c.server.max_inflight_bytes < c.server.max_connection_inflight_bytes)
-    p.push_back(
-        "server.max_inflight_bytes must be at least server.max_connection_inflight_bytes");
+    p.push_back("server.max_inflight_bytes must be at least server.max_connection_inflight_bytes");
   if (c.limits.max_records_per_batch < 1) p.push_back("limits.max_records_per_batch must be >= 1");
   if (c.limits.max_line_bytes < 1) p.push_back("limits.max_line_bytes must be >= 1");
   if (c.storage.retention != "0" && c.storage.retention != "" &&
       !parse_duration_ns(c.storage.retention))
-    p.push_back("storage.retention must be a duration like \"30d\" or \"0\" (keep forever), not \"" +
-                c.storage.retention + "\"");
+    p.push_back(
+        "storage.retention must be a duration like \"30d\" or \"0\" (keep forever), not \"" +
+        c.storage.retention + "\"");
   if (c.storage.write_buffer_bytes < (1u << 20))
     p.push_back("storage.write_buffer_bytes must be at least 1 MiB");
   if (c.storage.max_group_bytes < c.limits.max_frame_bytes)

@@ -3,35 +3,35 @@
 // flags override it, then validate() reports every problem at once.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "collector/ingest/ingest_writer.h"
 #include "collector/server/server_options.h"
 #include "collector/store/store.h"
 #include "schemas/result.h"
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
 namespace blackbox::collector {
 
 struct CollectorSection {
   std::string data_dir = "/var/lib/blackbox-collector";  // RocksDB lives here
-  std::string listen = "0.0.0.0:7700";   // agents connect here (HOST:PORT; port 0 = any)
-  std::string http = "127.0.0.1:8787";   // query API and GET /metrics (HOST:PORT)
-  std::string log_level = "info";        // trace, debug, info, warn, error, critical
-  std::uint32_t io_threads = 2;          // threads running connections (and HTTP)
-  std::string auth_secret;               // fleet secret: HELLO.token = hex HMAC-SHA256(it, id)
-  std::string auth_secret_file;          // ... or read from this file (trailing newline cut)
+  std::string listen = "0.0.0.0:7700";  // agents connect here (HOST:PORT; port 0 = any)
+  std::string http = "127.0.0.1:8787";  // query API and GET /metrics (HOST:PORT)
+  std::string log_level = "info";       // trace, debug, info, warn, error, critical
+  std::uint32_t io_threads = 2;         // threads running connections (and HTTP)
+  std::string auth_secret;              // fleet secret: HELLO.token = hex HMAC-SHA256(it, id)
+  std::string auth_secret_file;         // ... or read from this file (trailing newline cut)
 };
 
 struct ServerSection {
-  std::uint32_t max_connections = 10'000;       // beyond: ERROR busy, close
-  std::uint32_t hello_timeout_ms = 10'000;      // HELLO must arrive within this
-  std::uint32_t idle_timeout_ms = 90'000;       // longest gap between frames
-  std::uint32_t frame_timeout_ms = 15'000;      // a started frame must finish within this
-  std::uint32_t write_timeout_ms = 30'000;      // a write to an agent must finish within this
-  std::uint32_t drain_timeout_ms = 5'000;       // SIGTERM: time for agents to get last ACKs
-  std::uint64_t max_inflight_bytes = 512u << 20;            // all connections: then backpressure
+  std::uint32_t max_connections = 10'000;         // beyond: ERROR busy, close
+  std::uint32_t hello_timeout_ms = 10'000;        // HELLO must arrive within this
+  std::uint32_t idle_timeout_ms = 90'000;         // longest gap between frames
+  std::uint32_t frame_timeout_ms = 15'000;        // a started frame must finish within this
+  std::uint32_t write_timeout_ms = 30'000;        // a write to an agent must finish within this
+  std::uint32_t drain_timeout_ms = 5'000;         // SIGTERM: time for agents to get last ACKs
+  std::uint64_t max_inflight_bytes = 512u << 20;  // all connections: then backpressure
   std::uint64_t max_connection_inflight_bytes = 64u << 20;  // one connection
 };
 
@@ -43,17 +43,17 @@ struct LimitsSection {
 };
 
 struct StorageSection {
-  bool sync_writes = true;               // fsync the WAL before every ACK (group commit)
-  std::string retention = "0";           // delete batches older than this ("30d"); "0" = never
-  std::vector<std::string> legal_hold;   // instances retention never deletes (added at start)
-  bool index_words = true;               // word filter per batch for searches
+  bool sync_writes = true;              // fsync the WAL before every ACK (group commit)
+  std::string retention = "0";          // delete batches older than this ("30d"); "0" = never
+  std::vector<std::string> legal_hold;  // instances retention never deletes (added at start)
+  bool index_words = true;              // word filter per batch for searches
   std::uint64_t block_cache_bytes = 256u << 20;
   std::uint64_t write_buffer_bytes = 64u << 20;
   std::uint64_t max_group_bytes = 64u << 20;  // batch bytes per group commit
 };
 
 struct LifecycleSection {
-  std::uint32_t silent_after_ms = 120'000;     // no heartbeat this long: instance is silent
+  std::uint32_t silent_after_ms = 120'000;  // no heartbeat this long: instance is silent
   std::uint32_t silent_check_interval_ms = 1'000;
 };
 

@@ -1,17 +1,16 @@
 // blackbox-collector: receives, verifies and stores what agents send (collector/README.md).
 // Flags parse into Config; Collector does the rest.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
 #include "collector/collector.h"
 #include "collector/config.h"
 #include "collector/http/collector_http.h"
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
-#include <sys/resource.h>
-
-#include <cstdio>
-#include <iostream>
 
 namespace {
 
@@ -68,6 +67,7 @@ int main(int argc, char** argv) {
   bool release = false;
   hold->add_option("INSTANCE", hold_instances, "instance ids");
   hold->add_flag("--release", release, "release the hold instead");
+  hold->fallthrough();  // --data-dir / --config may follow the subcommand
   CLI11_PARSE(app, argc, argv);
 
   if (version) {

@@ -1,9 +1,9 @@
 #include "agent/inputs/file_identity.h"
 
+#include <string>
+
 #include "agent/util/unique_fd.h"
 #include "schemas/crc32c.h"
-
-#include <string>
 
 namespace blackbox::agent {
 

@@ -3,11 +3,11 @@
 // mistaken for the old one.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 

@@ -2,19 +2,19 @@
 
 #include <fcntl.h>
 #include <glob.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 namespace blackbox::agent {
 
-FileInput::FileInput(FileInputOptions options, const std::vector<FilePosition>& resume,
-                     bool fresh, AgentMetrics& metrics)
+FileInput::FileInput(FileInputOptions options, const std::vector<FilePosition>& resume, bool fresh,
+                     AgentMetrics& metrics)
     : options_(std::move(options)), metrics_(metrics), fresh_(fresh) {
   for (const auto& p : resume) resume_[FileId{p.dev, p.ino}] = p;
 }
@@ -101,9 +101,9 @@ void FileInput::open_file(const std::string& path, FileId id, LineSink& sink,
     positions_dirty_ = true;
   }
   spdlog::info("files: following {} from offset {}", source, offset);
-  files_[id] = Tracked{std::make_unique<FileTailer>(source, std::move(fd), id, offset, mid_line,
-                                                    options_.tailer),
-                       0};
+  files_[id] = Tracked{
+      std::make_unique<FileTailer>(source, std::move(fd), id, offset, mid_line, options_.tailer),
+      0};
   order_.push_back(id);
   metrics_.files_opened.fetch_add(1, std::memory_order_relaxed);
 }

@@ -5,18 +5,18 @@
 // by the fingerprint). Resumes from checkpointed positions. Input thread only.
 #pragma once
 
-#include "agent/agent_metrics.h"
-#include "agent/inputs/file_identity.h"
-#include "agent/inputs/file_tailer.h"
-#include "agent/inputs/line_sink.h"
-#include "agent/spool/checkpoint.h"
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "agent/agent_metrics.h"
+#include "agent/inputs/file_identity.h"
+#include "agent/inputs/file_tailer.h"
+#include "agent/inputs/line_sink.h"
+#include "agent/spool/checkpoint.h"
 
 namespace blackbox::agent {
 

@@ -1,13 +1,13 @@
 #include "agent/inputs/file_tailer.h"
 
-#include "schemas/record.h"
-
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "schemas/record.h"
 
 namespace blackbox::agent {
 
@@ -38,8 +38,7 @@ Result<FileTailer::ReadStats> FileTailer::read(LineSink& sink, ReadBuffer& buffe
   while (st.bytes < budget) {
     const std::size_t p = pending_.size();
     char* buf = buffer.reserve(p + options_.chunk_bytes);
-    ssize_t n = ::pread(fd_.get(), buf + p, options_.chunk_bytes,
-                        static_cast<off_t>(read_offset_));
+    ssize_t n = ::pread(fd_.get(), buf + p, options_.chunk_bytes, static_cast<off_t>(read_offset_));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Err(Errc::kIo);
@@ -102,8 +101,8 @@ bool FileTailer::flush_partial(LineSink& sink, std::int64_t wall_ns, std::int64_
                                bool force) {
   if (pending_.empty()) return false;
   if (!force && steady_ns - pending_since_ns_ < options_.partial_timeout_ns) return false;
-  sink.on_line(path_, pending_,
-               record_flags::kPartial | (mid_line_ ? record_flags::kSplitTail : 0), wall_ns);
+  sink.on_line(path_, pending_, record_flags::kPartial | (mid_line_ ? record_flags::kSplitTail : 0),
+               wall_ns);
   mid_line_ = true;
   pending_.clear();
   return true;
@@ -139,8 +138,9 @@ void FileTailer::restart_after_truncation(LineSink& sink, std::int64_t wall_ns,
   nlohmann::json gap = {{"reason", "truncated"},
                         {"source", path_},
                         {"offset", read_offset_},
-                        {"note", "bytes written after the last read and before the truncation "
-                                 "are not in this file any more"}};
+                        {"note",
+                         "bytes written after the last read and before the truncation "
+                         "are not in this file any more"}};
   sink.on_gap(path_, gap.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), wall_ns);
   read_offset_ = 0;
   mid_line_ = false;

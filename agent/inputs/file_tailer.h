@@ -7,6 +7,11 @@
 // Not thread-safe: owned and driven by the input thread.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include "agent/inputs/file_identity.h"
 #include "agent/inputs/line_sink.h"
 #include "agent/spool/checkpoint.h"
@@ -14,17 +19,12 @@
 #include "schemas/limits.h"
 #include "schemas/result.h"
 
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <string>
-
 namespace blackbox::agent {
 
 struct TailerOptions {
-  std::size_t chunk_bytes = 256 * 1024;               // one read() call
+  std::size_t chunk_bytes = 256 * 1024;  // one read() call
   std::uint32_t max_line_bytes = kDefaultMaxLineBytes;
-  std::int64_t partial_timeout_ns = 1'000'000'000;    // emit a newline-less tail after this
+  std::int64_t partial_timeout_ns = 1'000'000'000;  // emit a newline-less tail after this
   std::uint32_t fingerprint_bytes = 1024;
 };
 
@@ -79,10 +79,9 @@ class FileTailer {
   std::int64_t last_data_steady_ns() const { return last_data_ns_; }
 
  private:
-  std::uint64_t split_lines(LineSink& sink, const char* buf, std::size_t end,
-                            std::size_t scan_from, std::int64_t wall_ns);
-  void emit_line(LineSink& sink, std::string_view line, std::int64_t wall_ns,
-                 std::uint64_t& count);
+  std::uint64_t split_lines(LineSink& sink, const char* buf, std::size_t end, std::size_t scan_from,
+                            std::int64_t wall_ns);
+  void emit_line(LineSink& sink, std::string_view line, std::int64_t wall_ns, std::uint64_t& count);
 
   std::string path_;
   UniqueFd fd_;
@@ -91,7 +90,7 @@ class FileTailer {
   Fingerprint fp_;
   std::uint64_t read_offset_;
   bool mid_line_;
-  std::string pending_;            // read, not yet emitted: the start of an unfinished line
+  std::string pending_;  // read, not yet emitted: the start of an unfinished line
   std::int64_t pending_since_ns_ = 0;
   std::int64_t last_data_ns_ = 0;
 };

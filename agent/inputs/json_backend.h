@@ -2,11 +2,11 @@
 // on x86-64) behind a plain C-style interface, so that json_line.cc can check the CPU first.
 #pragma once
 
-#include "agent/inputs/json_line.h"
-#include "schemas/record.h"
-
 #include <cstddef>
 #include <string_view>
+
+#include "agent/inputs/json_line.h"
+#include "schemas/record.h"
 
 namespace blackbox::agent {
 
@@ -17,7 +17,6 @@ struct JsonBackend;
 JsonBackend* json_backend_new(const JsonLineOptions& options);
 void json_backend_delete(JsonBackend* b);
 // `line[first]` is '{'; `line` is followed by kJsonPadding readable bytes.
-bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first,
-                        RecordData& r);
+bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first, RecordData& r);
 
 }  // namespace blackbox::agent

@@ -1,9 +1,8 @@
 #include "agent/inputs/json_line.h"
 
-#include "agent/inputs/json_backend.h"
-
 #include <spdlog/spdlog.h>
 
+#include "agent/inputs/json_backend.h"
 
 namespace blackbox::agent {
 

@@ -6,13 +6,13 @@
 // own key (the line itself is always kept byte-exact). Input thread only.
 #pragma once
 
-#include "schemas/record.h"
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "schemas/record.h"
 
 namespace blackbox::agent {
 

@@ -3,11 +3,11 @@
 // kernel is ~4× slower); json_line.cc calls into it only after checking the CPU. It keeps
 // to simdjson and plain arrays so that no template instance compiled here for AVX2 is shared
 // with the rest of the program.
-#include "agent/inputs/json_backend.h"
-
 #include <simdjson.h>
 
 #include <cmath>
+
+#include "agent/inputs/json_backend.h"
 
 namespace blackbox::agent {
 
@@ -38,8 +38,8 @@ bool is_time_key(std::string_view k) {
 bool is_level_key(std::string_view k) { return k == "level" || k == "severity" || k == "lvl"; }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
@@ -57,10 +57,14 @@ std::optional<std::int64_t> epoch_to_ns(std::int64_t v) {
 std::optional<std::int64_t> epoch_to_ns(double v) {
   if (!std::isfinite(v) || v <= 0 || v >= 9.2e18) return std::nullopt;
   std::int64_t scale;  // ns per unit
-  if (v < 1e11) scale = 1'000'000'000;
-  else if (v < 1e14) scale = 1'000'000;
-  else if (v < 1e17) scale = 1'000;
-  else return static_cast<std::int64_t>(v);
+  if (v < 1e11)
+    scale = 1'000'000'000;
+  else if (v < 1e14)
+    scale = 1'000'000;
+  else if (v < 1e17)
+    scale = 1'000;
+  else
+    return static_cast<std::int64_t>(v);
   // Whole units and the fraction apart: a double cannot hold ns since 1970 exactly.
   const double whole = std::floor(v);
   return static_cast<std::int64_t>(whole) * scale +
@@ -71,20 +75,26 @@ std::optional<std::int64_t> epoch_to_ns(double v) {
 Severity numeric_severity(std::int64_t v) {
   if (v >= 0 && v <= 7) return static_cast<Severity>(v);
   switch (v) {
-    case 10: return Severity::kDebug;    // trace
-    case 20: return Severity::kDebug;
-    case 30: return Severity::kInfo;
-    case 40: return Severity::kWarning;
-    case 50: return Severity::kErr;
-    case 60: return Severity::kCrit;     // fatal
-    default: return Severity::kUnknown;
+    case 10:
+      return Severity::kDebug;  // trace
+    case 20:
+      return Severity::kDebug;
+    case 30:
+      return Severity::kInfo;
+    case 40:
+      return Severity::kWarning;
+    case 50:
+      return Severity::kErr;
+    case 60:
+      return Severity::kCrit;  // fatal
+    default:
+      return Severity::kUnknown;
   }
 }
 
 }  // namespace
 
-bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first,
-                        RecordData& r) {
+bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first, RecordData& r) {
   std::string_view body = trim(line.substr(first));
   if (body.size() < 2 || body.front() != '{' || body.back() != '}' ||
       body.size() > b->options.max_json_bytes)

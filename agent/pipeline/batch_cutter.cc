@@ -3,7 +3,10 @@
 namespace blackbox::agent {
 
 BatchCutter::BatchCutter(CutterOptions options, BuilderPool& pool, AgentMetrics& metrics)
-    : options_(options), pool_(pool), metrics_(metrics), json_(options.json),
+    : options_(options),
+      pool_(pool),
+      metrics_(metrics),
+      json_(options.json),
       builder_(pool.get()) {}
 
 void BatchCutter::added() {

@@ -4,14 +4,14 @@
 // Input thread only.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+
 #include "agent/agent_metrics.h"
 #include "agent/inputs/json_line.h"
 #include "agent/inputs/line_sink.h"
 #include "agent/pipeline/builder_pool.h"
 #include "schemas/batch.h"
-
-#include <cstdint>
-#include <memory>
 
 namespace blackbox::agent {
 
@@ -32,8 +32,7 @@ class BatchCutter final : public LineSink {
 
   void on_line(std::string_view source, std::string_view line, std::uint8_t flags,
                std::int64_t read_time_ns) override;
-  void on_gap(std::string_view source, std::string_view body_json,
-              std::int64_t time_ns) override;
+  void on_gap(std::string_view source, std::string_view body_json, std::int64_t time_ns) override;
 
   bool empty() const { return builder_->empty(); }
   bool full() const {

@@ -2,11 +2,11 @@
 // are allocated once, not per batch. Thread-safe.
 #pragma once
 
-#include "schemas/batch.h"
-
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include "schemas/batch.h"
 
 namespace blackbox::agent {
 

@@ -1,10 +1,10 @@
 #include "agent/pipeline/pipeline.h"
 
-#include "schemas/streams.h"
-
 #include <spdlog/spdlog.h>
 
 #include <vector>
+
+#include "schemas/streams.h"
 
 namespace blackbox::agent {
 
@@ -54,15 +54,24 @@ void Pipeline::fail(std::string_view what) {
   durable_cv_.notify_all();
 }
 
-std::uint64_t Pipeline::submit(CutBatch batch) {
-  std::lock_guard lock(submit_mu_);
+std::uint64_t Pipeline::submit(CutBatch batch, TimePoint deadline) {
+  std::unique_lock<std::timed_mutex> lock(submit_mu_, std::defer_lock);
+  if (deadline == TimePoint::max()) {
+    lock.lock();
+  } else if (!lock.try_lock_until(deadline)) {
+    return 0;
+  }
   batch.ticket = last_ticket_ + 1;
-  if (!cut_queue_.push(std::move(batch))) return 0;
+  const bool queued = deadline == TimePoint::max()
+                          ? cut_queue_.push(std::move(batch))
+                          : cut_queue_.push_until(std::move(batch), deadline);
+  if (!queued) return 0;
   return last_ticket_.fetch_add(1) + 1;
 }
 
 std::uint64_t Pipeline::append_record(std::uint32_t stream, RecordKind kind, Severity severity,
-                                      std::string_view source, std::string_view body) {
+                                      std::string_view source, std::string_view body,
+                                      TimePoint deadline) {
   if (stopping_) return 0;
   CutBatch batch;
   batch.stream = stream;
@@ -75,7 +84,11 @@ std::uint64_t Pipeline::append_record(std::uint32_t stream, RecordKind kind, Sev
   r.line = body;
   batch.builder->add(r);
   if (kind == RecordKind::kGap) metrics_.gaps.fetch_add(1, std::memory_order_relaxed);
-  return submit(std::move(batch));
+  auto ticket = submit(std::move(batch), deadline);
+  if (ticket == 0)
+    spdlog::warn("pipeline: a {} record could not be queued in time (spool full?)",
+                 kind_name(kind));
+  return ticket;
 }
 
 void Pipeline::cut(bool with_positions) {
@@ -122,8 +135,7 @@ void Pipeline::input_loop() {
       return;  // inputs stop here: nothing read after the last gasp
     }
     const bool dirty = input_.take_positions_dirty();
-    if (cutter_.due(clock_.steady_ns()) || (flush && !cutter_.empty()) || dirty)
-      cut(true);
+    if (cutter_.due(clock_.steady_ns()) || (flush && !cutter_.empty()) || dirty) cut(true);
     if (flush) {
       std::lock_guard lock(mu_);
       flushed_ticket_ = last_ticket_.load();
@@ -133,9 +145,8 @@ void Pipeline::input_loop() {
     }
     if (bytes == 0) {
       std::unique_lock lock(mu_);
-      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns), [&] {
-        return stopping_ || flush_requested_ || drain_requested_;
-      });
+      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns),
+                         [&] { return stopping_ || flush_requested_ || drain_requested_; });
     }
   }
 }

@@ -8,6 +8,15 @@
 // Submissions carry increasing tickets; flush() waits until a ticket is durable.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <thread>
+
 #include "agent/agent_metrics.h"
 #include "agent/inputs/file_input.h"
 #include "agent/pipeline/batch_cutter.h"
@@ -17,15 +26,6 @@
 #include "agent/util/bounded_queue.h"
 #include "schemas/clock.h"
 #include "schemas/record.h"
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <mutex>
-#include <span>
-#include <string_view>
-#include <thread>
 
 namespace blackbox::agent {
 
@@ -51,9 +51,11 @@ class Pipeline {
 
   void start();
   // Any thread: one record as a batch of its own on `stream` (lifecycle events, gaps).
-  // Returns its ticket, or 0 when the pipeline is stopping.
+  // Waits for room in the pipeline until `deadline` at most (the spool may be full).
+  // Returns its ticket, or 0 when stopping or at the deadline.
   std::uint64_t append_record(std::uint32_t stream, RecordKind kind, Severity severity,
-                              std::string_view source, std::string_view body);
+                              std::string_view source, std::string_view body,
+                              TimePoint deadline = TimePoint::max());
   // Cuts what the inputs have read so far and waits until it and everything submitted
   // before is in the spool (durable per the fsync policy). False at the deadline.
   bool flush(TimePoint deadline);
@@ -69,7 +71,7 @@ class Pipeline {
   Sealer& sealer() { return sealer_; }
 
  private:
-  std::uint64_t submit(CutBatch batch);
+  std::uint64_t submit(CutBatch batch, TimePoint deadline = TimePoint::max());
   void cut(bool with_positions);
   void input_loop();
   void sealer_loop();
@@ -91,7 +93,7 @@ class Pipeline {
   BoundedQueue<SealedEntry> sealed_queue_{2};
   BoundedQueue<SealedEntry> free_entries_{2};
 
-  std::mutex submit_mu_;
+  std::timed_mutex submit_mu_;  // orders tickets; held while a submission waits for room
   std::atomic<std::uint64_t> last_ticket_{0};  // written under submit_mu_
 
   std::mutex mu_;  // input thread requests and replies

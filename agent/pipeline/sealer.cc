@@ -46,9 +46,10 @@ Result<void> Sealer::seal(CutBatch& in, SealedEntry& out) {
       std::lock_guard lock(floor_mu_);
       for (const auto& f : floors_) {
         if (f.stream == in.stream && f.next_seq > st.next_seq) {
-          spdlog::warn("sealer: stream {} jumps from seq {} to {}: the collector already holds "
-                       "those (agent state was lost)",
-                       in.stream, st.next_seq, f.next_seq);
+          spdlog::warn(
+              "sealer: stream {} jumps from seq {} to {}: the collector already holds "
+              "those (agent state was lost)",
+              in.stream, st.next_seq, f.next_seq);
           st.next_seq = f.next_seq;
           st.head = f.head;
         }

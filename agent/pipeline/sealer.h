@@ -4,17 +4,17 @@
 // only, except raise_floor().
 #pragma once
 
-#include "agent/spool/checkpoint.h"
-#include "schemas/batch.h"
-#include "schemas/result.h"
-#include "schemas/zstd_codec.h"
-
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "agent/spool/checkpoint.h"
+#include "schemas/batch.h"
+#include "schemas/result.h"
+#include "schemas/zstd_codec.h"
 
 namespace blackbox::agent {
 

@@ -1,20 +1,20 @@
 #include "agent/ship/shipper.h"
 
-#include "schemas/backoff.h"
-#include "schemas/batch.h"
-
-#include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
+
+#include "schemas/backoff.h"
+#include "schemas/batch.h"
 
 namespace blackbox::agent {
 
@@ -63,7 +63,10 @@ bool batch_rejection(Errc e) {
 
 struct Shipper::Impl {
   Impl(ShipperOptions o, Spool& s, AgentMetrics& m, ShipperHooks h)
-      : opt(std::move(o)), spool(s), metrics(m), hooks(std::move(h)),
+      : opt(std::move(o)),
+        spool(s),
+        metrics(m),
+        hooks(std::move(h)),
         backoff(opt.backoff_min, opt.backoff_max, std::random_device{}()) {}
 
   ShipperOptions opt;
@@ -199,9 +202,10 @@ struct Shipper::Impl {
         if (*status == ReadStatus::kCorruptSkipped) {
           metrics.gaps.fetch_add(1, std::memory_order_relaxed);
           if (hooks.on_gap)
-            hooks.on_gap(nlohmann::json{{"reason", "spool entry unreadable when shipped"},
-                                        {"source", "spool"}}
-                             .dump());
+            hooks.on_gap(nlohmann::json{
+                {"reason", "spool entry unreadable when shipped"},
+                {"source",
+                 "spool"}}.dump());
           continue;
         }
         if (*status == ReadStatus::kBatch) {
@@ -249,8 +253,7 @@ struct Shipper::Impl {
     for (;;) {
       auto [ec, type] = co_await read_frame(s, payload);
       if (ec) {
-        if (!stopped)
-          spdlog::warn("ship: connection lost: {}", ec.message());
+        if (!stopped) spdlog::warn("ship: connection lost: {}", ec.message());
         co_return;
       }
       switch (type) {
@@ -284,8 +287,7 @@ struct Shipper::Impl {
           co_return;
         }
         default:
-          spdlog::error("ship: unexpected {} frame from the collector",
-                        frame_type_name(type));
+          spdlog::error("ship: unexpected {} frame from the collector", frame_type_name(type));
           co_return;
       }
     }
@@ -321,8 +323,8 @@ struct Shipper::Impl {
 
   net::awaitable<void> watchdog() {
     net::steady_timer t(io);
-    const auto period = std::min<std::chrono::milliseconds>(opt.ack_timeout / 4,
-                                                            std::chrono::milliseconds(1000));
+    const auto period =
+        std::min<std::chrono::milliseconds>(opt.ack_timeout / 4, std::chrono::milliseconds(1000));
     for (;;) {
       t.expires_after(period);
       auto [ec] = co_await t.async_wait(use_nothrow);
@@ -343,8 +345,8 @@ struct Shipper::Impl {
     net::steady_timer timer(io);
     tcp::resolver resolver(io);
     timer.expires_after(opt.connect_timeout);
-    auto resolved = co_await (resolver.async_resolve(host, port, use_nothrow) ||
-                              timer.async_wait(use_nothrow));
+    auto resolved =
+        co_await (resolver.async_resolve(host, port, use_nothrow) || timer.async_wait(use_nothrow));
     if (resolved.index() != 0) {
       connect_failed("ship: resolving {} timed out", addr);
       co_return Outcome::kFailed;
@@ -390,8 +392,8 @@ struct Shipper::Impl {
       if (!aec && type == FrameType::kError) {
         metrics.collector_errors.fetch_add(1, std::memory_order_relaxed);
         if (auto err = decode_error(payload))
-          spdlog::error("ship: {} refused HELLO: {} ({}): {}", addr,
-                        static_cast<int>(err->code), errc_name(err->code), err->message);
+          spdlog::error("ship: {} refused HELLO: {} ({}): {}", addr, static_cast<int>(err->code),
+                        errc_name(err->code), err->message);
       } else {
         spdlog::warn("ship: handshake with {} failed: {}", addr,
                      aec ? aec.message() : std::string("unexpected ") + frame_type_name(type));
@@ -502,9 +504,8 @@ bool Shipper::finish(Goodbye goodbye, TimePoint goodbye_at, TimePoint deadline) 
   }
   std::promise<bool> result;
   auto fut = result.get_future();
-  net::post(impl->io, [impl, &result] {
-    result.set_value(impl->finished && impl->spool.all_acked());
-  });
+  net::post(impl->io,
+            [impl, &result] { result.set_value(impl->finished && impl->spool.all_acked()); });
   ok = fut.wait_for(std::chrono::seconds(2)) == std::future_status::ready && fut.get();
   stop();
   return ok;

@@ -8,17 +8,17 @@
 // may be called from any thread.
 #pragma once
 
-#include "agent/agent_metrics.h"
-#include "agent/spool/spool.h"
-#include "schemas/frame.h"
-#include "schemas/limits.h"
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "agent/agent_metrics.h"
+#include "agent/spool/spool.h"
+#include "schemas/frame.h"
+#include "schemas/limits.h"
 
 namespace blackbox::agent {
 

@@ -12,14 +12,14 @@
 // Two halves so that the input thread encodes the files and the sealer the streams.
 #pragma once
 
-#include "schemas/hash_chain.h"
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "schemas/hash_chain.h"
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 
@@ -39,10 +39,10 @@ inline constexpr std::uint8_t kMidLine = 1 << 0;
 }  // namespace position_flags
 
 struct FilePosition {
-  std::string path;             // the path the file was first opened under (record source)
+  std::string path;  // the path the file was first opened under (record source)
   std::uint64_t dev = 0;
   std::uint64_t ino = 0;
-  std::uint32_t fp_len = 0;     // fingerprint: CRC32C of the first fp_len bytes
+  std::uint32_t fp_len = 0;  // fingerprint: CRC32C of the first fp_len bytes
   std::uint32_t fp_crc = 0;
   std::uint64_t offset = 0;
   std::uint8_t flags = 0;

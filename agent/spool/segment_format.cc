@@ -1,9 +1,9 @@
 #include "agent/spool/segment_format.h"
 
+#include <cstdio>
+
 #include "schemas/bytes.h"
 #include "schemas/crc32c.h"
-
-#include <cstdio>
 
 namespace blackbox::agent {
 

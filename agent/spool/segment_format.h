@@ -22,13 +22,13 @@
 // forward so that deleting acknowledged segments never loses sequence numbers or positions.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 

@@ -1,12 +1,12 @@
 #include "agent/spool/segment_scanner.h"
 
-#include "agent/util/unique_fd.h"
-#include "schemas/batch.h"
-#include "schemas/bytes.h"
-
 #include <sys/stat.h>
 
 #include <cstring>
+
+#include "agent/util/unique_fd.h"
+#include "schemas/batch.h"
+#include "schemas/bytes.h"
 
 namespace blackbox::agent {
 
@@ -50,7 +50,8 @@ class Scanner {
     bytes::store_le<std::uint32_t>(magic, kEntryMagic);
     std::uint64_t pos = from + 1;
     while (pos + kEntryHeaderBytes <= size_) {
-      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kSearchWindow, size_ - pos));
+      std::size_t len =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kSearchWindow, size_ - pos));
       window.resize(len);
       auto n = pread_full(fd_, window.data(), len, pos);
       if (!n) return n.error();

@@ -5,14 +5,14 @@
 // one entry, whatever the segment size.
 #pragma once
 
-#include "agent/spool/segment_format.h"
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "agent/spool/segment_format.h"
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 
@@ -36,9 +36,8 @@ struct SegmentScanResult {
 
 // Called for each valid entry: its offset, parsed header and body (batch ‖ checkpoint),
 // valid only during the call. A batch entry's body has already passed the entry CRC.
-using EntryVisitor =
-    std::function<void(std::uint64_t offset, const EntryHeader& h, std::string_view header_bytes,
-                        std::string_view body)>;
+using EntryVisitor = std::function<void(std::uint64_t offset, const EntryHeader& h,
+                                        std::string_view header_bytes, std::string_view body)>;
 
 // Scans the open segment `fd`. Errors: kIo only (damage is reported in the result).
 [[nodiscard]] Result<SegmentScanResult> scan_segment(int fd, const EntryVisitor& visit);

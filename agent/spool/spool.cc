@@ -1,9 +1,5 @@
 #include "agent/spool/spool.h"
 
-#include "agent/spool/segment_format.h"
-#include "agent/spool/segment_scanner.h"
-#include "schemas/batch.h"
-
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -14,6 +10,10 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+
+#include "agent/spool/segment_format.h"
+#include "agent/spool/segment_scanner.h"
+#include "schemas/batch.h"
 
 namespace blackbox::agent {
 
@@ -116,8 +116,7 @@ Result<void> Spool::recover(RecoveryReport& report) {
       return Err(Errc::kIo);
     }
     std::size_t batches = 0;
-    auto visit = [&](std::uint64_t, const EntryHeader& h, std::string_view,
-                     std::string_view body) {
+    auto visit = [&](std::uint64_t, const EntryHeader& h, std::string_view, std::string_view body) {
       auto cp = body.substr(h.batch_len);
       if (decode_checkpoint(cp)) last_cp.assign(cp);
       if (h.type == EntryType::kBatch) {
@@ -133,9 +132,10 @@ Result<void> Spool::recover(RecoveryReport& report) {
     const bool last = i + 1 == ids.size();
     if (!scan->damage.empty()) {
       if (last && scan->entries == 0) {
-        spdlog::warn("spool: segment {}: nothing valid in its {} bytes (torn at creation); "
-                     "removed",
-                     seg->path, scan->file_size);
+        spdlog::warn(
+            "spool: segment {}: nothing valid in its {} bytes (torn at creation); "
+            "removed",
+            seg->path, scan->file_size);
         report.truncated_bytes += scan->file_size;
         ::unlink(seg->path.c_str());
         continue;
@@ -150,9 +150,10 @@ Result<void> Spool::recover(RecoveryReport& report) {
         scan->file_size = scan->valid_end;
       } else {
         for (const auto& d : scan->damage) {
-          spdlog::error("spool: segment {}: {} damaged bytes at offset {}: quarantined, reported "
-                        "as a gap",
-                        seg->path, d.bytes, d.offset);
+          spdlog::error(
+              "spool: segment {}: {} damaged bytes at offset {}: quarantined, reported "
+              "as a gap",
+              seg->path, d.bytes, d.offset);
           report.damage.push_back({seg->id, d.offset, d.bytes});
         }
         if (auto q = quarantine(*seg); !q) return q.error();
@@ -213,8 +214,8 @@ Result<void> Spool::quarantine(Segment& seg) {
   if (!write_status) return write_status.error();
   if (auto s = sync_data(out.get()); !s) return s.error();
   // Keep the damaged original for forensics (a hard link: no copy), then replace it.
-  const std::string kept = join(quarantine_dir_, segment_file_name(seg.id) + "." +
-                                                     std::to_string(now_ns()));
+  const std::string kept =
+      join(quarantine_dir_, segment_file_name(seg.id) + "." + std::to_string(now_ns()));
   if (::link(seg.path.c_str(), kept.c_str()) != 0)
     spdlog::warn("spool: cannot keep damaged {} as {}: {}", seg.path, kept, std::strerror(errno));
   if (::rename(tmp.c_str(), seg.path.c_str()) != 0) return Err(errno_to_errc(errno));
@@ -268,8 +269,7 @@ Result<void> Spool::roll() {
   return {};
 }
 
-bool Spool::wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel,
-                           bool* waited) {
+bool Spool::wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel, bool* waited) {
   const std::uint64_t roll_cost = kSegmentHeaderBytes + kEntryHeaderBytes + last_checkpoint_.size();
   std::unique_lock lock(mu_);
   auto fits = [&] { return total_bytes_ + bytes + roll_cost <= options_.max_bytes; };
@@ -301,9 +301,8 @@ Result<void> Spool::append(std::span<const SpoolAppend> entries) {
     // Take entries up to the segment size; at least one once the segment is fresh.
     std::size_t j = i;
     std::uint64_t run = 0;
-    while (j < entries.size() &&
-           (size + run + entry_bytes(entries[j]) <= options_.segment_bytes ||
-            (j == i && sealed_batches == 0))) {
+    while (j < entries.size() && (size + run + entry_bytes(entries[j]) <= options_.segment_bytes ||
+                                  (j == i && sealed_batches == 0))) {
       run += entry_bytes(entries[j]);
       ++j;
     }
@@ -329,8 +328,8 @@ Result<void> Spool::write_run(std::span<const SpoolAppend> entries) {
   std::uint64_t run = 0;
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const auto& e = entries[k];
-    headers[k] = make_entry_header(e.batch.empty() ? EntryType::kState : EntryType::kBatch,
-                                   e.batch, e.checkpoint);
+    headers[k] = make_entry_header(e.batch.empty() ? EntryType::kState : EntryType::kBatch, e.batch,
+                                   e.checkpoint);
     iov.push_back({headers[k].data(), headers[k].size()});
     if (!e.batch.empty()) iov.push_back({const_cast<char*>(e.batch.data()), e.batch.size()});
     iov.push_back({const_cast<char*>(e.checkpoint.data()), e.checkpoint.size()});
@@ -410,8 +409,7 @@ SpoolCursor Spool::begin() const {
   return {segments_.front()->id, kSegmentHeaderBytes};
 }
 
-Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch,
-                                    BatchHeader& header) {
+Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch, BatchHeader& header) {
   for (;;) {
     std::shared_ptr<Segment> seg;
     std::uint64_t readable = 0;
@@ -435,7 +433,8 @@ Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch,
     auto n = pread_full(seg->fd.get(), hb, sizeof hb, cursor.offset);
     if (!n) return n.error();
     std::string_view header_bytes(hb, sizeof hb);
-    auto h = *n == sizeof hb ? parse_entry_header(header_bytes) : Result<EntryHeader>(Err(Errc::kTruncated));
+    auto h = *n == sizeof hb ? parse_entry_header(header_bytes)
+                             : Result<EntryHeader>(Err(Errc::kTruncated));
     if (!h || cursor.offset + h->total_len() > readable) {
       spdlog::error("spool: segment {}: unreadable entry at offset {}: rest of segment skipped",
                     seg->path, cursor.offset);
@@ -446,12 +445,12 @@ Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch,
     cursor.offset += h->total_len();
     if (h->type != EntryType::kBatch) continue;
     batch.resize(static_cast<std::size_t>(h->body_len()));
-    auto m = pread_full(seg->fd.get(), batch.data(), batch.size(),
-                        entry_offset + kEntryHeaderBytes);
+    auto m =
+        pread_full(seg->fd.get(), batch.data(), batch.size(), entry_offset + kEntryHeaderBytes);
     if (!m) return m.error();
     if (*m != batch.size() || !entry_crc_ok(*h, header_bytes, batch)) {
-      spdlog::error("spool: segment {}: entry at offset {} fails its checksum: skipped",
-                    seg->path, entry_offset);
+      spdlog::error("spool: segment {}: entry at offset {} fails its checksum: skipped", seg->path,
+                    entry_offset);
       return ReadStatus::kCorruptSkipped;
     }
     batch.resize(h->batch_len);

@@ -7,11 +7,6 @@
 // state — sequence numbers, chain heads, file positions — comes from the last valid entry.
 #pragma once
 
-#include "agent/spool/checkpoint.h"
-#include "agent/util/unique_fd.h"
-#include "schemas/batch.h"
-#include "schemas/result.h"
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +19,11 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "agent/spool/checkpoint.h"
+#include "agent/util/unique_fd.h"
+#include "schemas/batch.h"
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 
@@ -38,7 +38,7 @@ struct SpoolOptions {
   std::uint64_t segment_bytes = 16u << 20;  // roll to a new segment past this size
   std::uint64_t max_bytes = 256u << 20;     // hard cap over all segments
   FsyncPolicy fsync = FsyncPolicy::kAlways;
-  std::size_t max_quarantined = 8;          // damaged originals kept for forensics
+  std::size_t max_quarantined = 8;  // damaged originals kept for forensics
 };
 
 // One stretch of spool bytes that recovery could not read.
@@ -49,9 +49,9 @@ struct SpoolDamage {
 };
 
 struct RecoveryReport {
-  bool fresh = true;           // no state found: a first start
-  Checkpoint state;            // from the last valid entry
-  std::size_t segments = 0;    // kept, with unacknowledged-or-unknown batches
+  bool fresh = true;         // no state found: a first start
+  Checkpoint state;          // from the last valid entry
+  std::size_t segments = 0;  // kept, with unacknowledged-or-unknown batches
   std::size_t batches = 0;
   std::uint64_t truncated_bytes = 0;  // torn tail cut off (never committed: no loss)
   std::vector<SpoolDamage> damage;    // quarantined: lost, to be reported as gaps
@@ -67,8 +67,8 @@ struct SpoolCursor {
 struct SpoolAppend {
   std::string_view batch;
   std::string_view checkpoint;
-  std::uint32_t stream = 0;    // of the batch
-  std::uint64_t end_seq = 0;   // of the batch (exclusive)
+  std::uint32_t stream = 0;   // of the batch
+  std::uint64_t end_seq = 0;  // of the batch (exclusive)
 };
 
 enum class ReadStatus {
@@ -93,8 +93,7 @@ class Spool {
   // Blocks until `bytes` more fit under max_bytes (acknowledgements free space), or until
   // `cancel` is true and cancel_waits() was called. Returns whether they fit; `waited` says
   // whether the spool was full.
-  bool wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel,
-                      bool* waited = nullptr);
+  bool wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel, bool* waited = nullptr);
   // Whether `bytes` more fit now.
   bool fits(std::uint64_t bytes) const;
   // Appends `entries` in order, rolling segments as needed, syncing per policy, then makes
@@ -142,7 +141,7 @@ class Spool {
 
   SpoolOptions options_;
   std::string quarantine_dir_;
-  std::string last_checkpoint_;  // writer: checkpoint of the latest entry, carried by rolls
+  std::string last_checkpoint_;       // writer: checkpoint of the latest entry, carried by rolls
   std::uint64_t unsynced_bytes_ = 0;  // writer
   std::uint64_t next_id_ = 0;         // writer: id of the next segment
 

@@ -28,6 +28,18 @@ class BoundedQueue {
     return true;
   }
 
+  // Waits until `deadline` at most: false (item dropped) on timeout or when closed.
+  template <class Clock, class Duration>
+  bool push_until(T item, std::chrono::time_point<Clock, Duration> deadline) {
+    std::unique_lock lock(mu_);
+    if (!not_full_.wait_until(lock, deadline, [&] { return closed_ || items_.size() < capacity_; }))
+      return false;
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
   // Never waits: false (item untouched) when full or closed.
   bool try_push(T& item) {
     std::lock_guard lock(mu_);

@@ -15,9 +15,12 @@ void UniqueFd::reset(int fd) {
 Errc errno_to_errc(int err) noexcept {
   switch (err) {
     case ENOSPC:
-    case EDQUOT: return Errc::kDiskFull;
-    case ENOENT: return Errc::kNotFound;
-    default: return Errc::kIo;
+    case EDQUOT:
+      return Errc::kDiskFull;
+    case ENOENT:
+      return Errc::kNotFound;
+    default:
+      return Errc::kIo;
   }
 }
 

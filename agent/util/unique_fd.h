@@ -4,14 +4,14 @@
 // log line.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "schemas/result.h"
 
 namespace blackbox::agent {
 

@@ -1,12 +1,11 @@
 #include "collector/ingest/batch_indexer.h"
 
-#include "schemas/streams.h"
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "schemas/streams.h"
 
 namespace blackbox::collector {
 namespace {

@@ -6,14 +6,14 @@
 // the frame. Not thread-safe: one object per thread (it owns a zstd context and scratch).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "collector/store/store.h"
 #include "schemas/batch.h"
 #include "schemas/limits.h"
 #include "schemas/result.h"
 #include "schemas/zstd_codec.h"
-
-#include <string>
-#include <vector>
 
 namespace blackbox::collector {
 

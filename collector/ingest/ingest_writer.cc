@@ -1,16 +1,16 @@
 #include "collector/ingest/ingest_writer.h"
 
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
-#include "collector/store/store_internals.h"
-#include "schemas/bytes.h"
-
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include <bit>
 #include <chrono>
 #include <cstring>
+
+#include "collector/store/codec.h"
+#include "collector/store/keys.h"
+#include "collector/store/store_internals.h"
+#include "schemas/bytes.h"
 
 namespace blackbox::collector {
 
@@ -71,8 +71,7 @@ IngestWriter::IngestWriter(Store& store, const Clock& clock, Metrics& m, WriterO
   c_.gaps = &m.counter("blackbox_collector_gaps_total", "Sequence gap ranges recorded");
   c_.gap_records =
       &m.counter("blackbox_collector_gap_records_total", "Sequence numbers in recorded gaps");
-  c_.groups = &m.counter("blackbox_collector_write_groups_total",
-                         "RocksDB writes (group commits)");
+  c_.groups = &m.counter("blackbox_collector_write_groups_total", "RocksDB writes (group commits)");
   c_.write_us = &m.counter("blackbox_collector_write_micros_total",
                            "Time spent in RocksDB writes, microseconds");
   c_.write_errors =
@@ -87,8 +86,7 @@ IngestWriter::IngestWriter(Store& store, const Clock& clock, Metrics& m, WriterO
 }
 
 Result<std::unique_ptr<IngestWriter>> IngestWriter::start(Store& store, const Clock& clock,
-                                                          Metrics& metrics,
-                                                          WriterOptions options) {
+                                                          Metrics& metrics, WriterOptions options) {
   std::unique_ptr<IngestWriter> w(new IngestWriter(store, clock, metrics, options));
   if (auto ok = w->ledger_.load(); !ok) return ok.error();
   w->ingest_seq_ = store.last_ingest_seq();
@@ -139,8 +137,8 @@ void IngestWriter::run() {
       if (queue_.empty()) return;  // stopping and drained
       std::size_t bytes = 0;
       while (!queue_.empty() && group.size() < options_.max_group_requests &&
-             (group.empty() || bytes + request_bytes(queue_.front().request) <=
-                                   options_.max_group_bytes)) {
+             (group.empty() ||
+              bytes + request_bytes(queue_.front().request) <= options_.max_group_bytes)) {
         bytes += request_bytes(queue_.front().request);
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -163,8 +161,8 @@ void IngestWriter::commit(std::vector<Pending>& group) {
   std::uint64_t records = 0, batches = 0, bytes = 0;
   for (auto& p : group) {
     apply(p, wb);
-    if (auto* b = std::get_if<BatchRequest>(&p.request); b && !p.outcome.ec &&
-                                                        !p.outcome.duplicate) {
+    if (auto* b = std::get_if<BatchRequest>(&p.request);
+        b && !p.outcome.ec && !p.outcome.duplicate) {
       records += b->batch.header.record_count;
       batches += 1;
       bytes += b->batch.bytes.size();
@@ -242,9 +240,9 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
   const BatchHeader& h = r.batch.header;
   auto head_it = e->heads.find(h.stream);
   if (head_it == e->heads.end() && e->heads.size() >= options_.max_streams_per_instance) {
-    out = rejected(Errc::kInvalidArgument,
-                   "too many streams for one instance (max " +
-                       std::to_string(options_.max_streams_per_instance) + ")");
+    out = rejected(Errc::kInvalidArgument, "too many streams for one instance (max " +
+                                               std::to_string(options_.max_streams_per_instance) +
+                                               ")");
     return;
   }
   StreamHead head = head_it != e->heads.end() ? head_it->second : StreamHead{h.stream, 0, {}, 0};
@@ -297,10 +295,10 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
 
   if (h.first_seq == head.next_seq) {
     if (h.prev_hash != head.head) {
-      out = rejected(Errc::kChainMismatch,
-                     "batch " + std::to_string(h.first_seq) + " of stream " +
-                         std::to_string(h.stream) +
-                         ": prev hash is not the stored chain head " + to_hex(head.head));
+      out = rejected(Errc::kChainMismatch, "batch " + std::to_string(h.first_seq) + " of stream " +
+                                               std::to_string(h.stream) +
+                                               ": prev hash is not the stored chain head " +
+                                               to_hex(head.head));
       return;
     }
   } else {

@@ -14,13 +14,6 @@
 // work elsewhere (e.g. to a session's strand).
 #pragma once
 
-#include "collector/ingest/batch_indexer.h"
-#include "collector/lifecycle/ledger.h"
-#include "collector/store/store.h"
-#include "schemas/clock.h"
-#include "schemas/frame.h"
-#include "schemas/metrics.h"
-
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -32,11 +25,18 @@
 #include <unordered_map>
 #include <variant>
 
+#include "collector/ingest/batch_indexer.h"
+#include "collector/lifecycle/ledger.h"
+#include "collector/store/store.h"
+#include "schemas/clock.h"
+#include "schemas/frame.h"
+#include "schemas/metrics.h"
+
 namespace blackbox::collector {
 
 struct WriterOptions {
-  bool sync = true;                          // fsync the WAL before acknowledging
-  std::size_t max_group_bytes = 64u << 20;   // batch bytes per group commit
+  bool sync = true;                         // fsync the WAL before acknowledging
+  std::size_t max_group_bytes = 64u << 20;  // batch bytes per group commit
   std::size_t max_group_requests = 8192;
   std::uint32_t max_streams_per_instance = 16;
   LedgerOptions ledger;
@@ -50,11 +50,11 @@ struct LatencyHistogram {
 };
 
 struct WriteOutcome {
-  boost::system::error_code ec;          // this request was rejected, or the writer failed
-  std::string message;                   // for the ERROR frame / log
-  std::vector<StreamPosition> welcome;   // HELLO: resume points
-  std::optional<AckEntry> ack;           // BATCH: highest durable sequence of its stream
-  bool duplicate = false;                // BATCH: was already stored
+  boost::system::error_code ec;         // this request was rejected, or the writer failed
+  std::string message;                  // for the ERROR frame / log
+  std::vector<StreamPosition> welcome;  // HELLO: resume points
+  std::optional<AckEntry> ack;          // BATCH: highest durable sequence of its stream
+  bool duplicate = false;               // BATCH: was already stored
 };
 using Completion = std::function<void(WriteOutcome&&)>;
 
@@ -83,8 +83,7 @@ using WriteRequest =
 class IngestWriter {
  public:
   // Loads the ledger and starts the thread. The store, clock and metrics must outlive it.
-  [[nodiscard]] static Result<std::unique_ptr<IngestWriter>> start(Store& store,
-                                                                   const Clock& clock,
+  [[nodiscard]] static Result<std::unique_ptr<IngestWriter>> start(Store& store, const Clock& clock,
                                                                    Metrics& metrics,
                                                                    WriterOptions options);
   ~IngestWriter();  // stop()

@@ -1,13 +1,13 @@
 #include "collector/lifecycle/ledger.h"
 
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
-#include "schemas/bytes.h"
-
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "collector/store/codec.h"
+#include "collector/store/keys.h"
+#include "schemas/bytes.h"
 
 namespace blackbox::collector {
 
@@ -99,14 +99,14 @@ std::vector<StreamPosition> Ledger::on_hello(const Hello& hello, rocksdb::WriteB
   } else if (info.state == InstanceState::kSilent) {
     nlohmann::json d = detail;
     d["silent_since_ns"] = info.end.time_ns;
-    add_event(e, {now, LifecycleKind::kReconnected, hello.boot_id, hello.hostname,
-                  "hello after silence", d.dump()},
+    add_event(e,
+              {now, LifecycleKind::kReconnected, hello.boot_id, hello.hostname,
+               "hello after silence", d.dump()},
               wb);
   } else if (info.state == InstanceState::kTerminated) {
     detail["after_goodbye"] = true;
   }
-  add_event(e, {now, LifecycleKind::kHello, hello.boot_id, hello.hostname, "", detail.dump()},
-            wb);
+  add_event(e, {now, LifecycleKind::kHello, hello.boot_id, hello.hostname, "", detail.dump()}, wb);
   if (info.state != InstanceState::kRunning) {
     info.state = InstanceState::kRunning;
     info.end = InstanceEnd{};
@@ -130,9 +130,9 @@ void Ledger::on_seen(Entry& e, rocksdb::WriteBatch& wb) {
   e.info.last_seen_ns = now;
   if (e.info.state == InstanceState::kSilent) {
     nlohmann::json d = {{"silent_since_ns", e.info.end.time_ns}};
-    add_event(e, {now, LifecycleKind::kReconnected, "", "", "heard from again after silence",
-                  d.dump()},
-              wb);
+    add_event(
+        e, {now, LifecycleKind::kReconnected, "", "", "heard from again after silence", d.dump()},
+        wb);
     e.info.state = InstanceState::kRunning;
     e.info.end = InstanceEnd{};
   }

@@ -8,17 +8,17 @@
 // the store (instances, lifecycle, heads column families).
 #pragma once
 
-#include "collector/store/store.h"
-#include "collector/store/store_internals.h"
-#include "schemas/clock.h"
-#include "schemas/frame.h"
-
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <map>
 #include <string>
 #include <unordered_map>
+
+#include "collector/store/store.h"
+#include "collector/store/store_internals.h"
+#include "schemas/clock.h"
+#include "schemas/frame.h"
 
 namespace blackbox::collector {
 

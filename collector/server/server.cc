@@ -1,6 +1,6 @@
 #include "collector/server/server.h"
 
-#include "collector/server/session.h"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+
+#include "collector/server/session.h"
 
 namespace blackbox::collector {
 
@@ -73,8 +74,7 @@ SessionContext::SessionContext(ServerOptions o, IngestWriter& w, Metrics& m)
       budget(options.max_inflight_bytes),
       accepted(&m.counter("blackbox_collector_connections_accepted_total",
                           "Agent connections accepted")),
-      closed(&m.counter("blackbox_collector_connections_closed_total",
-                        "Agent connections closed")),
+      closed(&m.counter("blackbox_collector_connections_closed_total", "Agent connections closed")),
       timeouts(&m.counter("blackbox_collector_timeouts_total",
                           "Connections dropped by a read or write deadline")),
       backpressure_waits(&m.counter("blackbox_collector_backpressure_waits_total",

@@ -7,20 +7,19 @@
 // shutdown() and connections() from any thread.
 #pragma once
 
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
 #include "collector/ingest/batch_indexer.h"
 #include "collector/ingest/ingest_writer.h"
 #include "collector/server/memory_budget.h"
 #include "collector/server/server_options.h"
 #include "schemas/metrics.h"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
-#include <memory>
-#include <mutex>
-#include <map>
-#include <vector>
 
 namespace blackbox::collector {
 

@@ -2,11 +2,11 @@
 // collector's defaults; config.h maps the TOML keys onto them).
 #pragma once
 
-#include "schemas/limits.h"
-
 #include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "schemas/limits.h"
 
 namespace blackbox::collector {
 

@@ -1,6 +1,6 @@
 #include "collector/server/session.h"
 
-#include "collector/server/auth.h"
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +8,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+
+#include "collector/server/auth.h"
 
 namespace blackbox::collector {
 
@@ -70,9 +71,12 @@ Session::~Session() {
 
 void Session::start() {
   auto self = shared_from_this();
-  net::co_spawn(strand_, [self] { return self->reader(); }, SpawnGuard{ctx_, "reader"});
-  net::co_spawn(strand_, [self] { return self->sender(); }, SpawnGuard{ctx_, "sender"});
-  net::co_spawn(strand_, [self] { return self->watchdog(); }, SpawnGuard{ctx_, "watchdog"});
+  net::co_spawn(
+      strand_, [self] { return self->reader(); }, SpawnGuard{ctx_, "reader"});
+  net::co_spawn(
+      strand_, [self] { return self->sender(); }, SpawnGuard{ctx_, "sender"});
+  net::co_spawn(
+      strand_, [self] { return self->watchdog(); }, SpawnGuard{ctx_, "watchdog"});
 }
 
 void Session::drain() {
@@ -160,9 +164,9 @@ bool Session::start_hello(FrameType type, std::string_view payload) {
     return false;
   }
   if (h->protocol_version != kProtocolVersion) {
-    fail(Errc::kUnsupportedVersion,
-         "protocol version " + std::to_string(h->protocol_version) + " not supported (want " +
-             std::to_string(kProtocolVersion) + ")");
+    fail(Errc::kUnsupportedVersion, "protocol version " + std::to_string(h->protocol_version) +
+                                        " not supported (want " + std::to_string(kProtocolVersion) +
+                                        ")");
     return false;
   }
   if (!valid_instance_id(h->instance_id)) {
@@ -204,13 +208,12 @@ bool Session::handle_control(FrameType type, std::string_view payload) {
         fail(Errc::kMalformedFrame, "HEARTBEAT payload does not decode");
         return false;
       }
-      ctx_->writer.submit(HeartbeatRequest{instance_, *hb},
-                          [self = shared_from_this()](WriteOutcome&& o) {
-                            if (!o.ec) return;
-                            net::post(self->strand_, [self, o = std::move(o)] {
-                              self->fail(to_errc(o.ec), o.message);
-                            });
-                          });
+      ctx_->writer.submit(
+          HeartbeatRequest{instance_, *hb}, [self = shared_from_this()](WriteOutcome&& o) {
+            if (!o.ec) return;
+            net::post(self->strand_,
+                      [self, o = std::move(o)] { self->fail(to_errc(o.ec), o.message); });
+          });
       return false;
     }
     case FrameType::kGoodbye: {
@@ -263,7 +266,8 @@ awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
   if (ec || closed_) co_return false;  // peer gone, shut down, or timed out (already failed)
   set_read_deadline(std::min(read_deadline_, Clock::now() + opt.frame_timeout));
   if (n < sizeof hdr) {
-    auto [ec2, n2] = co_await net::async_read(socket_, net::buffer(hdr + n, sizeof hdr - n), kTuple);
+    auto [ec2, n2] =
+        co_await net::async_read(socket_, net::buffer(hdr + n, sizeof hdr - n), kTuple);
     if (ec2 || closed_) co_return false;
   }
   ctx_->bytes_received->fetch_add(sizeof hdr, std::memory_order_relaxed);

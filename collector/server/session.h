@@ -10,20 +10,19 @@
 // already in flight.
 #pragma once
 
-#include "collector/server/server.h"
-#include "schemas/frame.h"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-
 #include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "collector/server/server.h"
+#include "schemas/frame.h"
 
 namespace blackbox::collector {
 
@@ -82,18 +81,18 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point write_deadline_ = Clock::time_point::max();
 
   std::string peer_;
-  std::string instance_;          // set by HELLO
-  std::string pending_instance_;  // HELLO submitted, not yet answered
+  std::string instance_;                 // set by HELLO
+  std::string pending_instance_;         // HELLO submitted, not yet answered
   std::optional<WriteOutcome> outcome_;  // answer to submit_awaited()
   bool welcomed_ = false;
-  bool reading_done_ = false;     // the reader has exited
-  bool closing_ = false;          // finish in-flight work, flush, close
+  bool reading_done_ = false;  // the reader has exited
+  bool closing_ = false;       // finish in-flight work, flush, close
   bool closed_ = false;
   std::size_t inflight_bytes_ = 0;
   std::size_t inflight_batches_ = 0;
-  std::deque<std::string> out_frames_;      // whole frames to send, in order
-  std::string final_frame_;                 // ERROR or GOODBYE sent last, then close
-  std::map<std::uint32_t, std::uint64_t> acked_;  // stream → highest seq acknowledged
+  std::deque<std::string> out_frames_;              // whole frames to send, in order
+  std::string final_frame_;                         // ERROR or GOODBYE sent last, then close
+  std::map<std::uint32_t, std::uint64_t> acked_;    // stream → highest seq acknowledged
   std::map<std::uint32_t, std::uint64_t> ack_due_;  // not yet sent
   // Touched by the writer thread only (BatchRequest::connection_failed).
   std::shared_ptr<bool> connection_failed_ = std::make_shared<bool>(false);

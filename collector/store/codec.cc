@@ -1,9 +1,8 @@
 #include "collector/store/codec.h"
 
-#include "schemas/bytes.h"
-
 #include <nlohmann/json.hpp>
 
+#include "schemas/bytes.h"
 
 namespace blackbox::collector::codec {
 namespace {
@@ -185,7 +184,7 @@ Result<InstanceInfo> decode_instance(std::string_view v) {
     i.max_batch_span_ns = json_get<std::int64_t>(j, "max_batch_span_ns", 0);
     if (auto it = j.find("end"); it != j.end() && it->is_object()) {
       auto kind = json_get<std::string>(*it, "kind", "");
-      i.end.kind = kind == "goodbye" ? EndKind::kGoodbye
+      i.end.kind = kind == "goodbye"  ? EndKind::kGoodbye
                    : kind == "silent" ? EndKind::kSilent
                                       : EndKind::kNone;
       i.end.time_ns = json_get<std::int64_t>(*it, "time_ns", 0);
@@ -201,12 +200,9 @@ Result<InstanceInfo> decode_instance(std::string_view v) {
 std::string encode_event(const LifecycleEvent& e) {
   json detail = json::parse(e.detail_json, nullptr, false);
   if (!detail.is_object()) detail = json::object();
-  json j = {{"time_ns", e.time_ns},
-            {"event", lifecycle_kind_name(e.kind)},
-            {"boot_id", e.boot_id},
-            {"hostname", e.hostname},
-            {"reason", e.reason},
-            {"detail", detail}};
+  json j = {{"time_ns", e.time_ns}, {"event", lifecycle_kind_name(e.kind)},
+            {"boot_id", e.boot_id}, {"hostname", e.hostname},
+            {"reason", e.reason},   {"detail", detail}};
   return j.dump();
 }
 
@@ -218,9 +214,9 @@ Result<LifecycleEvent> decode_event(std::string_view v) {
     e.time_ns = j.at("time_ns").get<std::int64_t>();
     auto name = j.at("event").get<std::string>();
     bool known = false;
-    for (auto k : {LifecycleKind::kHello, LifecycleKind::kTerminationNotice,
-                   LifecycleKind::kGoodbye, LifecycleKind::kWentSilent,
-                   LifecycleKind::kReconnected}) {
+    for (auto k :
+         {LifecycleKind::kHello, LifecycleKind::kTerminationNotice, LifecycleKind::kGoodbye,
+          LifecycleKind::kWentSilent, LifecycleKind::kReconnected}) {
       if (name == lifecycle_kind_name(k)) {
         e.kind = k;
         known = true;
@@ -254,8 +250,8 @@ Result<GapRange> decode_gap(std::uint32_t stream, std::uint64_t from_seq, std::s
   g.from_seq = from_seq;
   std::uint8_t version = 0;
   std::string_view reason;
-  if (!in.u8(version) || version != kValueVersion || !in.le(g.to_seq) ||
-      !in.le(g.detected_ns) || !in.string(reason, 1 << 16))
+  if (!in.u8(version) || version != kValueVersion || !in.le(g.to_seq) || !in.le(g.detected_ns) ||
+      !in.string(reason, 1 << 16))
     return Err(Errc::kCorrupt);
   g.reason.assign(reason);
   return g;

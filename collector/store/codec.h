@@ -6,11 +6,11 @@
 //   u8 version (1) | i64 max_time | varint+ instance | u32 stream | u64 first_seq | ...
 #pragma once
 
-#include "collector/store/store.h"
-#include "schemas/result.h"
-
 #include <string>
 #include <string_view>
+
+#include "collector/store/store.h"
+#include "schemas/result.h"
 
 namespace blackbox::collector::codec {
 

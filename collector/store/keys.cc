@@ -6,18 +6,30 @@ namespace blackbox::collector::keys {
 
 const char* cf_name(Cf cf) noexcept {
   switch (cf) {
-    case Cf::kDefault: return "default";
-    case Cf::kBatches: return "batches";
-    case Cf::kTimeIndex: return "time_index";
-    case Cf::kFleetTime: return "fleet_time";
-    case Cf::kIngestLog: return "ingest_log";
-    case Cf::kSnapshots: return "snapshots";
-    case Cf::kInstances: return "instances";
-    case Cf::kLifecycle: return "lifecycle";
-    case Cf::kGaps: return "gaps";
-    case Cf::kHeads: return "heads";
-    case Cf::kMeta: return "meta";
-    case Cf::kCount: break;
+    case Cf::kDefault:
+      return "default";
+    case Cf::kBatches:
+      return "batches";
+    case Cf::kTimeIndex:
+      return "time_index";
+    case Cf::kFleetTime:
+      return "fleet_time";
+    case Cf::kIngestLog:
+      return "ingest_log";
+    case Cf::kSnapshots:
+      return "snapshots";
+    case Cf::kInstances:
+      return "instances";
+    case Cf::kLifecycle:
+      return "lifecycle";
+    case Cf::kGaps:
+      return "gaps";
+    case Cf::kHeads:
+      return "heads";
+    case Cf::kMeta:
+      return "meta";
+    case Cf::kCount:
+      break;
   }
   return "?";
 }
@@ -62,8 +74,8 @@ std::string time_index_key(std::string_view instance, std::int64_t min_time, std
   return k;
 }
 
-std::string fleet_time_key(std::int64_t min_time, std::string_view instance,
-                           std::uint32_t stream, std::uint64_t first_seq) {
+std::string fleet_time_key(std::int64_t min_time, std::string_view instance, std::uint32_t stream,
+                           std::uint64_t first_seq) {
   std::string k;
   k.reserve(instance.size() + 21);
   put_time(k, min_time);

@@ -44,8 +44,8 @@ std::string batch_key(std::string_view instance, std::uint32_t stream, std::uint
 std::string stream_prefix(std::string_view instance, std::uint32_t stream);
 std::string time_index_key(std::string_view instance, std::int64_t min_time, std::uint32_t stream,
                            std::uint64_t first_seq);
-std::string fleet_time_key(std::int64_t min_time, std::string_view instance,
-                           std::uint32_t stream, std::uint64_t first_seq);
+std::string fleet_time_key(std::int64_t min_time, std::string_view instance, std::uint32_t stream,
+                           std::uint64_t first_seq);
 std::string ingest_log_key(std::uint64_t ingest_seq);
 std::string snapshot_key(std::string_view instance, std::int64_t time, std::uint64_t seq);
 std::string lifecycle_key(std::string_view instance, std::int64_t time, std::uint64_t counter);

@@ -4,12 +4,12 @@
 // background threads; reads the hold set through HoldSet's own lock.
 #pragma once
 
-#include "collector/store/keys.h"
-#include "collector/store/store_internals.h"
-
 #include <rocksdb/compaction_filter.h>
 
 #include <memory>
+
+#include "collector/store/keys.h"
+#include "collector/store/store_internals.h"
 
 namespace blackbox::collector {
 

@@ -1,12 +1,5 @@
 #include "collector/store/store.h"
 
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
-#include "collector/store/retention_filter.h"
-#include "collector/store/store_internals.h"
-#include "schemas/batch.h"
-#include "schemas/bytes.h"
-
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
@@ -14,6 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "collector/store/codec.h"
+#include "collector/store/keys.h"
+#include "collector/store/retention_filter.h"
+#include "collector/store/store_internals.h"
+#include "schemas/batch.h"
+#include "schemas/bytes.h"
 
 namespace blackbox::collector {
 
@@ -73,8 +73,7 @@ class SnapshotGuard {
 
 rocksdb::ColumnFamilyOptions cf_options(Cf cf, const StoreOptions& o,
                                         const std::shared_ptr<rocksdb::Cache>& cache,
-                                        const std::shared_ptr<HoldSet>& holds,
-                                        const Clock* clock) {
+                                        const std::shared_ptr<HoldSet>& holds, const Clock* clock) {
   rocksdb::ColumnFamilyOptions c;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -126,9 +125,12 @@ rocksdb::ColumnFamilyOptions cf_options(Cf cf, const StoreOptions& o,
 
 const char* state_name(InstanceState s) noexcept {
   switch (s) {
-    case InstanceState::kRunning: return "running";
-    case InstanceState::kTerminated: return "terminated";
-    case InstanceState::kSilent: return "silent";
+    case InstanceState::kRunning:
+      return "running";
+    case InstanceState::kTerminated:
+      return "terminated";
+    case InstanceState::kSilent:
+      return "silent";
   }
   return "running";
 }
@@ -142,20 +144,28 @@ std::optional<InstanceState> parse_state(std::string_view s) noexcept {
 
 const char* end_kind_name(EndKind k) noexcept {
   switch (k) {
-    case EndKind::kNone: return "";
-    case EndKind::kGoodbye: return "goodbye";
-    case EndKind::kSilent: return "silent";
+    case EndKind::kNone:
+      return "";
+    case EndKind::kGoodbye:
+      return "goodbye";
+    case EndKind::kSilent:
+      return "silent";
   }
   return "";
 }
 
 const char* lifecycle_kind_name(LifecycleKind k) noexcept {
   switch (k) {
-    case LifecycleKind::kHello: return "hello";
-    case LifecycleKind::kTerminationNotice: return "termination_notice";
-    case LifecycleKind::kGoodbye: return "goodbye";
-    case LifecycleKind::kWentSilent: return "went_silent";
-    case LifecycleKind::kReconnected: return "reconnected";
+    case LifecycleKind::kHello:
+      return "hello";
+    case LifecycleKind::kTerminationNotice:
+      return "termination_notice";
+    case LifecycleKind::kGoodbye:
+      return "goodbye";
+    case LifecycleKind::kWentSilent:
+      return "went_silent";
+    case LifecycleKind::kReconnected:
+      return "reconnected";
   }
   return "hello";
 }
@@ -403,9 +413,9 @@ Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want
     if (entry->max_time_ns < q.from_ns) continue;
     if (want && !want(*entry)) continue;
     value.Reset();
-    auto st = internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
-                                    keys::batch_key(q.instance, entry->stream, entry->first_seq),
-                                    &value);
+    auto st =
+        internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
+                              keys::batch_key(q.instance, entry->stream, entry->first_seq), &value);
     if (st.IsNotFound()) continue;  // removed by retention before its index entry
     if (auto e = status_errc(st, "scan: get batch"); e != Errc::kOk) return Err(e);
     if (!visit(StoredBatch{*entry, sv(value)})) return {};
@@ -492,8 +502,7 @@ Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t ma
     if (!entry) return entry.error();
     value.Reset();
     st = internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
-                               keys::batch_key(ref->instance, ref->stream, ref->first_seq),
-                               &value);
+                               keys::batch_key(ref->instance, ref->stream, ref->first_seq), &value);
     pos = seq;
     if (st.IsNotFound()) continue;
     if (auto e = status_errc(st, "follow: get batch"); e != Errc::kOk) return Err(e);
@@ -588,8 +597,7 @@ Result<std::optional<std::string>> Store::get_cursor(std::string_view name) cons
 Result<void> Store::put_cursor(std::string_view name, std::string_view value) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  auto st =
-      internals_->db()->Put(wo, internals_->cf(Cf::kMeta), keys::cursor_key(name), sl(value));
+  auto st = internals_->db()->Put(wo, internals_->cf(Cf::kMeta), keys::cursor_key(name), sl(value));
   if (auto e = status_errc(st, "put cursor"); e != Errc::kOk) return Err(e);
   return {};
 }

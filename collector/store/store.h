@@ -14,11 +14,6 @@
 // does not decode; Errc::kIo for a RocksDB error (logged with its status string).
 #pragma once
 
-#include "schemas/clock.h"
-#include "schemas/hash_chain.h"
-#include "schemas/record.h"
-#include "schemas/result.h"
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -29,6 +24,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "schemas/clock.h"
+#include "schemas/hash_chain.h"
+#include "schemas/record.h"
+#include "schemas/result.h"
 
 namespace blackbox::collector {
 
@@ -49,35 +49,35 @@ const char* end_kind_name(EndKind k) noexcept;  // "" | "goodbye" | "silent"
 // How an instance ended (schemas/instance.schema.json "end"); kind kNone while running.
 struct InstanceEnd {
   EndKind kind = EndKind::kNone;
-  std::int64_t time_ns = 0;        // GOODBYE received, or when a silent instance was last seen
-  std::string reason;              // GOODBYE reason ("sigterm"); empty when silent
-  bool termination_notice = false; // a termination notice arrived before the end
+  std::int64_t time_ns = 0;         // GOODBYE received, or when a silent instance was last seen
+  std::string reason;               // GOODBYE reason ("sigterm"); empty when silent
+  bool termination_notice = false;  // a termination notice arrived before the end
   bool operator==(const InstanceEnd&) const = default;
 };
 
 // What the collector knows about one instance (schemas/instance.schema.json).
 struct InstanceInfo {
   std::string instance;
-  std::string image;                    // image id from the latest HELLO
-  std::string agent_version;            // from the latest HELLO
-  std::vector<std::string> hostnames;   // every hostname seen in HELLO, oldest first (capped)
-  std::vector<std::string> boot_ids;    // every boot id seen in HELLO, oldest first (capped)
-  std::int64_t first_seen_ns = 0;       // first HELLO (collector clock)
-  std::int64_t last_seen_ns = 0;        // last frame of any kind (collector clock)
-  std::int64_t last_heartbeat_ns = 0;   // last HEARTBEAT; 0 = never
+  std::string image;                   // image id from the latest HELLO
+  std::string agent_version;           // from the latest HELLO
+  std::vector<std::string> hostnames;  // every hostname seen in HELLO, oldest first (capped)
+  std::vector<std::string> boot_ids;   // every boot id seen in HELLO, oldest first (capped)
+  std::int64_t first_seen_ns = 0;      // first HELLO (collector clock)
+  std::int64_t last_seen_ns = 0;       // last frame of any kind (collector clock)
+  std::int64_t last_heartbeat_ns = 0;  // last HEARTBEAT; 0 = never
   InstanceState state = InstanceState::kRunning;
-  InstanceEnd end;                      // kind kNone while running
-  bool termination_notice = false;      // a termination notice was seen (this life)
+  InstanceEnd end;                  // kind kNone while running
+  bool termination_notice = false;  // a termination notice was seen (this life)
   std::int64_t termination_notice_ns = 0;
-  std::uint64_t records = 0;            // records stored (duplicates never counted)
-  std::uint64_t batches = 0;            // batches stored
-  std::uint64_t stored_bytes = 0;       // batch bytes stored
-  std::uint64_t gaps = 0;               // gap ranges recorded (see gaps())
-  std::uint64_t gap_records = 0;        // sequence numbers covered by those gaps
-  std::int64_t min_event_ns = kMaxTime; // event-time range over stored batches
+  std::uint64_t records = 0;             // records stored (duplicates never counted)
+  std::uint64_t batches = 0;             // batches stored
+  std::uint64_t stored_bytes = 0;        // batch bytes stored
+  std::uint64_t gaps = 0;                // gap ranges recorded (see gaps())
+  std::uint64_t gap_records = 0;         // sequence numbers covered by those gaps
+  std::int64_t min_event_ns = kMaxTime;  // event-time range over stored batches
   std::int64_t max_event_ns = kMinTime;
-  std::int64_t max_batch_span_ns = 0;   // widest (max_time - min_time) of any stored batch
-  bool legal_hold = false;              // retention never deletes this instance's data
+  std::int64_t max_batch_span_ns = 0;  // widest (max_time - min_time) of any stored batch
+  bool legal_hold = false;             // retention never deletes this instance's data
   bool operator==(const InstanceInfo&) const = default;
 };
 
@@ -107,10 +107,10 @@ const char* lifecycle_kind_name(LifecycleKind k) noexcept;
 struct LifecycleEvent {
   std::int64_t time_ns = 0;  // collector clock, except termination_notice: the agent's time
   LifecycleKind kind = LifecycleKind::kHello;
-  std::string boot_id;       // empty = null
-  std::string hostname;      // empty = null
-  std::string reason;        // empty = null
-  std::string detail_json;   // a JSON object ("{}" at least): agent_version, image, last_seq...
+  std::string boot_id;      // empty = null
+  std::string hostname;     // empty = null
+  std::string reason;       // empty = null
+  std::string detail_json;  // a JSON object ("{}" at least): agent_version, image, last_seq...
   bool operator==(const LifecycleEvent&) const = default;
 };
 
@@ -119,8 +119,8 @@ struct LifecycleEvent {
 struct GapRange {
   std::uint32_t stream = 0;
   std::uint64_t from_seq = 0;
-  std::uint64_t to_seq = 0;       // exclusive
-  std::int64_t detected_ns = 0;   // collector clock
+  std::uint64_t to_seq = 0;      // exclusive
+  std::int64_t detected_ns = 0;  // collector clock
   std::string reason;
   bool operator==(const GapRange&) const = default;
 };
@@ -128,8 +128,8 @@ struct GapRange {
 // The stored end of one stream: what WELCOME tells a reconnecting agent.
 struct StreamHead {
   std::uint32_t stream = 0;
-  std::uint64_t next_seq = 0;      // first sequence not stored
-  ChainHash head{};                // hash of the last stored batch (zeros if none)
+  std::uint64_t next_seq = 0;        // first sequence not stored
+  ChainHash head{};                  // hash of the last stored batch (zeros if none)
   std::uint64_t last_first_seq = 0;  // first_seq of that batch
   bool operator==(const StreamHead&) const = default;
 };
@@ -184,17 +184,17 @@ struct BatchIndexEntry {
   std::uint32_t stream = 0;
   std::uint64_t first_seq = 0;
   std::uint32_t record_count = 0;
-  std::int64_t min_time_ns = 0;       // event-time range of the records
+  std::int64_t min_time_ns = 0;  // event-time range of the records
   std::int64_t max_time_ns = 0;
-  std::uint32_t raw_size = 0;         // decompressed bytes
-  std::uint32_t stored_size = 0;      // bytes of the whole stored batch (header included)
-  std::uint64_t ingest_seq = 0;       // position in the fleet-wide ingest log (scan_ingest_log)
-  std::int64_t ingest_time_ns = 0;    // collector clock when stored
+  std::uint32_t raw_size = 0;       // decompressed bytes
+  std::uint32_t stored_size = 0;    // bytes of the whole stored batch (header included)
+  std::uint64_t ingest_seq = 0;     // position in the fleet-wide ingest log (scan_ingest_log)
+  std::int64_t ingest_time_ns = 0;  // collector clock when stored
   SeverityCounts severity_counts{};
-  std::uint8_t kinds_mask = 0;        // bit (1 << RecordKind) per kind present
-  std::vector<std::string> sources;   // distinct sources, at most kMaxIndexedSources
-  bool sources_truncated = false;     // more sources than listed: don't skip on source
-  TokenFilter words;                  // empty if word indexing is off: don't skip on words
+  std::uint8_t kinds_mask = 0;       // bit (1 << RecordKind) per kind present
+  std::vector<std::string> sources;  // distinct sources, at most kMaxIndexedSources
+  bool sources_truncated = false;    // more sources than listed: don't skip on source
+  TokenFilter words;                 // empty if word indexing is off: don't skip on words
 
   std::uint64_t end_seq() const { return first_seq + record_count; }
   // Records with severity <= `s` (syslog order: 0 most severe) exist in the batch.
@@ -218,15 +218,15 @@ using BatchVisitor = std::function<bool(const StoredBatch&)>;
 
 struct BatchQuery {
   std::string instance;
-  std::optional<std::uint32_t> stream;   // nullopt = all streams
-  std::int64_t from_ns = kMinTime;       // batches whose [min_time, max_time] meets [from, to)
+  std::optional<std::uint32_t> stream;  // nullopt = all streams
+  std::int64_t from_ns = kMinTime;      // batches whose [min_time, max_time] meets [from, to)
   std::int64_t to_ns = kMaxTime;
 };
 
 // A host snapshot record's location (stream kStreamSnapshots).
 struct SnapshotRef {
-  std::int64_t time_ns = 0;      // the snapshot record's event time
-  std::uint64_t seq = 0;         // the record's sequence number
+  std::int64_t time_ns = 0;           // the snapshot record's event time
+  std::uint64_t seq = 0;              // the record's sequence number
   std::uint64_t batch_first_seq = 0;  // the batch holding it: get_batch(instance, 3, this)
   bool operator==(const SnapshotRef&) const = default;
 };
@@ -234,12 +234,12 @@ struct SnapshotRef {
 // ---- The store -------------------------------------------------------------------------------
 
 struct StoreOptions {
-  std::string path;                       // data dir; created if missing (parent must exist)
-  bool read_only = false;                 // open for reading only (admin tools, tests)
-  std::int64_t retention_ns = 0;          // delete batches older than this (event time); 0 = keep
+  std::string path;               // data dir; created if missing (parent must exist)
+  bool read_only = false;         // open for reading only (admin tools, tests)
+  std::int64_t retention_ns = 0;  // delete batches older than this (event time); 0 = keep
   std::size_t block_cache_bytes = 256u << 20;
   std::size_t write_buffer_bytes = 64u << 20;  // memtable size of the batches column family
-  const Clock* clock = nullptr;           // retention's "now"; nullptr = SystemClock
+  const Clock* clock = nullptr;                // retention's "now"; nullptr = SystemClock
 };
 
 class Store {
@@ -280,8 +280,7 @@ class Store {
 
   // Every batch of one stream with end_seq > from_seq, in sequence order (verify, export).
   [[nodiscard]] Result<void> scan_stream(std::string_view instance, std::uint32_t stream,
-                                         std::uint64_t from_seq,
-                                         const BatchVisitor& visit) const;
+                                         std::uint64_t from_seq, const BatchVisitor& visit) const;
 
   // The stored bytes of one batch; kNotFound if absent.
   [[nodiscard]] Result<std::string> get_batch(std::string_view instance, std::uint32_t stream,
@@ -290,8 +289,7 @@ class Store {
   // Live follow: batches stored after ingest position `after` (0 = from the start), in ingest
   // order, at most `max_batches`, across all instances unless `instance` is non-empty.
   // Returns the position of the last batch examined; pass it back as `after` next time.
-  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(std::uint64_t after,
-                                                      std::size_t max_batches,
+  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(std::uint64_t after, std::size_t max_batches,
                                                       std::string_view instance,
                                                       const BatchVisitor& visit) const;
   // Ingest position of the newest stored batch (0 if none).

@@ -2,9 +2,6 @@
 // tests. Not for the query server: it reads through store.h only.
 #pragma once
 
-#include "collector/store/keys.h"
-#include "collector/store/store.h"
-
 #include <rocksdb/db.h>
 
 #include <atomic>
@@ -13,6 +10,9 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "collector/store/keys.h"
+#include "collector/store/store.h"
 
 namespace blackbox::collector {
 

@@ -5,13 +5,12 @@
 //   a word sets `hashes` bits, all in block (h mod blocks), at bit positions taken 6 bits at a
 //   time from the top of h. One cache line per word, and the filter can be folded in half
 //   (OR of the halves) without rebuilding it.
-#include "collector/store/store.h"
-
-#include "schemas/bytes.h"
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
+
+#include "collector/store/store.h"
+#include "schemas/bytes.h"
 
 namespace blackbox::collector {
 namespace {
@@ -92,8 +91,7 @@ TokenFilter TokenFilter::from_bytes(std::string bits, std::uint8_t hashes) {
   TokenFilter f;
   // A filter whose size is not a power of two >= 8 (or is empty) can't be probed: keep it
   // empty, which means "may contain anything".
-  if (bits.size() < 8 || !std::has_single_bit(bits.size()) || hashes == 0 || hashes > 8)
-    return f;
+  if (bits.size() < 8 || !std::has_single_bit(bits.size()) || hashes == 0 || hashes > 8) return f;
   f.bits_ = std::move(bits);
   f.hashes_ = hashes;
   return f;

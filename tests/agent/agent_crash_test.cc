@@ -1,10 +1,6 @@
 // kill -9 of the real agent, again and again, while lines are written: nothing lost, nothing
 // twice (contract 3), every resent batch byte-identical (contract 2). And a spool damaged
 // while the agent was down: quarantined, reported as a gap, everything else delivered.
-#include "agent/spool/segment_format.h"
-#include "schemas/streams.h"
-#include "tests/agent/support/e2e_fixture.h"
-
 #include <signal.h>
 
 #include <atomic>
@@ -12,6 +8,10 @@
 #include <fstream>
 #include <random>
 #include <thread>
+
+#include "agent/spool/segment_format.h"
+#include "schemas/streams.h"
+#include "tests/agent/support/e2e_fixture.h"
 
 namespace blackbox::agent::testing {
 namespace {
@@ -103,8 +103,7 @@ TEST_F(AgentE2E, SpoolDamagedWhileDownIsQuarantinedReportedAsAGapAndTheRestDeliv
   std::uint16_t port = 0;
   ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, 10s));
   ASSERT_TRUE(poll_until(
-      [&] { return metric(scrape(port), "blackbox_agent_records_spooled_total") >= kLines; },
-      20s));
+      [&] { return metric(scrape(port), "blackbox_agent_records_spooled_total") >= kLines; }, 20s));
   agent->signal(SIGKILL);
   ASSERT_EQ(agent->wait_exit(10s), -SIGKILL);
 
@@ -121,8 +120,8 @@ TEST_F(AgentE2E, SpoolDamagedWhileDownIsQuarantinedReportedAsAGapAndTheRestDeliv
   }
   peer_->restart();
   auto again = start_agent(config);
-  ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines - 2000; },
-                                30s));
+  ASSERT_TRUE(
+      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines - 2000; }, 30s));
   again->signal(SIGTERM);
   ASSERT_EQ(again->wait_exit(15s), 0);
   auto got = reassemble(peer_->records(kStreamLogs));

@@ -1,13 +1,13 @@
 // The real blackbox-agent against the test peer: byte-exact lines, the last gasp on SIGTERM,
 // termination notices, an unreachable collector with a full spool, config checks.
-#include "schemas/streams.h"
-#include "tests/agent/support/e2e_fixture.h"
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include "schemas/streams.h"
+#include "tests/agent/support/e2e_fixture.h"
 
 namespace blackbox::agent::testing {
 namespace {
@@ -49,8 +49,8 @@ TEST_F(AgentE2E, LinesArriveByteExactWhateverTheyHoldWithBoundedMemory) {
   }
   auto agent = start_agent(write_config());
   const std::size_t want_records = lines.size() + 1 /*split*/ + 1 /*partial*/;
-  ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= want_records; },
-                                20s));
+  ASSERT_TRUE(
+      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= want_records; }, 20s));
   const std::uint64_t peak_rss = agent->peak_rss_bytes();
   auto records = peer_->records(kStreamLogs);
   auto got = reassemble(records);
@@ -130,7 +130,7 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
   agent->signal(SIGTERM);
   ASSERT_EQ(agent->wait_exit(10s), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms + 1500ms);
-  ASSERT_TRUE(peer_->last_goodbye());  // said at the deadline, not acknowledged
+  ASSERT_TRUE(peer_->last_goodbye());    // said at the deadline, not acknowledged
   EXPECT_GT(spool_bytes_on_disk(), 0u);  // what was not acknowledged stays spooled
 
   peer_->set_ack(true);
@@ -147,19 +147,18 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
 TEST_F(AgentE2E, NotifyTerminationRecordsANoticeAndTheGoodbyeSaysSo) {
   auto agent = start_agent(write_config());
   ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 1; }, 10s));
-  ASSERT_TRUE(poll_until([&] { return access((dir_ / "state/agent.sock").c_str(), F_OK) == 0; },
-                         10s));
-  AgentProcess notify(agent_binary(),
-                      {"notify-termination", "--reason", "spot interruption",
-                       "--state-dir", dir_ / "state"},
-                      dir_ / "notify.out");
+  ASSERT_TRUE(
+      poll_until([&] { return access((dir_ / "state/agent.sock").c_str(), F_OK) == 0; }, 10s));
+  AgentProcess notify(
+      agent_binary(),
+      {"notify-termination", "--reason", "spot interruption", "--state-dir", dir_ / "state"},
+      dir_ / "notify.out");
   ASSERT_EQ(notify.wait_exit(15s), 0) << slurp(dir_ / "notify.out");
   EXPECT_NE(slurp(dir_ / "notify.out").find("ok"), std::string::npos);
   ASSERT_TRUE(poll_until(
       [&] {
         for (const auto& e : lifecycle_events(*peer_))
-          if (e["event"] == "termination_notice" && e["reason"] == "spot interruption")
-            return true;
+          if (e["event"] == "termination_notice" && e["reason"] == "spot interruption") return true;
         return false;
       },
       10s));
@@ -183,7 +182,8 @@ TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives)
                                            {"files.read_chunk_bytes", "16384"},
                                            {"spool.batch_bytes", "16384"},
                                            {"spool.segment_bytes", "262144"},
-                                           {"spool.max_bytes", std::to_string(kCap)}});
+                                           {"spool.max_bytes", std::to_string(kCap)},
+                                           {"ship.shutdown_deadline_ms", "2000"}});
   auto agent = start_agent(config);
   constexpr int kLines = 20000;  // ~2.6 MB of barely compressible text: 5× the cap
   std::mt19937_64 rng(42);
@@ -207,17 +207,58 @@ TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives)
     EXPECT_LE(metric(m, "blackbox_agent_spool_bytes"), static_cast<double>(kCap));
     EXPECT_LT(metric(m, "blackbox_agent_lines_read_total"), kLines);  // the file waits
   }
+  // SIGTERM while the spool is full and nobody answers: the last gasp still ends on time.
+  const auto t0 = std::chrono::steady_clock::now();
+  agent->signal(SIGTERM);
+  ASSERT_EQ(agent->wait_exit(15s), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2000ms + 1500ms);
+  // A start with a full spool and the collector still away, then the collector comes back.
+  agent = start_agent(config);
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log(), 2)) != 0; }, 10s));
   peer_->restart();
   ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines; }, 30s))
       << peer_->stats().log_lines;
-  const std::string m = scrape(port);
-  EXPECT_GE(metric(m, "blackbox_agent_records_acked_total"), kLines);
-  EXPECT_GE(metric(m, "blackbox_agent_reconnects_total"), 0);
+  ASSERT_TRUE(poll_until(
+      [&] { return metric(scrape(port), "blackbox_agent_records_acked_total") >= kLines / 2; },
+      30s));
   agent->signal(SIGTERM);
   ASSERT_EQ(agent->wait_exit(15s), 0);
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.count.size(), static_cast<std::size_t>(kLines));
   for (const auto& l : lines) ASSERT_EQ(got.count[l], 1) << l;
+}
+
+TEST_F(AgentE2E, FailsOverToTheNextCollectorAndHeartbeatsWhileIdle) {
+  TestPeer dead;
+  const std::string dead_address = dead.address();
+  dead.stop();  // connection refused
+  auto agent = start_agent(
+      write_config({{"ship.collectors", "[\"" + dead_address + "\", \"" + peer_->address() + "\"]"},
+                    {"agent.metrics_listen", "\"127.0.0.1:0\""}}));
+  {
+    FileWriter w(log_file());
+    for (int i = 0; i < 100; ++i) w.write(numbered(i) + "\n");
+  }
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.log_lines >= 100; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.heartbeats >= 3; }, 10s));
+  ASSERT_TRUE(peer_->last_hello());
+  EXPECT_EQ(peer_->last_hello()->instance_id, "i-e2e");
+  EXPECT_FALSE(peer_->last_hello()->boot_id.empty());
+  // The metrics other components rely on are all there.
+  std::uint16_t port = 0;
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, 10s));
+  const std::string m = scrape(port);
+  for (const char* name :
+       {"blackbox_agent_lines_read_total", "blackbox_agent_bytes_read_total",
+        "blackbox_agent_records_spooled_total", "blackbox_agent_bytes_spooled_total",
+        "blackbox_agent_spool_bytes", "blackbox_agent_records_acked_total",
+        "blackbox_agent_batches_acked_total", "blackbox_agent_resends_total",
+        "blackbox_agent_reconnects_total", "blackbox_agent_gaps_total"})
+    EXPECT_GE(metric(m, name), 0) << name;
+  EXPECT_GE(metric(m, "blackbox_agent_lines_read_total"), 100);
+  EXPECT_GE(metric(m, "blackbox_agent_connect_failures_total"), 1);
+  agent->signal(SIGTERM);
+  ASSERT_EQ(agent->wait_exit(15s), 0);
 }
 
 TEST_F(AgentE2E, CheckConfigAcceptsAGoodConfigAndRejectsABadOneSayingWhy) {
@@ -226,8 +267,8 @@ TEST_F(AgentE2E, CheckConfigAcceptsAGoodConfigAndRejectsABadOneSayingWhy) {
   EXPECT_EQ(ok.wait_exit(10s), 0);
   EXPECT_NE(slurp(dir_ / "check.out").find("config ok"), std::string::npos);
   AgentProcess bad(agent_binary(),
-                   {"--config", write_config({{"spool.fsync", "\"sometimes\""}}),
-                    "--check-config", "--read-from", "end"},
+                   {"--config", write_config({{"spool.fsync", "\"sometimes\""}}), "--check-config",
+                    "--read-from", "end"},
                    dir_ / "bad.out");
   EXPECT_EQ(bad.wait_exit(10s), 2);
   EXPECT_NE(slurp(dir_ / "bad.out").find("spool.fsync"), std::string::npos);

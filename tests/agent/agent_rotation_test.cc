@@ -2,14 +2,14 @@
 // and delete + create lose nothing; copytruncate and in-place truncation lose what was
 // written between the agent's last read and the truncation — an inherent race, measured and
 // printed, and made visible as gap records. Nothing ever arrives twice.
-#include "schemas/streams.h"
-#include "tests/agent/support/e2e_fixture.h"
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
+
+#include "schemas/streams.h"
+#include "tests/agent/support/e2e_fixture.h"
 
 namespace blackbox::agent::testing {
 namespace {

@@ -1,11 +1,11 @@
 #include "agent/config.h"
 
-#include "agent/identity.h"
-#include "tests/agent/support/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
+
+#include "agent/identity.h"
+#include "tests/agent/support/temp_dir.h"
 
 namespace blackbox::agent {
 namespace {
@@ -45,8 +45,8 @@ shutdown_deadline_ms = 5000
 
 TEST(Config, UnknownKeysAndWrongTypesAreErrors) {
   std::vector<std::string> problems;
-  auto c = parse_config("[files]\npathz = []\nmax_line_bytes = \"big\"\n[nope]\n", "test",
-                        problems);
+  auto c =
+      parse_config("[files]\npathz = []\nmax_line_bytes = \"big\"\n[nope]\n", "test", problems);
   EXPECT_FALSE(c);
   EXPECT_EQ(problems.size(), 3u);
   problems.clear();

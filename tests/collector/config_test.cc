@@ -7,6 +7,20 @@ namespace {
 
 TEST(Config, DefaultsAreValid) { EXPECT_TRUE(validate(Config{}).empty()); }
 
+TEST(Config, ShippedExampleParsesToTheDefaults) {
+  std::vector<std::string> problems;
+  auto c = load_config_file(BLACKBOX_SOURCE_DIR "/collector/blackbox-collector.toml", problems);
+  ASSERT_TRUE(c) << (problems.empty() ? "" : problems[0]);
+  const Config d;
+  EXPECT_EQ(c->collector.listen, d.collector.listen);
+  EXPECT_EQ(c->server.idle_timeout_ms, d.server.idle_timeout_ms);
+  EXPECT_EQ(c->server.max_inflight_bytes, d.server.max_inflight_bytes);
+  EXPECT_EQ(c->limits.max_frame_bytes, d.limits.max_frame_bytes);
+  EXPECT_EQ(c->storage.max_group_bytes, d.storage.max_group_bytes);
+  EXPECT_EQ(c->lifecycle.silent_after_ms, d.lifecycle.silent_after_ms);
+  EXPECT_TRUE(validate(*c).empty());
+}
+
 TEST(Config, ParsesEverySection) {
   std::vector<std::string> problems;
   auto c = parse_config(R"(

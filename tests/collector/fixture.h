@@ -2,9 +2,6 @@
 // 127.0.0.1:0 running its I/O threads in a background thread.
 #pragma once
 
-#include "collector/collector.h"
-#include "collector/config.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +10,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "collector/collector.h"
+#include "collector/config.h"
 
 namespace blackbox::collector::testing {
 

@@ -1,12 +1,12 @@
 // Ingest decisions (contract 2: exactly-once storage; gaps; chain) and the ledger's lifecycle,
 // on a real RocksDB in a temp dir, driven through the IngestWriter without sockets.
-#include "schemas/streams.h"
-#include "tests/collector/test_agent.h"
-#include "tests/collector/writer_harness.h"
-
 #include <gtest/gtest.h>
 
 #include <numeric>
+
+#include "schemas/streams.h"
+#include "tests/collector/test_agent.h"
+#include "tests/collector/writer_harness.h"
 
 namespace blackbox::collector::testing {
 namespace {
@@ -117,7 +117,7 @@ TEST(Ingest, BrokenChainIsRejected) {
   auto out = w.batch("i-1", src.make_batch(10, 5, wrong));
   EXPECT_EQ(to_errc(out.ec), Errc::kChainMismatch);
   auto first = w.batch("i-2", src.make_batch(0, 5, wrong));  // seq 0 must chain to zeros
-  EXPECT_EQ(to_errc(first.ec), Errc::kProtocolViolation);     // i-2 never said HELLO
+  EXPECT_EQ(to_errc(first.ec), Errc::kProtocolViolation);    // i-2 never said HELLO
   ASSERT_FALSE(w.hello("i-2").ec);
   first = w.batch("i-2", src.make_batch(0, 5, wrong));
   EXPECT_EQ(to_errc(first.ec), Errc::kChainMismatch);
@@ -160,22 +160,22 @@ TEST(Ingest, TimeScanFollowAndIndexEntries) {
   // Records of batch k have times t0 + seq*1000, seq in [10k, 10k+10).
   const std::int64_t t0 = 1'700'000'000'000'000'000;
   std::vector<std::uint64_t> firsts;
-  ASSERT_TRUE(w.store->scan_batches(
-      query("i-1", kStreamLogs, t0 + 15'000, t0 + 25'000), nullptr,
-      [&](const StoredBatch& b) {
-        firsts.push_back(b.index.first_seq);
-        EXPECT_EQ(b.index.record_count, 10u);
-        EXPECT_TRUE(b.index.words.may_contain_word("status"));
-        EXPECT_TRUE(b.index.may_have_source("/var/log/app.log"));
-        EXPECT_FALSE(b.index.may_have_source("/var/log/other.log"));
-        return true;
-      }));
+  ASSERT_TRUE(w.store->scan_batches(query("i-1", kStreamLogs, t0 + 15'000, t0 + 25'000), nullptr,
+                                    [&](const StoredBatch& b) {
+                                      firsts.push_back(b.index.first_seq);
+                                      EXPECT_EQ(b.index.record_count, 10u);
+                                      EXPECT_TRUE(b.index.words.may_contain_word("status"));
+                                      EXPECT_TRUE(b.index.may_have_source("/var/log/app.log"));
+                                      EXPECT_FALSE(b.index.may_have_source("/var/log/other.log"));
+                                      return true;
+                                    }));
   EXPECT_EQ(firsts, (std::vector<std::uint64_t>{10, 20}));
   // A word that is in no line lets a search skip the batch (false positives are possible but
   // unlikely with this many bits).
   int skipped = 0;
   ASSERT_TRUE(w.store->scan_batches(
-      query("i-1"), [&](const BatchIndexEntry& e) {
+      query("i-1"),
+      [&](const BatchIndexEntry& e) {
         if (!e.words.may_contain_word("zebracornucopia")) ++skipped;
         return false;
       },
@@ -342,9 +342,9 @@ TEST(Retention, RemovesOldBatchesButNotThoseOnLegalHold) {
   EXPECT_EQ(w.stored_seqs("i-held", kStreamLogs), iota_seqs(30));
   EXPECT_EQ(w.stored_seqs("i-new", kStreamLogs), iota_seqs(30));
   int old_index = 0;
-  ASSERT_TRUE(w.store->scan_batches(query("i-old"),
-                                    [&](const BatchIndexEntry&) { return ++old_index, true; },
-                                    [](const StoredBatch&) { return true; }));
+  ASSERT_TRUE(w.store->scan_batches(
+      query("i-old"), [&](const BatchIndexEntry&) { return ++old_index, true; },
+      [](const StoredBatch&) { return true; }));
   EXPECT_EQ(old_index, 0);
   // The ledger and the heads survive retention: the instance existed.
   auto info = w.store->get_instance("i-old");

@@ -1,16 +1,16 @@
 // The agent-facing server over real TCP on 127.0.0.1 (port 0): the protocol, ACK after
 // durability, and hostile input — garbage, lying lengths, a zstd bomb, 1,000 idle connections,
 // a byte-a-second sender — while a well-behaved agent keeps working.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <random>
+
 #include "collector/server/auth.h"
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
 #include "tests/collector/fixture.h"
 #include "tests/collector/test_agent.h"
-
-#include <gtest/gtest.h>
-#include <sys/resource.h>
-
-#include <random>
 
 namespace blackbox::collector::testing {
 namespace {
@@ -120,9 +120,7 @@ TEST_F(ServerTest, GoodbyeIsAnsweredAndTerminates) {
 
 TEST_F(ServerTest, SilentInstanceAndReconnectOverTheWire) {
   start([](Config& c) { c.lifecycle.silent_after_ms = 300; });
-  {
-    auto c = agent(port(), "i-quiet");
-  }
+  { auto c = agent(port(), "i-quiet"); }
   ASSERT_TRUE(eventually([&] {
     auto i = store().get_instance("i-quiet");
     return i && i->state == InstanceState::kSilent;
@@ -130,8 +128,7 @@ TEST_F(ServerTest, SilentInstanceAndReconnectOverTheWire) {
   auto c = agent(port(), "i-quiet");
   ASSERT_TRUE(eventually([&] {
     auto evs = store().lifecycle_events("i-quiet");
-    return evs && !evs->empty() && evs->back().kind == LifecycleKind::kHello &&
-           evs->size() == 4;
+    return evs && !evs->empty() && evs->back().kind == LifecycleKind::kHello && evs->size() == 4;
   }));
   auto evs = store().lifecycle_events("i-quiet");
   EXPECT_EQ((*evs)[1].kind, LifecycleKind::kWentSilent);
@@ -232,9 +229,8 @@ TEST_F(ServerTest, ThousandIdleConnectionsAreDroppedWhileAnAgentWorks) {
   const auto before = rss_bytes();
   std::vector<TestConnection> idle(static_cast<std::size_t>(kIdle));
   for (auto& c : idle) ASSERT_TRUE(c.connect(port()));
-  ASSERT_TRUE(eventually([&] {
-    return collector_->collector().connections() >= static_cast<std::size_t>(kIdle);
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return collector_->collector().connections() >= static_cast<std::size_t>(kIdle); }));
   // The agent keeps its throughput meanwhile.
   auto good = agent(port(), "i-good");
   StreamSource src(kStreamLogs);

@@ -1,12 +1,12 @@
 // Store building blocks: key order, value codecs, the word filter, the memory budget.
+#include <gtest/gtest.h>
+
+#include <random>
+
 #include "collector/server/auth.h"
 #include "collector/server/memory_budget.h"
 #include "collector/store/codec.h"
 #include "collector/store/keys.h"
-
-#include <gtest/gtest.h>
-
-#include <random>
 
 namespace blackbox::collector {
 namespace {
@@ -15,8 +15,10 @@ TEST(Keys, TimeKeysSortInTimeOrderAcrossZero) {
   std::vector<std::int64_t> times = {kMinTime, -5'000, -1, 0, 1, 1'700'000'000'000'000'000,
                                      kMaxTime};
   for (std::size_t i = 1; i < times.size(); ++i) {
-    EXPECT_LT(keys::time_index_key("i", times[i - 1], 1, 0), keys::time_index_key("i", times[i], 1, 0));
-    EXPECT_LT(keys::fleet_time_key(times[i - 1], "zzz", 1, 0), keys::fleet_time_key(times[i], "a", 1, 0));
+    EXPECT_LT(keys::time_index_key("i", times[i - 1], 1, 0),
+              keys::time_index_key("i", times[i], 1, 0));
+    EXPECT_LT(keys::fleet_time_key(times[i - 1], "zzz", 1, 0),
+              keys::fleet_time_key(times[i], "a", 1, 0));
   }
 }
 
@@ -49,7 +51,8 @@ TEST(Codec, IndexEntryRoundTrip) {
     e.ingest_time_ns = static_cast<std::int64_t>(rng());
     for (auto& c : e.severity_counts) c = static_cast<std::uint32_t>(rng() % 100000);
     e.kinds_mask = static_cast<std::uint8_t>(rng());
-    for (std::uint64_t i = 0, k = rng() % 5; i < k; ++i) e.sources.push_back("/var/log/" + std::to_string(i));
+    for (std::uint64_t i = 0, k = rng() % 5; i < k; ++i)
+      e.sources.push_back("/var/log/" + std::to_string(i));
     e.sources_truncated = rng() % 2;
     e.words = TokenFilter::with_capacity(rng() % 500);
     e.words.add_word("hello");

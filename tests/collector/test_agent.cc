@@ -1,8 +1,5 @@
 #include "tests/collector/test_agent.h"
 
-#include "schemas/bytes.h"
-#include "schemas/crc32c.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -13,6 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "schemas/bytes.h"
+#include "schemas/crc32c.h"
 
 namespace blackbox::collector::testing {
 
@@ -177,7 +177,8 @@ std::string StreamSource::make_batch(std::uint64_t first_seq, std::uint32_t reco
     const std::uint64_t seq = first_seq + i;
     line = "seq=" + std::to_string(seq) + " stream=" + std::to_string(stream_) +
            " GET /api/v1/items status=200 user=u" + std::to_string(seq % 97) + " ";
-    while (line.size() < line_bytes_) line.push_back(static_cast<char>('a' + (seq + line.size()) % 26));
+    while (line.size() < line_bytes_)
+      line.push_back(static_cast<char>('a' + (seq + line.size()) % 26));
     RecordData r;
     r.kind = RecordKind::kLog;
     r.severity = static_cast<Severity>(seq % 8);

@@ -3,15 +3,15 @@
 // once and chains them like the agent's spool does.
 #pragma once
 
-#include "schemas/batch.h"
-#include "schemas/frame.h"
-#include "schemas/zstd_codec.h"
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "schemas/batch.h"
+#include "schemas/frame.h"
+#include "schemas/zstd_codec.h"
 
 namespace blackbox::collector::testing {
 

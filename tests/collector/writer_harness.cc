@@ -1,8 +1,8 @@
 #include "tests/collector/writer_harness.h"
 
-#include "schemas/zstd_codec.h"
-
 #include <future>
+
+#include "schemas/zstd_codec.h"
 
 namespace blackbox::collector::testing {
 

@@ -2,16 +2,16 @@
 // ingest decisions and the ledger without sockets.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "collector/ingest/batch_indexer.h"
 #include "collector/ingest/ingest_writer.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/metrics.h"
 #include "tests/collector/fixture.h"
-
-#include <memory>
-#include <string>
-#include <vector>
 
 namespace blackbox::collector::testing {
 

@@ -406,9 +406,11 @@ TEST_F(QueryE2E, LastIsRelativeToTheInstancesEnd) {
   for (const auto& r : records) EXPECT_GT(r["time_ns"].get<std::int64_t>(), anchor - 120 * kS);
   // Every JSON-timed line inside the window is there.
   auto got = as_set(contents(records));
-  for (const auto& l : lines)
-    if (l.time_ns && *l.time_ns > anchor - 120 * kS)
+  for (const auto& l : lines) {
+    if (l.time_ns && *l.time_ns > anchor - 120 * kS) {
       EXPECT_EQ(got.count({l.file, l.bytes}), 1u) << l.bytes;
+    }
+  }
   auto err = as_set(contents(logs({"--last", "2m", "--priority", "err"})));
   EXPECT_EQ(err, expected([&](const Line& l) {
               return l.time_ns && *l.time_ns > anchor - 120 * kS &&

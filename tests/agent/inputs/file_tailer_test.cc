@@ -1,14 +1,14 @@
 #include "agent/inputs/file_tailer.h"
 
-#include "schemas/record.h"
-#include "tests/agent/support/temp_dir.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+
+#include "schemas/record.h"
+#include "tests/agent/support/temp_dir.h"
 
 namespace blackbox::agent {
 namespace {
@@ -22,8 +22,7 @@ struct Capture : LineSink {
   };
   std::vector<Line> lines;
   std::vector<std::string> gaps;
-  void on_line(std::string_view, std::string_view line, std::uint8_t flags,
-               std::int64_t) override {
+  void on_line(std::string_view, std::string_view line, std::uint8_t flags, std::int64_t) override {
     lines.push_back({std::string(line), flags});
   }
   void on_gap(std::string_view, std::string_view body, std::int64_t) override {

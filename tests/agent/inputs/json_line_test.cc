@@ -7,8 +7,8 @@ namespace {
 
 // simdjson may read past a line's end: keep the line inside a padded buffer.
 struct Padded {
-  explicit Padded(std::string s) : buf(s + std::string(JsonLineParser::kPadding, '\0')),
-                                   line(buf.data(), s.size()) {}
+  explicit Padded(std::string s)
+      : buf(s + std::string(JsonLineParser::kPadding, '\0')), line(buf.data(), s.size()) {}
   std::string buf;
   std::string_view line;
 };
@@ -25,7 +25,7 @@ TEST(JsonLine, RecognisesTimeSeverityAndKeepsTheOtherFieldsAsRawJson) {
   std::vector<std::pair<std::string, std::string>> fields;
   for (const auto& f : r.fields) fields.emplace_back(f.key, f.value);
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"msg", R"("boom \"x\"")"}, {"n", "5"},      {"tags", R"(["a","b"])"},
+      {"msg", R"("boom \"x\"")"}, {"n", "5"},     {"tags", R"(["a","b"])"},
       {"ctx", R"({"k":1})"},      {"ok", "true"}, {"nil", "null"}};
   EXPECT_EQ(fields, want);
 }

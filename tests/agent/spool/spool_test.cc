@@ -1,15 +1,15 @@
 #include "agent/spool/spool.h"
 
-#include "agent/spool/segment_format.h"
-#include "schemas/batch.h"
-#include "tests/agent/support/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "agent/spool/segment_format.h"
+#include "schemas/batch.h"
+#include "tests/agent/support/temp_dir.h"
 
 namespace blackbox::agent {
 namespace {

@@ -48,7 +48,9 @@ bool poll_until(Pred pred, std::chrono::milliseconds timeout) {
   for (int i = 0; i < 1'000'000; ++i) {
     if (pred()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    struct timespec ts {0, 5'000'000};
+    struct timespec ts {
+      0, 5'000'000
+    };
     nanosleep(&ts, nullptr);
   }
   return false;

@@ -1,7 +1,5 @@
 #include "tests/agent/support/e2e_fixture.h"
 
-#include "schemas/record.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+
+#include "schemas/record.h"
 
 namespace blackbox::agent::testing {
 
@@ -26,8 +26,10 @@ Reassembled reassemble(const std::map<std::uint64_t, PeerRecord>& records) {
     auto it = pending.find(r.source);
     std::string line;
     if (r.flags & record_flags::kSplitTail) {
-      if (it != pending.end()) line = std::move(it->second);
-      else ++out.incomplete;  // a continuation without its head
+      if (it != pending.end())
+        line = std::move(it->second);
+      else
+        ++out.incomplete;  // a continuation without its head
     } else if (it != pending.end()) {
       ++out.incomplete;  // the earlier piece never got its continuation
     }
@@ -62,15 +64,17 @@ std::string scrape(std::uint16_t port) {
 
 double metric(const std::string& text, const std::string& name) {
   std::smatch m;
-  if (std::regex_search(text, m, std::regex("\n" + name + " ([0-9.e+]+)")))
-    return std::stod(m[1]);
+  if (std::regex_search(text, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return std::stod(m[1]);
   return -1;
 }
 
-std::uint16_t metrics_port(const std::string& agent_log) {
-  std::smatch m;
-  if (std::regex_search(agent_log, m, std::regex("metrics listening on 127.0.0.1:([0-9]+)")))
-    return static_cast<std::uint16_t>(std::stoi(m[1]));
+std::uint16_t metrics_port(const std::string& agent_log, std::size_t run) {
+  // Restarted agents append to the same log: the port of the run-th start (1-based).
+  const std::regex re("metrics listening on 127.0.0.1:([0-9]+)");
+  std::size_t n = 0;
+  for (auto it = std::sregex_iterator(agent_log.begin(), agent_log.end(), re);
+       it != std::sregex_iterator(); ++it)
+    if (++n == run) return static_cast<std::uint16_t>(std::stoi((*it)[1]));
   return 0;
 }
 

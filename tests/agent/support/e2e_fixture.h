@@ -3,10 +3,6 @@
 // holds back into lines.
 #pragma once
 
-#include "tests/agent/support/agent_process.h"
-#include "tests/agent/support/temp_dir.h"
-#include "tests/agent/support/test_peer.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -14,19 +10,24 @@
 #include <string>
 #include <vector>
 
+#include "tests/agent/support/agent_process.h"
+#include "tests/agent/support/temp_dir.h"
+#include "tests/agent/support/test_peer.h"
+
 namespace blackbox::agent::testing {
 
 // Lines reassembled from log records (split and partial pieces joined per source).
 struct Reassembled {
-  std::map<std::string, int> count;   // line → how many times it arrived
-  std::size_t incomplete = 0;         // pieces whose continuation never came
-  std::size_t gaps = 0;               // kGap records
+  std::map<std::string, int> count;  // line → how many times it arrived
+  std::size_t incomplete = 0;        // pieces whose continuation never came
+  std::size_t gaps = 0;              // kGap records
 };
 Reassembled reassemble(const std::map<std::uint64_t, PeerRecord>& records);
 
-// The agent's metrics endpoint: the port it logged ("metrics listening on 127.0.0.1:PORT"),
-// a scrape of GET /metrics ("" on failure), one series' value (-1 when absent).
-std::uint16_t metrics_port(const std::string& agent_log);
+// The agent's metrics endpoint: the port its run-th start logged ("metrics listening on
+// 127.0.0.1:PORT"; 0 if not yet), a scrape of GET /metrics ("" on failure), one series'
+// value (-1 when absent).
+std::uint16_t metrics_port(const std::string& agent_log, std::size_t run = 1);
 std::string scrape(std::uint16_t port);
 double metric(const std::string& text, const std::string& name);
 

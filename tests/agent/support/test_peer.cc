@@ -1,8 +1,5 @@
 #include "tests/agent/support/test_peer.h"
 
-#include "schemas/batch.h"
-#include "schemas/zstd_codec.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+
+#include "schemas/batch.h"
+#include "schemas/zstd_codec.h"
 
 namespace blackbox::agent::testing {
 
@@ -140,7 +140,8 @@ void TestPeer::serve(int fd) {
       return;
     }
     if (!said_hello) {
-      auto hello = h->type == FrameType::kHello ? decode_hello(payload) : Result<Hello>(Err(Errc::kProtocolViolation));
+      auto hello = h->type == FrameType::kHello ? decode_hello(payload)
+                                                : Result<Hello>(Err(Errc::kProtocolViolation));
       if (!hello) {
         send_frame(fd, FrameType::kError, encode_error({Errc::kProtocolViolation, "HELLO first"}));
         return;
@@ -226,8 +227,10 @@ bool TestPeer::handle_batch(int fd, std::string_view batch) {
     StreamStore& s = streams_[h->stream];
     auto it = s.batches.find(h->first_seq);
     if (it != s.batches.end()) {
-      if (it->second.second == h->hash) ++stats_.duplicate_batches;
-      else ++stats_.conflicting_batches;
+      if (it->second.second == h->hash)
+        ++stats_.duplicate_batches;
+      else
+        ++stats_.conflicting_batches;
     } else {
       auto next = s.batches.lower_bound(h->first_seq);
       bool overlap = (next != s.batches.end() && next->first < h->end_seq()) ||

@@ -5,9 +5,6 @@
 // 127.0.0.1, one thread per connection. All queries are thread-safe.
 #pragma once
 
-#include "schemas/frame.h"
-#include "schemas/record.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +16,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "schemas/frame.h"
+#include "schemas/record.h"
 
 namespace blackbox::agent::testing {
 
@@ -33,26 +33,26 @@ struct PeerRecord {
 };
 
 struct TestPeerOptions {
-  bool decode = true;   // false: check headers only and just ACK (benchmark sink)
-  bool ack = true;      // false: hold ACKs (a stalled collector)
+  bool decode = true;  // false: check headers only and just ACK (benchmark sink)
+  bool ack = true;     // false: hold ACKs (a stalled collector)
   std::uint16_t port = 0;
 };
 
 struct PeerStats {
   std::uint64_t connections = 0;
   std::uint64_t hellos = 0;
-  std::uint64_t batches = 0;             // BATCH frames received
-  std::uint64_t duplicate_batches = 0;   // byte-identical re-deliveries
-  std::uint64_t conflicting_batches = 0; // same (stream, first_seq), different bytes
-  std::uint64_t overlapping_batches = 0; // seqs overlapping stored ones, other first_seq
-  std::uint64_t chain_breaks = 0;        // prev_hash ≠ stored head at the next seq
-  std::uint64_t invalid_batches = 0;     // decode/verify failures
+  std::uint64_t batches = 0;              // BATCH frames received
+  std::uint64_t duplicate_batches = 0;    // byte-identical re-deliveries
+  std::uint64_t conflicting_batches = 0;  // same (stream, first_seq), different bytes
+  std::uint64_t overlapping_batches = 0;  // seqs overlapping stored ones, other first_seq
+  std::uint64_t chain_breaks = 0;         // prev_hash ≠ stored head at the next seq
+  std::uint64_t invalid_batches = 0;      // decode/verify failures
   std::uint64_t heartbeats = 0;
   std::uint64_t goodbyes = 0;
-  std::uint64_t records = 0;             // distinct (stream, seq) stored
-  std::uint64_t log_lines = 0;           // of which kLog records of the logs stream
-  std::uint64_t raw_bytes = 0;           // decompressed record bytes of stored batches
-  std::uint64_t acked_records = 0;       // records of acknowledged batches (decode off too)
+  std::uint64_t records = 0;        // distinct (stream, seq) stored
+  std::uint64_t log_lines = 0;      // of which kLog records of the logs stream
+  std::uint64_t raw_bytes = 0;      // decompressed record bytes of stored batches
+  std::uint64_t acked_records = 0;  // records of acknowledged batches (decode off too)
 };
 
 class TestPeer {
