@@ -10,6 +10,7 @@
 
 #include "agent/config.h"
 #include "agent/control_socket.h"
+#include "agent/identity.h"
 #include "agent/runtime.h"
 
 #ifndef BLACKBOX_VERSION
@@ -66,11 +67,13 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML config file (see blackbox-agent.toml)")
       ->check(CLI::ExistingFile);
   app.add_option("--collector", collectors,
-                 "collector HOST:PORT; repeat for failover (replaces ship.collectors)");
+                 "collector HOST:PORT; repeat for failover (replaces ship.collectors)")
+      ->allow_extra_args(false);
   app.add_option("--instance-id", instance_id, "instance id (default: cloud-init, machine-id)");
   app.add_option("--image-id", image_id, "image id (default: agent.image_id_file)");
   app.add_option("--state-dir", state_dir, "state directory: spool, lock, control socket");
-  app.add_option("--file", files, "glob of files to tail; repeatable (replaces files.paths)");
+  app.add_option("--file", files, "glob of files to tail; repeatable (replaces files.paths)")
+      ->allow_extra_args(false);
   app.add_option("--read-from", read_from, "first start: read files from beginning|end")
       ->check(CLI::IsMember({"beginning", "end"}));
   app.add_option("--metrics-listen", metrics_listen,
@@ -118,6 +121,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check_config) {
+    std::string problem;
+    const auto& a = config.agent;
+    auto id = blackbox::agent::resolve_identity(
+        {a.instance_id, a.cloud_instance_id_file, a.machine_id_file, a.image_id,
+         a.image_id_file, a.boot_id_file},
+        problem);
+    if (!id) {
+      std::fprintf(stderr, "config: %s\n", problem.c_str());
+      return 2;
+    }
+    std::printf("instance %s (from %s)\n", id->instance_id.c_str(),
+                id->instance_id_source.c_str());
     std::printf("config ok: %zu file pattern(s), %zu collector(s), state dir %s\n",
                 config.files.paths.size(), config.ship.collectors.size(),
                 config.agent.state_dir.c_str());

@@ -18,10 +18,18 @@ Result<HttpTarget> parse_http_target(std::string_view target) {
 }
 
 std::string make_http_target(std::string_view path, const QueryParams& params) {
-  boost::urls::url u;
-  u.set_encoded_path(path);
-  for (const auto& [k, v] : params) u.params().append({k, v});
-  return std::string(u.buffer());
+  // Keys and values are encoded with only the unreserved characters left as they are: params()
+  // .append() would leave '+' alone, which every form decoder (ours included) reads as a space.
+  std::string out(path);
+  char sep = '?';
+  for (const auto& [k, v] : params) {
+    out += sep;
+    out += boost::urls::encode(k, boost::urls::unreserved_chars);
+    out += '=';
+    out += boost::urls::encode(v, boost::urls::unreserved_chars);
+    sep = '&';
+  }
+  return out;
 }
 
 std::string encode_path_segment(std::string_view segment) {

@@ -124,6 +124,8 @@ void Pipeline::input_loop() {
       drain = drain_requested_;
     }
     if (drain) {
+      // Files that appeared since the last scan count too: the last gasp reads what exists.
+      input_.scan(cutter_, clock_.wall_ns(), clock_.steady_ns());
       input_.drain(cutter_, read_buffer_, clock_.wall_ns(), clock_.steady_ns(), after_read);
       cut(true);
       std::lock_guard lock(mu_);

@@ -129,7 +129,25 @@ struct Shipper::Impl {
     wake_timer.cancel();
   }
 
+  // Highest end sent per stream in this session: an ACK can never cover more (a confused
+  // collector must not make us delete what it never received).
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> session_sent_end;
+
+  std::uint64_t sent_end(std::uint32_t stream) const {
+    for (const auto& [s, e] : session_sent_end)
+      if (s == stream) return e;
+    return 0;
+  }
+
   void record_sent(const BatchHeader& h) {
+    bool found = false;
+    for (auto& [s, e] : session_sent_end) {
+      if (s == h.stream) {
+        e = std::max(e, h.end_seq());
+        found = true;
+      }
+    }
+    if (!found) session_sent_end.emplace_back(h.stream, h.end_seq());
     for (auto& [s, e] : max_sent_end) {
       if (s == h.stream) {
         if (h.end_seq() <= e) metrics.resends.fetch_add(1, std::memory_order_relaxed);
@@ -141,7 +159,14 @@ struct Shipper::Impl {
   }
 
   void handle_ack(std::uint32_t stream, std::uint64_t highest_seq) {
-    const std::uint64_t end = highest_seq + 1;
+    if (highest_seq == UINT64_MAX) return;
+    std::uint64_t end = highest_seq + 1;
+    if (end > sent_end(stream)) {
+      spdlog::warn("ship: ACK for stream {} up to seq {} covers batches never sent (sent up to "
+                   "{}); trusting only what was sent",
+                   stream, highest_seq, sent_end(stream));
+      end = sent_end(stream);
+    }
     spool.ack(stream, end);
     for (auto it = in_flight.begin(); it != in_flight.end();) {
       if (it->stream == stream && it->end_seq <= end) {
@@ -420,6 +445,7 @@ struct Shipper::Impl {
     backoff.reset();
     is_connected = true;
     cursor = spool.begin();
+    session_sent_end.clear();
     in_flight.clear();
     in_flight_bytes = 0;
     last_progress = std::chrono::steady_clock::now();

@@ -236,9 +236,19 @@ Result<void> Spool::quarantine(Segment& seg) {
 }
 
 Result<void> Spool::roll() {
+  std::shared_ptr<Segment> old;
   {
     std::lock_guard lock(mu_);
-    if (!segments_.empty()) segments_.back()->sealed = true;
+    if (!segments_.empty()) old = segments_.back();
+  }
+  if (old && options_.fsync == FsyncPolicy::kInterval && unsynced_bytes_ > 0) {
+    // sync() only looks at the newest segments: leave no unsynced bytes behind a roll.
+    if (auto s = sync_data(old->fd.get()); !s) return s;
+    unsynced_bytes_ = 0;
+  }
+  if (old) {
+    std::lock_guard lock(mu_);
+    old->sealed = true;
   }
   const std::uint64_t id = next_id_++;
   auto seg = std::make_shared<Segment>();

@@ -165,15 +165,18 @@ class QueryE2E : public ::testing::Test {
     env->start_collector();
     if (::testing::Test::HasFatalFailure()) return;
     env->agent = env->start_agent(kInstance, env->dir + "/logs/*.log", env->dir + "/agent");
-    // Every line is stored when the log stream's last sequence number is lines - 1.
+    // Every line is stored when the log stream's next sequence number is the line count.
     const bool stored = eventually(
         [] {
-          json r = env->api(std::string("/v1/instances/") + kInstance + "/records", {{"tail", "1"}});
-          return r.is_object() && r["records"].size() == 1 &&
-                 r["records"][0]["seq"] == lines.size() - 1;
+          json r = env->api(std::string("/v1/instances/") + kInstance);
+          if (!r.is_object()) return false;
+          for (const auto& s : r["streams"])
+            if (s["stream"] == 1) return s["next_seq"] == lines.size();
+          return false;
         },
         std::chrono::seconds(60));
-    ASSERT_TRUE(stored) << read_file(env->dir + "/agent.err") << read_file(env->dir + "/collector.err");
+    ASSERT_TRUE(stored) << env->api(std::string("/v1/instances/") + kInstance).dump()
+                        << read_file(env->dir + "/agent.err");
     auto notify = run({BLACKBOX_AGENT_BIN, "notify-termination", "--reason", "spot interruption",
                        "--state-dir", env->dir + "/agent"},
                       env->dir);
@@ -356,7 +359,7 @@ TEST_F(QueryE2E, EveryFilterSelectsExactlyItsRecords) {
       {{"--grep", "PANIC", "-i"}, [](const Line& l) { return l.bytes.find("panic") != std::string::npos; }},
       {{"--where", "user=bob"}, [](const Line& l) { return l.user == "bob"; }},
       {{"--where", "user=svc", "--where", "n=7"},
-       [](const Line& l) { return l.user == "svc" && l.bytes.find("\"n\":7}") != std::string::npos; }},
+       [](const Line& l) { return l.user == "svc" && l.bytes.find("\"n\":7,") != std::string::npos; }},
       {{"--priority", "err"}, [](const Line& l) { return l.level == "error" || l.level == "crit"; }},
       {{"--priority", "warning..warning"}, [](const Line& l) { return l.level == "warning"; }},
       {{"--source", worker}, [&](const Line& l) { return l.file == worker; }},

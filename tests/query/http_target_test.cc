@@ -7,7 +7,8 @@ namespace blackbox {
 namespace {
 
 TEST(HttpTarget, RoundTripsAwkwardValues) {
-  const QueryParams params = {{"grep", "a b&c=d?%"}, {"where", "k=v"}, {"where", "x=ü"}};
+  const QueryParams params = {
+      {"grep", "a b&c=d?%"}, {"where", "k=v"}, {"where", "x=ü"}, {"grep", "job [0-9]+ r+"}};
   const std::string target =
       make_http_target("/v1/instances/" + encode_path_segment("i/1 x") + "/records", params);
   auto t = parse_http_target(target);

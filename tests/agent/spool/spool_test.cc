@@ -273,7 +273,7 @@ TEST(Spool, FullSpoolMakesTheWriterWaitUntilAcknowledgementsFreeSpace) {
   }
   EXPECT_LE((*spool)->bytes(), o.max_bytes);
   std::atomic<bool> got_space{false};
-  std::thread writer([&] { got_space = (*spool)->wait_for_space(1200, cancel); });
+  std::thread writer([&] { got_space = (*spool)->wait_for_space(4000, cancel); });
   // The writer waits: nothing is dropped to make room.
   EXPECT_FALSE(got_space.load());
   (*spool)->ack(1, maker.seq());
