@@ -2,15 +2,17 @@
 // send pre-cut batches of ~200-byte log records (zstd, as an agent spools them) with a window
 // of 64 batches, and count a batch done when its ACK arrives — which the collector sends only
 // after the group-committed, fsynced RocksDB write. Reported: records/s, MB/s of raw lines,
-// p50/p99 ACK latency, peak RSS; and, in the same run, the raw RocksDB ceiling: the same batch
-// bytes written by 8 threads in a bare WriteBatch loop with the same sync policy (one batch per
-// synced write, RocksDB's own group commit), as a ratio.
+// p50/p99 ACK latency, process CPU per record (collector + agents), peak RSS; and, in the same
+// run, the raw RocksDB ceiling: the same batch bytes written by 8 threads in a bare WriteBatch
+// loop with the same sync policy (one batch per synced write, RocksDB's own group commit), as a
+// ratio.
 //
 //   build-collector/bench/collector_bench [--benchmark_filter=...]
 //   env BENCH_RECORDS_PER_AGENT=400000 BENCH_INDEX_WORDS=1 BENCH_SYNC=1 to change the run.
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -126,6 +128,14 @@ std::size_t vm_hwm_bytes() {
   return 0;
 }
 void reset_hwm() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+// CPU time (user + system) of the whole process so far: collector and simulated agents.
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 std::string temp_dir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "bbbench-XXXXXX").string();
@@ -254,12 +264,14 @@ void BM_CollectorIngest8Agents(benchmark::State& state) {
     std::thread io([&] { (*c)->run(); });
     std::vector<std::vector<double>> lat(kAgents);
     std::atomic<bool> failed{false};
+    const double cpu0 = process_cpu_s();
     const auto t0 = SteadyClock::now();
     std::vector<std::thread> agents;
     for (int a = 0; a < kAgents; ++a)
       agents.emplace_back([&, a] { run_agent(*port, a, work[a], lat[a], failed); });
     for (auto& t : agents) t.join();
     const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    const double cpu_s = process_cpu_s() - cpu0;
     const auto peak = vm_hwm_bytes();
     (*c)->stop();
     io.join();
@@ -277,6 +289,7 @@ void BM_CollectorIngest8Agents(benchmark::State& state) {
     state.counters["records_per_s"] = rps;
     state.counters["raw_MB_per_s"] = static_cast<double>(records * kLineBytes) / secs / 1e6;
     state.counters["stored_MB_per_s"] = static_cast<double>(stored_bytes) / secs / 1e6;
+    state.counters["cpu_us_per_record"] = cpu_s * 1e6 / static_cast<double>(records);
     state.counters["ack_p50_ms"] = percentile(all, 0.50);
     state.counters["ack_p99_ms"] = percentile(all, 0.99);
     state.counters["peak_rss_MB"] = static_cast<double>(peak) / 1e6;

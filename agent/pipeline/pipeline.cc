@@ -228,8 +228,10 @@ void Pipeline::writer_loop() {
 
 bool Pipeline::append_with_retry(std::span<const SpoolAppend> part) {
   for (int attempt = 0;; ++attempt) {
-    auto r = spool_.append(part);
+    std::size_t done = 0;
+    auto r = spool_.append(part, &done);
     if (r) return true;
+    part = part.subspan(done);  // never append an entry twice
     if (to_errc(r.error()) == Errc::kFsyncFailed) {
       fail("spool: fdatasync failed");
       return false;

@@ -299,8 +299,9 @@ void Spool::cancel_waits() {
   space_cv_.notify_all();
 }
 
-Result<void> Spool::append(std::span<const SpoolAppend> entries) {
+Result<void> Spool::append(std::span<const SpoolAppend> entries, std::size_t* appended) {
   std::size_t i = 0;
+  if (appended) *appended = 0;
   while (i < entries.size()) {
     std::uint64_t size, sealed_batches;
     {
@@ -322,6 +323,7 @@ Result<void> Spool::append(std::span<const SpoolAppend> entries) {
     }
     if (auto r = write_run(entries.subspan(i, j - i)); !r) return r;
     i = j;
+    if (appended) *appended = i;
   }
   return {};
 }

@@ -98,8 +98,10 @@ class Spool {
   bool fits(std::uint64_t bytes) const;
   // Appends `entries` in order, rolling segments as needed, syncing per policy, then makes
   // them readable and calls the publish callback. On kDiskFull / kIo nothing of the failed
-  // part stays in the file (retry later); kFsyncFailed is fatal.
-  [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries);
+  // part stays in the file and `appended` says how many entries made it (retry the rest
+  // later); kFsyncFailed is fatal.
+  [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries,
+                                    std::size_t* appended = nullptr);
   // Syncs what was written since the last sync (kInterval timer; shutdown).
   [[nodiscard]] Result<void> sync();
   // At a clean stop, once no writer runs: when everything is acknowledged, starts a fresh

@@ -211,7 +211,8 @@ json time_or_null(std::int64_t t, std::int64_t unbounded) {
 }  // namespace
 
 Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock)
-    : store_(store), metrics_(metrics), options_(std::move(options)), clock_(clock) {
+    : store_(store), metrics_(metrics), options_(std::move(options)), clock_(clock),
+      pool_(std::make_unique<ScanPool>(options_.scan_helpers)) {
   counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
   counters_.client_errors = &metrics.counter("blackbox_query_client_errors_total",
                                              "Query API answers with a 4xx status");
@@ -234,6 +235,7 @@ struct Handler {
   const ApiOptions& options;
   const Clock& clock;
   Metrics& metrics;
+  ScanPool& pool;
 
   ApiResponse instances(Params& p) {
     p.allow({"state", "image", "since", "until", "limit", "cursor"});
@@ -353,7 +355,7 @@ struct Handler {
     }
     PageLimits limits = options.page;
     limits.max_records = static_cast<std::size_t>(limit);
-    RecordsQuery q(store, *filter, options.limits, limits, clock);
+    RecordsQuery q(store, *filter, options.limits, limits, clock, &pool);
     Result<RecordsPage> page = Err(Errc::kInternal);
     if (want_tail) {
       const std::int64_t hi = info->max_event_ns == kMaxTime ? kMaxTime : info->max_event_ns + 1;
@@ -486,7 +488,7 @@ ApiResponse Api::handle(std::string_view method, std::string_view target) const 
     return finish(std::move(r));
   }
   Params p(parsed->params);
-  Handler h{store_, options_, clock_, metrics_};
+  Handler h{store_, options_, clock_, metrics_, *pool_};
   ScanStats stats;
   std::uint64_t returned = 0;
   ApiResponse r;

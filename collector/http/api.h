@@ -8,6 +8,7 @@
 #pragma once
 
 #include "collector/http/records_query.h"
+#include "collector/http/scan_pool.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +32,8 @@ struct ApiOptions {
   std::chrono::milliseconds default_follow_wait{20'000};
   std::chrono::milliseconds max_follow_wait{60'000};
   Limits limits;                            // wire limits for decoding stored batches
+  // Threads that help a grep decompress batches in parallel (shared by all queries); 0 = none.
+  unsigned scan_helpers = 1;
 };
 
 struct ApiResponse {
@@ -66,6 +70,7 @@ class Api {
   ApiOptions options_;
   const Clock& clock_;
   Counters counters_;
+  std::unique_ptr<ScanPool> pool_;
 };
 
 }  // namespace blackbox::collector::http

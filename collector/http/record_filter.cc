@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace blackbox::collector::http {
 namespace {
@@ -61,6 +62,11 @@ Result<std::unique_ptr<RecordFilter>> RecordFilter::compile(FilterSpec spec, std
     f->prefilter_->Compile(&atoms);
     for (const auto& a : atoms) f->atom_words_.push_back(words_for_substring(a));
     f->whole_payload_search_ = !context_sensitive(f->spec_.grep);
+    if (!f->spec_.ignore_case &&
+        f->spec_.grep.find_first_of("\\.^$|?*+()[]{}") == std::string::npos)
+      f->literal_ = f->spec_.grep;
+    if (f->literal_.size() >= 4)  // skips by up to the needle's length: beats memmem on logs
+      f->searcher_.emplace(f->literal_.cbegin(), f->literal_.cend());
   }
   return f;
 }
@@ -97,10 +103,10 @@ bool RecordFilter::source_ok(std::string_view source) const {
 }
 
 bool RecordFilter::record_field_equals(const RecordView& r, std::string_view key,
-                                       std::string_view value) const {
+                                       std::string_view value, std::vector<Field>& scratch) const {
   if (r.field_count == 0) return false;
-  r.fields(fields_scratch_);
-  for (const Field& f : fields_scratch_) {
+  r.fields(scratch);
+  for (const Field& f : scratch) {
     if (f.key != key) continue;
     if (plain_json_string(f.value)) {
       if (f.value.substr(1, f.value.size() - 2) == value) return true;
@@ -116,7 +122,7 @@ bool RecordFilter::record_field_equals(const RecordView& r, std::string_view key
   return false;
 }
 
-bool RecordFilter::matches_fields(const RecordView& r) const {
+bool RecordFilter::matches_fields(const RecordView& r, std::vector<Field>& scratch) const {
   if (spec_.priority_set) {
     const int p = static_cast<int>(r.severity);
     if (r.severity == Severity::kUnknown || p < spec_.min_priority || p > spec_.max_priority)
@@ -124,12 +130,34 @@ bool RecordFilter::matches_fields(const RecordView& r) const {
   }
   if (!source_ok(r.source)) return false;
   for (const auto& [k, v] : spec_.where)
-    if (!record_field_equals(r, k, v)) return false;
+    if (!record_field_equals(r, k, v, scratch)) return false;
   return true;
 }
 
 bool RecordFilter::grep_matches(std::string_view line) const {
-  return !re_ || re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *re_);
+  if (!re_) return true;
+  if (!literal_.empty()) return line.find(literal_) != std::string_view::npos;
+  return re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *re_);
+}
+
+std::size_t RecordFilter::find_candidate(std::string_view raw, std::size_t from) const {
+  if (from > raw.size()) return std::string_view::npos;
+  if (searcher_) {
+    const auto it = std::search(raw.begin() + static_cast<std::ptrdiff_t>(from), raw.end(),
+                                *searcher_);
+    return it == raw.end() ? std::string_view::npos
+                           : static_cast<std::size_t>(it - raw.begin());
+  }
+  if (!literal_.empty()) {
+    const void* p = ::memmem(raw.data() + from, raw.size() - from, literal_.data(), literal_.size());
+    return p ? static_cast<std::size_t>(static_cast<const char*>(p) - raw.data())
+             : std::string_view::npos;
+  }
+  re2::StringPiece m;
+  if (!re_->Match(re2::StringPiece(raw.data(), raw.size()), from, raw.size(),
+                  re2::RE2::UNANCHORED, &m, 1))
+    return std::string_view::npos;
+  return static_cast<std::size_t>(m.data() - raw.data());
 }
 
 RecordFilter::GrepScan::GrepScan(const RecordFilter& f, std::string_view raw)
@@ -142,13 +170,11 @@ bool RecordFilter::GrepScan::line_matches(std::string_view line) {
   const std::size_t end = begin + line.size();
   if (exhausted_) return false;
   if (!have_candidate_ || candidate_ < search_from_) {
-    re2::StringPiece m;
-    const re2::StringPiece text(raw_.data(), raw_.size());
-    if (!f_.re_->Match(text, search_from_, raw_.size(), re2::RE2::UNANCHORED, &m, 1)) {
+    candidate_ = f_.find_candidate(raw_, search_from_);
+    if (candidate_ == std::string_view::npos) {
       exhausted_ = true;
       return false;
     }
-    candidate_ = static_cast<std::size_t>(m.data() - raw_.data());
     have_candidate_ = true;
   }
   if (candidate_ >= end && !(line.empty() && candidate_ == begin)) {

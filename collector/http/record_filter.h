@@ -6,17 +6,20 @@
 // search, both sound (they never hide a match):
 //   - per batch: the regex's required literals (re2::FilteredRE2 atoms) are checked against
 //     the batch's word Bloom filter, so a batch that cannot contain them is never read;
-//   - per decompressed batch (GrepScan): the regex runs once over the whole payload to find
-//     the next candidate position, and only the lines at candidates are matched one by one.
-//     Used only when the pattern has no ^ $ \A \z \b \B (their meaning depends on what
-//     surrounds the line, which differs between the payload and the line).
+//   - per decompressed batch (find_candidate, GrepScan): the regex runs once over the whole
+//     payload to find the next candidate position (memmem when the pattern is a plain
+//     case-sensitive literal), and only the lines at candidates are matched one by one. Used
+//     only when the pattern has no ^ $ \A \z \b \B (their meaning depends on what surrounds
+//     the line, which differs between the payload and the line).
 #pragma once
 
 #include "collector/store/store.h"
 #include "schemas/record.h"
 #include "schemas/result.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +49,8 @@ class RecordFilter {
   [[nodiscard]] static Result<std::unique_ptr<RecordFilter>> compile(FilterSpec spec,
                                                                      std::string& error);
   ~RecordFilter();
+  RecordFilter(const RecordFilter&) = delete;  // searcher_ points into literal_
+  RecordFilter& operator=(const RecordFilter&) = delete;
 
   bool has_grep() const { return re_ != nullptr; }
   bool empty() const;
@@ -54,10 +59,18 @@ class RecordFilter {
   bool index_may_match(const BatchIndexEntry& e) const;
   // Source filter only (context lines must come from a matching source too).
   bool source_ok(std::string_view source) const;
-  // Every condition but grep.
-  bool matches_fields(const RecordView& r) const;
+  // Every condition but grep. The first form uses scratch inside the filter (one thread); the
+  // second may run on several threads at once, each with its own scratch.
+  bool matches_fields(const RecordView& r) const { return matches_fields(r, fields_scratch_); }
+  bool matches_fields(const RecordView& r, std::vector<Field>& scratch) const;
   // grep alone, on one line.
   bool grep_matches(std::string_view line) const;
+
+  // True when find_candidate() may be used: there is a grep and it can search a payload.
+  bool can_search_payload() const { return re_ != nullptr && whole_payload_search_; }
+  // The smallest offset >= from in `raw` (a decompressed batch payload) where a match of the
+  // grep may start; npos when no line after `from` can match. Requires can_search_payload().
+  std::size_t find_candidate(std::string_view raw, std::size_t from) const;
 
   // Grep over one decompressed batch payload: line_matches() must be called for the records
   // of `raw` in order, with lines that are views into `raw`.
@@ -77,14 +90,16 @@ class RecordFilter {
 
  private:
   RecordFilter() = default;
-  bool record_field_equals(const RecordView& r, std::string_view key,
-                           std::string_view value) const;
+  bool record_field_equals(const RecordView& r, std::string_view key, std::string_view value,
+                           std::vector<Field>& scratch) const;
 
   FilterSpec spec_;
   std::unique_ptr<re2::RE2> re_;
   std::unique_ptr<re2::FilteredRE2> prefilter_;
   std::vector<std::vector<std::string>> atom_words_;  // per atom: words the Bloom must hold
   bool whole_payload_search_ = false;
+  std::string literal_;  // the pattern when it is a case-sensitive literal, else empty
+  std::optional<std::boyer_moore_horspool_searcher<std::string::const_iterator>> searcher_;
   mutable std::vector<Field> fields_scratch_;  // one filter per request: not shared
 };
 

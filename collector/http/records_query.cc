@@ -1,6 +1,7 @@
 #include "collector/http/records_query.h"
 
 #include "schemas/batch.h"
+#include "schemas/bytes.h"
 #include "schemas/record_json.h"
 
 #include <algorithm>
@@ -176,8 +177,9 @@ class RecordsQuery::Scanner {
 };
 
 RecordsQuery::RecordsQuery(const Store& store, const RecordFilter& filter, const Limits& limits,
-                           const PageLimits& page_limits, const Clock& clock)
-    : store_(store), filter_(filter), limits_(limits), page_limits_(page_limits), clock_(clock) {}
+                           const PageLimits& page_limits, const Clock& clock, ScanPool* pool)
+    : store_(store), filter_(filter), limits_(limits), page_limits_(page_limits), clock_(clock),
+      pool_(pool) {}
 
 namespace {
 
@@ -204,9 +206,58 @@ Result<void> walk_batch(const StoredBatch& b, const Limits& limits, ZstdDecompre
   }
 }
 
+// Like walk_batch, for a grep that can search the payload (RecordFilter::find_candidate) and
+// nothing that needs every record (no context): only the records whose bytes hold a candidate
+// position are decoded and passed on; the others are skipped by their length alone.
+template <class OnRecord>
+Result<void> walk_candidates(const StoredBatch& b, const Limits& limits, ZstdDecompressor& zstd,
+                             std::string& scratch, ScanStats& stats, const RecordFilter& filter,
+                             OnRecord&& on_record) {
+  auto h = parse_batch_header(b.bytes, limits);
+  if (!h) return h.error();
+  auto raw = batch_records(*h, b.bytes, zstd, scratch);
+  if (!raw) return raw.error();
+  ++stats.batches_read;
+  stats.raw_bytes_scanned += raw->size();
+  stats.records_scanned += h->record_count;
+  const std::string_view payload = *raw;
+  // The end of the record starting at `pos` (its varint length and body), or npos if malformed.
+  auto record_end = [&](std::size_t pos) -> std::size_t {
+    bytes::Reader in(payload.substr(pos));
+    std::uint64_t len = 0;
+    if (!in.varint(len) || len > in.remaining()) return std::string_view::npos;
+    return payload.size() - in.remaining() + static_cast<std::size_t>(len);
+  };
+  std::size_t pos = 0;
+  std::uint32_t idx = 0;
+  while (idx < h->record_count) {
+    const std::size_t candidate = filter.find_candidate(payload, pos);
+    if (candidate == std::string_view::npos) return {};
+    std::size_t end = record_end(pos);
+    while (end != std::string_view::npos && candidate >= end) {
+      pos = end;
+      if (++idx == h->record_count) return {};
+      end = record_end(pos);
+    }
+    if (end == std::string_view::npos) return Err(Errc::kMalformedRecord);
+    RecordReader reader(payload.substr(pos), h->first_seq + idx, h->record_count - idx, limits);
+    RecordView r;
+    auto more = reader.next(r);
+    if (!more) return more.error();
+    if (!*more) return Err(Errc::kMalformedRecord);
+    if (!on_record(static_cast<const RecordView&>(r))) return {};
+    pos = end;
+    ++idx;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
+  if (pool_ != nullptr && pool_->width() > 1 && req.before == 0 && req.after == 0 &&
+      filter_.can_search_payload())
+    return page_parallel(req);
   RecordsPage out;
   const std::int64_t deadline = clock_.steady_ns() + page_limits_.budget.count();
   const std::int64_t since = req.cursor ? req.cursor->since : req.since;
@@ -254,31 +305,36 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
     }
     return true;
   };
+  // Without context, a grep that can search whole payloads decodes only candidate records.
+  const bool fast = !context && filter_.can_search_payload();
   auto visit = [&](const StoredBatch& b) {
     if (stop) return false;
     std::string_view raw;
     std::optional<RecordFilter::GrepScan> grep;
-    auto walked = walk_batch(
-        b, limits_, zstd_, scratch_, out.stats, raw, [&](const RecordView& r) {
-          if (!grep) grep.emplace(filter_, raw);
-          const ScanPos pos{b.index.min_time_ns, b.index.stream, b.index.first_seq, r.seq};
-          if (pos < scan_from) return true;
-          if (r.event_time_ns < since || r.event_time_ns >= until) return true;
-          if (!filter_.source_ok(r.source)) return true;
-          const bool replay = pos < emit_from;
-          if (replay && !context) return true;
-          const bool matched = !replay && filter_.matches_fields(r) && grep->line_matches(r.line);
-          scanner.record(r, b.index.stream, pos, matched, replay);
-          if (replay) return true;
-          if (out.records.size() >= page_limits_.max_records || bytes >= page_limits_.max_bytes ||
-              (++since_check % 256 == 0 && over_budget())) {
-            stop = true;
-            cut_at = pos;
-            cut_at.seq = r.seq + 1;
-            return false;
-          }
-          return true;
-        });
+    auto on_record = [&](const RecordView& r) {
+      if (!fast && !grep) grep.emplace(filter_, raw);
+      const ScanPos pos{b.index.min_time_ns, b.index.stream, b.index.first_seq, r.seq};
+      if (pos < scan_from) return true;
+      if (r.event_time_ns < since || r.event_time_ns >= until) return true;
+      if (!filter_.source_ok(r.source)) return true;
+      const bool replay = pos < emit_from;
+      if (replay && !context) return true;
+      const bool matched =
+          !replay && filter_.matches_fields(r) &&
+          (fast ? filter_.grep_matches(r.line) : grep->line_matches(r.line));
+      scanner.record(r, b.index.stream, pos, matched, replay);
+      if (replay) return true;
+      if (out.records.size() >= page_limits_.max_records || bytes >= page_limits_.max_bytes ||
+          (++since_check % 256 == 0 && over_budget())) {
+        stop = true;
+        cut_at = pos;
+        cut_at.seq = r.seq + 1;
+        return false;
+      }
+      return true;
+    };
+    auto walked = fast ? walk_candidates(b, limits_, zstd_, scratch_, out.stats, filter_, on_record)
+                       : walk_batch(b, limits_, zstd_, scratch_, out.stats, raw, on_record);
     if (!walked) {
       batch_error = walked.error();
       return false;
@@ -298,6 +354,128 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
   return out;
 }
 
+Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
+  RecordsPage out;
+  const std::int64_t deadline = clock_.steady_ns() + page_limits_.budget.count();
+  const std::int64_t since = req.cursor ? req.cursor->since : req.since;
+  const std::int64_t until = req.cursor ? req.cursor->until : req.until;
+  const ScanPos scan_from = req.cursor ? req.cursor->scan_from : ScanPos{};
+  const ScanPos emit_from = req.cursor ? req.cursor->emit_from : ScanPos{};
+  if (workers_.size() < pool_->width()) workers_.resize(pool_->width());
+
+  // Batches are copied out of the scan in chunks, read in parallel, then merged in order.
+  struct Pending {
+    ScanPos first;  // seq = first_seq
+    std::uint64_t end_seq = 0;
+    std::string bytes;
+  };
+  struct Found {
+    std::vector<nlohmann::json> records;
+    std::vector<std::uint64_t> seqs;
+    std::vector<std::size_t> sizes;
+    ScanStats stats;
+    Result<void> error;
+  };
+  std::vector<Pending> chunk;
+  const std::size_t chunk_size = 2 * pool_->width();
+  std::size_t bytes = 0;
+  bool stop = false;
+  ScanPos cut_at;
+  Result<void> batch_error;
+
+  auto flush = [&](bool final) -> bool {
+    std::vector<Found> found(chunk.size());
+    pool_->parallel_for(chunk.size(), [&](std::size_t i, std::size_t slot) {
+      Worker& w = workers_[slot];
+      const Pending& p = chunk[i];
+      Found& f = found[i];
+      BatchIndexEntry index;  // walk_candidates reads only the bytes
+      f.error = walk_candidates(
+          StoredBatch{index, p.bytes}, limits_, w.zstd, w.scratch, f.stats, filter_,
+          [&](const RecordView& r) {
+            const ScanPos pos{p.first.min_time, p.first.stream, p.first.first_seq, r.seq};
+            if (pos < emit_from) return true;
+            if (r.event_time_ns < since || r.event_time_ns >= until) return true;
+            if (!filter_.source_ok(r.source) || !filter_.grep_matches(r.line) ||
+                !filter_.matches_fields(r, w.fields))
+              return true;
+            f.records.push_back(record_to_json(req.instance, p.first.stream, r));
+            f.seqs.push_back(r.seq);
+            f.sizes.push_back(json_size_estimate(r));
+            return true;
+          });
+    });
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      Found& f = found[i];
+      out.stats.batches_read += f.stats.batches_read;
+      out.stats.records_scanned += f.stats.records_scanned;
+      out.stats.raw_bytes_scanned += f.stats.raw_bytes_scanned;
+      if (!f.error) {
+        batch_error = f.error;
+        return false;
+      }
+      for (std::size_t j = 0; j < f.records.size(); ++j) {
+        out.records.push_back(std::move(f.records[j]));
+        out.context.push_back(false);
+        out.group_start.push_back(false);
+        ++out.matches;
+        bytes += f.sizes[j];
+        if (out.records.size() >= page_limits_.max_records || bytes >= page_limits_.max_bytes) {
+          stop = true;
+          cut_at = chunk[i].first;
+          cut_at.seq = f.seqs[j] + 1;
+          return false;
+        }
+      }
+    }
+    const Pending last{chunk.back().first, chunk.back().end_seq, {}};
+    chunk.clear();
+    if (!final && clock_.steady_ns() > deadline) {
+      stop = true;
+      cut_at = last.first;
+      cut_at.seq = last.end_seq;
+      return false;
+    }
+    return true;
+  };
+
+  BatchQuery q;
+  q.instance = req.instance;
+  q.stream = req.stream;
+  q.from_ns = req.cursor ? std::max(since, scan_from.min_time) : since;
+  q.to_ns = until;
+  auto want = [&](const BatchIndexEntry& e) {
+    const ScanPos first{e.min_time_ns, e.stream, e.first_seq, e.first_seq};
+    if (batch_before(first, scan_from)) return false;
+    if (ScanPos{e.min_time_ns, e.stream, e.first_seq, e.end_seq()} <= emit_from) return false;
+    if (!filter_.index_may_match(e)) {
+      ++out.stats.batches_skipped;
+      return false;
+    }
+    return true;
+  };
+  auto visit = [&](const StoredBatch& b) {
+    if (stop) return false;
+    chunk.push_back(Pending{{b.index.min_time_ns, b.index.stream, b.index.first_seq,
+                             b.index.first_seq},
+                            b.index.end_seq(),
+                            std::string(b.bytes)});
+    return chunk.size() < chunk_size || flush(/*final=*/false);
+  };
+  if (auto ok = store_.scan_batches(q, want, visit); !ok) return ok.error();
+  if (!stop && !chunk.empty()) flush(/*final=*/true);
+  if (!batch_error) return batch_error.error();
+  if (stop) {
+    RecordsCursor next;
+    next.since = since;
+    next.until = until;
+    next.scan_from = cut_at;
+    next.emit_from = cut_at;
+    out.next = std::move(next);
+  }
+  return out;
+}
+
 Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n, std::int64_t lo,
                                        std::int64_t hi) {
   RecordsPage out;
@@ -308,16 +486,18 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
   auto over_budget = [&] { return clock_.steady_ns() > deadline; };
   Result<void> batch_error;
 
-  // Reads [from, to) in scan order: on_record(view, stream, pos) for records in time range
-  // and of a wanted source; `use_index` lets index entries rule batches out.
+  // Reads [from, to) in scan order: on_record(view, stream, pos, grep_ok) for records in the
+  // time range and of a wanted source. `use_index` (no context) lets index entries rule
+  // batches out and a payload-searchable grep skip records that cannot match.
   auto scan = [&](std::int64_t from, std::int64_t to, bool use_index,
                   const std::function<void(const RecordView&, std::uint32_t, const ScanPos&,
-                                           RecordFilter::GrepScan&)>& on_record) -> Result<void> {
+                                           bool)>& on_record) -> Result<void> {
     BatchQuery q;
     q.instance = req.instance;
     q.stream = req.stream;
     q.from_ns = from;
     q.to_ns = to;
+    const bool fast = use_index && filter_.can_search_payload();
     bool stop = false;
     auto want = [&](const BatchIndexEntry& e) {
       if (stop) return true;
@@ -336,16 +516,17 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
       }
       std::string_view raw;
       std::optional<RecordFilter::GrepScan> grep;
-      auto walked = walk_batch(b, limits_, zstd_, scratch_, out.stats, raw,
-                               [&](const RecordView& r) {
-                                 if (!grep) grep.emplace(filter_, raw);
-                                 if (r.event_time_ns < from || r.event_time_ns >= to) return true;
-                                 if (!filter_.source_ok(r.source)) return true;
-                                 const ScanPos pos{b.index.min_time_ns, b.index.stream,
-                                                   b.index.first_seq, r.seq};
-                                 on_record(r, b.index.stream, pos, *grep);
-                                 return true;
-                               });
+      auto each = [&](const RecordView& r) {
+        if (!fast && !grep) grep.emplace(filter_, raw);
+        if (r.event_time_ns < from || r.event_time_ns >= to) return true;
+        if (!filter_.source_ok(r.source)) return true;
+        const ScanPos pos{b.index.min_time_ns, b.index.stream, b.index.first_seq, r.seq};
+        on_record(r, b.index.stream, pos,
+                  fast ? filter_.grep_matches(r.line) : grep->line_matches(r.line));
+        return true;
+      };
+      auto walked = fast ? walk_candidates(b, limits_, zstd_, scratch_, out.stats, filter_, each)
+                         : walk_batch(b, limits_, zstd_, scratch_, out.stats, raw, each);
       if (!walked) {
         batch_error = walked.error();
         return false;
@@ -362,9 +543,8 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
   while (found < n && start > lo_eff && !out.partial) {
     const std::int64_t from = (start - lo_eff > width) ? start - width : lo_eff;
     auto ok = scan(from, start, /*use_index=*/true,
-                   [&](const RecordView& r, std::uint32_t, const ScanPos&,
-                       RecordFilter::GrepScan& grep) {
-                     if (filter_.matches_fields(r) && grep.line_matches(r.line)) ++found;
+                   [&](const RecordView& r, std::uint32_t, const ScanPos&, bool grep_ok) {
+                     if (grep_ok && filter_.matches_fields(r)) ++found;
                    });
     if (!ok) return ok.error();
     if (!batch_error) return batch_error.error();
@@ -398,9 +578,8 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
                     if (items.size() > 4 * n * per_match + 1024) trim();
                   });
   auto ok = scan(start, hi_eff, /*use_index=*/!scanner.context(),
-                 [&](const RecordView& r, std::uint32_t stream, const ScanPos& pos,
-                     RecordFilter::GrepScan& grep) {
-                   const bool matched = filter_.matches_fields(r) && grep.line_matches(r.line);
+                 [&](const RecordView& r, std::uint32_t stream, const ScanPos& pos, bool grep_ok) {
+                   const bool matched = grep_ok && filter_.matches_fields(r);
                    scanner.record(r, stream, pos, matched, /*replay=*/false);
                  });
   if (!ok) return ok.error();

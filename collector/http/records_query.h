@@ -16,6 +16,7 @@
 
 #include "collector/http/cursor.h"
 #include "collector/http/record_filter.h"
+#include "collector/http/scan_pool.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
@@ -67,8 +68,10 @@ struct RecordsPage {
 
 class RecordsQuery {
  public:
+  // `pool` (may be null) lets a grep without context decompress and search several batches
+  // at once.
   RecordsQuery(const Store& store, const RecordFilter& filter, const Limits& limits,
-               const PageLimits& page_limits, const Clock& clock);
+               const PageLimits& page_limits, const Clock& clock, ScanPool* pool = nullptr);
 
   [[nodiscard]] Result<RecordsPage> page(const RecordsRequest& req);
 
@@ -90,13 +93,25 @@ class RecordsQuery {
 
  private:
   class Scanner;
+  // page() for a payload-searchable grep without context, on the ScanPool.
+  [[nodiscard]] Result<RecordsPage> page_parallel(const RecordsRequest& req);
+
+  // Per ScanPool slot: what one thread needs to read a batch.
+  struct Worker {
+    ZstdDecompressor zstd;
+    std::string scratch;
+    std::vector<Field> fields;
+  };
+
   const Store& store_;
   const RecordFilter& filter_;
   Limits limits_;
   PageLimits page_limits_;
   const Clock& clock_;
+  ScanPool* pool_;
   ZstdDecompressor zstd_;
   std::string scratch_;
+  std::vector<Worker> workers_;
 };
 
 }  // namespace blackbox::collector::http

@@ -13,8 +13,6 @@ namespace {
 // Scratch above this size is released after use, so that one huge batch does not pin its
 // buffer on the thread for ever.
 constexpr std::size_t kKeepScratchBytes = 8u << 20;
-// Word hashes are collected, then added to the filter in one tight loop, this many at a time.
-constexpr std::size_t kFlushHashes = 1u << 16;
 
 // Halves a power-of-two Bloom filter while it stays sparse: bit i of the half is bit i OR
 // bit i + m/2, which is what a filter built with the smaller mask would hold.
@@ -69,7 +67,6 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   }
 
   bool bad_record = false;
-  word_hashes_.clear();
   std::string_view last_words_source;  // valid while the batch's raw bytes are
   const std::string* last_source = nullptr;
   auto on_record = [&](const RecordView& r) {
@@ -93,14 +90,10 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
       }
     }
     if (!words.empty()) {
-      TokenFilter::hash_words(r.line, word_hashes_);
+      words.add_words(r.line);
       if (r.source != last_words_source) {
-        TokenFilter::hash_words(r.source, word_hashes_);
+        words.add_words(r.source);
         last_words_source = r.source;
-      }
-      if (word_hashes_.size() >= kFlushHashes) {  // bounded, whatever the batch size
-        words.add_hashes(word_hashes_);
-        word_hashes_.clear();
       }
     }
     if (r.kind == RecordKind::kSnapshot) {
@@ -130,7 +123,6 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   e.raw_size = h->raw_size;
   e.stored_size = static_cast<std::uint32_t>(out.bytes.size());
   if (!words.empty()) {
-    words.add_hashes(word_hashes_);
     e.words = TokenFilter::from_bytes(fold_filter(words.bits()), words.hashes());
   }
   return {};

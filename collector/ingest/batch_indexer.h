@@ -53,7 +53,6 @@ class BatchIndexer {
   IndexerOptions options_;
   ZstdDecompressor zstd_;
   std::string scratch_;
-  std::vector<std::uint64_t> word_hashes_;
 };
 
 }  // namespace blackbox::collector

@@ -161,8 +161,10 @@ class TokenFilter {
   void add_hashes(std::span<const std::uint64_t> word_hashes);
   // The stored hash of a word (case-insensitive); see token_filter.cc for the format.
   static std::uint64_t word_hash(std::string_view word);
-  // Appends the hash of every indexable word of `text` to `out` (the ingest hot loop).
+  // Appends the hash of every indexable word of `text` to `out`, in order.
   static void hash_words(std::string_view text, std::vector<std::uint64_t>& out);
+  // Adds every indexable word of `text` (the words hash_words() finds; the ingest hot loop).
+  void add_words(std::string_view text);
 
  private:
   std::string bits_;

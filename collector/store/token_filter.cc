@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "collector/store/store.h"
 #include "schemas/bytes.h"
@@ -127,24 +130,165 @@ void TokenFilter::add_hashes(std::span<const std::uint64_t> hashes) {
   }
 }
 
-void TokenFilter::hash_words(std::string_view text, std::vector<std::uint64_t>& out) {
-  struct Table {
-    bool word[256] = {};
-    constexpr Table() {
-      for (int c = 0; c < 256; ++c) word[c] = is_word_byte(static_cast<unsigned char>(c));
-    }
-  };
-  static constexpr Table kTable;
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    while (p < end && !kTable.word[*p]) ++p;
-    const auto* start = p;
-    while (p < end && kTable.word[*p]) ++p;
-    const auto n = static_cast<std::size_t>(p - start);
-    if (n >= kMinWord && n <= kMaxWord)
-      out.push_back(hash_word(std::string_view(reinterpret_cast<const char*>(start), n)));
+namespace {
+
+// ---- The ingest hot loop -------------------------------------------------------------------
+// One pass over the text, 64 bytes at a time: a bit mask of its word bytes (SSE2 where there
+// is one, a table otherwise), then every word is found with bit scans instead of a byte loop
+// whose exits the branch predictor can't guess, and hashed with the same function as
+// hash_word() (loads masked to the word, no per-byte tail loop for words up to 16 bytes).
+
+struct WordByteTable {
+  bool word[256] = {};
+  constexpr WordByteTable() {
+    for (int c = 0; c < 256; ++c) word[c] = is_word_byte(static_cast<unsigned char>(c));
   }
+};
+constexpr WordByteTable kWordBytes;
+
+// Bit i set when p[i] is a word byte; reads exactly 64 bytes.
+inline std::uint64_t word_mask64(const char* p) {
+#if defined(__SSE2__)
+  const __m128i kCase = _mm_set1_epi8(0x20);
+  const __m128i kAlphaBias = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
+  const __m128i kAlphaLimit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+  const __m128i kDigitBias = _mm_set1_epi8(static_cast<char>(0x80 - '0'));
+  const __m128i kDigitLimit = _mm_set1_epi8(static_cast<char>(0x80 + 10));
+  const __m128i kUnderscore = _mm_set1_epi8('_');
+  std::uint64_t m = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    // Unsigned range checks as signed compares after moving the range to the bottom.
+    const __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(x, kCase), kAlphaBias),
+                                         kAlphaLimit);
+    const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(x, kDigitBias), kDigitLimit);
+    const __m128i us = _mm_cmpeq_epi8(x, kUnderscore);
+    const auto bits = static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), us)));
+    m |= static_cast<std::uint64_t>(bits) << (16 * i);
+  }
+  return m;
+#else
+  std::uint64_t m = 0;
+  for (int i = 0; i < 64; ++i)
+    m |= static_cast<std::uint64_t>(kWordBytes.word[static_cast<unsigned char>(p[i])]) << i;
+  return m;
+#endif
+}
+
+inline std::uint64_t mix_chunk(std::uint64_t h, std::uint64_t chunk) {
+  h = (h ^ chunk) * 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 29);
+}
+inline std::uint64_t finish_hash(std::uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+// hash_word() of the n-byte word at p, 1 <= n <= 16, without branches on n. Reads p[0, 16).
+inline std::uint64_t hash_short_word(const char* p, std::size_t n) {
+  constexpr std::uint64_t kLower = 0x2020202020202020ull;
+  const std::size_t n1 = n < 8 ? n : 8;          // bytes of the first chunk, 1..8
+  const std::size_t n2 = n > 8 ? n - 8 : 1;      // of the second (when n > 8), 1..8
+  const std::uint64_t m1 = ~std::uint64_t{0} >> (64 - 8 * n1);
+  const std::uint64_t m2 = ~std::uint64_t{0} >> (64 - 8 * n2);
+  const std::uint64_t h0 = static_cast<std::uint64_t>(n) * 0x9e3779b97f4a7c15ull;
+  const std::uint64_t h1 = mix_chunk(h0, (load64(p) | kLower) & m1);
+  const std::uint64_t h2 = mix_chunk(h1, (load64(p + 8) | kLower) & m2);
+  return finish_hash(n > 8 ? h2 : h1);
+}
+
+// Calls sink(hash, indexable) for every maximal run of word bytes of `text`, in order;
+// `indexable` is false (and the hash meaningless) for runs outside [kMinWord, kMaxWord].
+template <class Sink>
+inline void scan_words(std::string_view text, Sink&& sink) {
+  const char* const base = text.data();
+  const std::size_t size = text.size();
+  if (size == 0) return;
+  // Words starting in the last 16 bytes are hashed from a zero-padded copy, so that the
+  // 16-byte loads of hash_short_word() stay inside memory we may read; the last partial
+  // 64-byte chunk is classified from a padded copy too.
+  const std::size_t tail_from = size > 16 ? size - 16 : 0;
+  alignas(16) char tail[32] = {};
+  std::memcpy(tail, base + tail_from, size - tail_from);
+  const std::size_t full_chunks = size / 64;
+  auto chunk_mask = [&](std::size_t c) -> std::uint64_t {
+    if (c < full_chunks) return word_mask64(base + 64 * c);
+    if (64 * c >= size) return 0;
+    alignas(16) char last[64] = {};
+    std::memcpy(last, base + 64 * c, size - 64 * c);
+    return word_mask64(last);
+  };
+  auto emit = [&](std::size_t start, std::size_t end) {
+    const std::size_t n = end - start;
+    const bool indexable = n >= kMinWord && n <= kMaxWord;
+    std::uint64_t h;
+    if (n <= 16) {
+      const char* p = start < tail_from ? base + start : tail + (start - tail_from);
+      h = hash_short_word(p, n);
+    } else {
+      h = hash_word(std::string_view(base + start, n < kMaxWord ? n : kMaxWord));
+    }
+    sink(h, indexable);
+  };
+
+  const std::size_t chunks = (size + 63) / 64;
+  std::uint64_t cur = chunk_mask(0);
+  std::uint64_t carry = 0;  // last bit of the previous chunk: a word continues into this one
+  std::size_t open_start = 0;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::uint64_t next = chunk_mask(c + 1);
+    std::uint64_t starts = cur & ~((cur << 1) | carry);
+    std::uint64_t ends = cur & ~((cur >> 1) | (next << 63));  // last byte of each word
+    const std::size_t at = 64 * c;
+    if ((carry & cur) != 0 && ends) {  // the word open at the previous chunk's end ends here
+      emit(open_start, at + static_cast<std::size_t>(std::countr_zero(ends)) + 1);
+      ends &= ends - 1;
+    }
+    while (starts) {
+      const std::size_t s = at + static_cast<std::size_t>(std::countr_zero(starts));
+      starts &= starts - 1;
+      if (ends) {
+        emit(s, at + static_cast<std::size_t>(std::countr_zero(ends)) + 1);
+        ends &= ends - 1;
+      } else {
+        open_start = s;  // runs into the next chunk
+      }
+    }
+    carry = cur >> 63;
+    cur = next;
+  }
+}
+
+}  // namespace
+
+void TokenFilter::hash_words(std::string_view text, std::vector<std::uint64_t>& out) {
+  scan_words(text, [&](std::uint64_t h, bool indexable) {
+    if (indexable) out.push_back(h);
+  });
+}
+
+void TokenFilter::add_words(std::string_view text) {
+  if (bits_.empty()) return;
+  const std::size_t mask = bits_.size() / 8 - 1;
+  char* const base = bits_.data();
+  if (hashes_ != kHashes) {
+    scan_words(text, [&](std::uint64_t h, bool indexable) {
+      if (indexable) add_hash(h);
+    });
+    return;
+  }
+  // Runs that are too short or too long set no bit, without a branch (one-letter words are
+  // common and their pattern unpredictable).
+  scan_words(text, [&](std::uint64_t h, bool indexable) {
+    char* p = base + 8 * (h & mask);
+    const std::uint64_t m = block_mask(h, kHashes) & (std::uint64_t{0} - indexable);
+    store64(p, load64(p) | m);
+  });
 }
 
 void TokenFilter::add_word(std::string_view word) {

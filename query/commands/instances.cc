@@ -41,7 +41,8 @@ std::string describe_end(const json& inst) {
   } else {
     out = kind.empty() ? state : kind;
   }
-  if (end->value("termination_notice", false)) out += ", after termination notice";
+  if (end->value("termination_notice", false) && out.find("termination notice") == std::string::npos)
+    out += ", after termination notice";
   return out;
 }
 

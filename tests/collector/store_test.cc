@@ -120,6 +120,39 @@ TEST(TokenFilter, WordsForSubstringAreThoseBoundedInsideTheNeedle) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b_c", "D9"}));
 }
 
+// The ingest scanner (bit masks, masked loads) must find exactly the words, and compute
+// exactly the hashes, of the plain byte loop: a missed or mis-hashed word is a false negative.
+TEST(TokenFilter, IngestScannerMatchesThePlainWordLoop) {
+  std::mt19937_64 rng(7);
+  SCOPED_TRACE("seed 7");
+  const std::string alphabet = "aZq_09 .-/=:\"\x80\xc3\xff";
+  for (int iter = 0; iter < 3000; ++iter) {
+    // Runs of word and other bytes, lengths 1..80, so words of every length (including
+    // > 64) land at every offset around the 16- and 64-byte boundaries.
+    std::string buf;
+    const std::size_t len = rng() % 300;
+    while (buf.size() < len + 40) {
+      const std::size_t run = 1 + (rng() % 4 == 0 ? rng() % 80 : rng() % 12);
+      for (std::size_t i = 0; i < run; ++i) buf.push_back(alphabet[rng() % alphabet.size()]);
+    }
+    // A view into the middle of a bigger buffer: the bytes around it must not leak in.
+    const std::size_t from = rng() % 20;
+    const std::string_view text = std::string_view(buf).substr(from, len);
+    std::vector<std::uint64_t> expected;
+    for_each_word(text, [&](std::string_view w) {
+      if (w.size() >= 2 && w.size() <= 64) expected.push_back(TokenFilter::word_hash(w));
+    });
+    std::vector<std::uint64_t> got;
+    TokenFilter::hash_words(text, got);
+    ASSERT_EQ(got, expected) << "iteration " << iter;
+    auto by_hash = TokenFilter::with_capacity(64);
+    for (auto h : expected) by_hash.add_hash(h);
+    auto by_text = TokenFilter::with_capacity(64);
+    by_text.add_words(text);
+    ASSERT_EQ(by_text.bits(), by_hash.bits()) << "iteration " << iter;
+  }
+}
+
 TEST(MemoryBudget, WaitersAreWokenWhenBytesReturn) {
   MemoryBudget b(100);
   EXPECT_TRUE(b.acquire_or_wait(60, [] {}));
