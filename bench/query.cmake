@@ -1,5 +1,5 @@
 # query_bench: the post-mortem queries against a store of many instances (100,000 records
-# each, as in issue 5; the number of instances scales with BLACKBOX_BENCH_INSTANCES):
+# each across 100 instances, as in issue 5; BLACKBOX_BENCH_INSTANCES scales it down):
 # `logs I --last 10m` p50/p99 (API client and the real CLI) and a whole-instance grep in MB/s
 # of raw lines beside `grep -c` and `rg -c` over the same lines in the same run.
 add_executable(query_bench ${CMAKE_CURRENT_LIST_DIR}/query_bench.cc)

@@ -65,8 +65,6 @@ Result<std::unique_ptr<RecordFilter>> RecordFilter::compile(FilterSpec spec, std
     if (!f->spec_.ignore_case &&
         f->spec_.grep.find_first_of("\\.^$|?*+()[]{}") == std::string::npos)
       f->literal_ = f->spec_.grep;
-    if (f->literal_.size() >= 4)  // skips by up to the needle's length: beats memmem on logs
-      f->searcher_.emplace(f->literal_.cbegin(), f->literal_.cend());
   }
   return f;
 }
@@ -142,12 +140,6 @@ bool RecordFilter::grep_matches(std::string_view line) const {
 
 std::size_t RecordFilter::find_candidate(std::string_view raw, std::size_t from) const {
   if (from > raw.size()) return std::string_view::npos;
-  if (searcher_) {
-    const auto it = std::search(raw.begin() + static_cast<std::ptrdiff_t>(from), raw.end(),
-                                *searcher_);
-    return it == raw.end() ? std::string_view::npos
-                           : static_cast<std::size_t>(it - raw.begin());
-  }
   if (!literal_.empty()) {
     const void* p = ::memmem(raw.data() + from, raw.size() - from, literal_.data(), literal_.size());
     return p ? static_cast<std::size_t>(static_cast<const char*>(p) - raw.data())

@@ -17,9 +17,7 @@
 #include "schemas/record.h"
 #include "schemas/result.h"
 
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,7 +47,7 @@ class RecordFilter {
   [[nodiscard]] static Result<std::unique_ptr<RecordFilter>> compile(FilterSpec spec,
                                                                      std::string& error);
   ~RecordFilter();
-  RecordFilter(const RecordFilter&) = delete;  // searcher_ points into literal_
+  RecordFilter(const RecordFilter&) = delete;
   RecordFilter& operator=(const RecordFilter&) = delete;
 
   bool has_grep() const { return re_ != nullptr; }
@@ -99,7 +97,6 @@ class RecordFilter {
   std::vector<std::vector<std::string>> atom_words_;  // per atom: words the Bloom must hold
   bool whole_payload_search_ = false;
   std::string literal_;  // the pattern when it is a case-sensitive literal, else empty
-  std::optional<std::boyer_moore_horspool_searcher<std::string::const_iterator>> searcher_;
   mutable std::vector<Field> fields_scratch_;  // one filter per request: not shared
 };
 

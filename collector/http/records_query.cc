@@ -377,7 +377,8 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
     Result<void> error;
   };
   std::vector<Pending> chunk;
-  const std::size_t chunk_size = 2 * pool_->width();
+  // Big enough that waking the helpers (a barrier per chunk) costs little next to the work.
+  const std::size_t chunk_size = 16 * pool_->width();
   std::size_t bytes = 0;
   bool stop = false;
   ScanPos cut_at;

@@ -138,14 +138,6 @@ namespace {
 // whose exits the branch predictor can't guess, and hashed with the same function as
 // hash_word() (loads masked to the word, no per-byte tail loop for words up to 16 bytes).
 
-struct WordByteTable {
-  bool word[256] = {};
-  constexpr WordByteTable() {
-    for (int c = 0; c < 256; ++c) word[c] = is_word_byte(static_cast<unsigned char>(c));
-  }
-};
-constexpr WordByteTable kWordBytes;
-
 // Bit i set when p[i] is a word byte; reads exactly 64 bytes.
 inline std::uint64_t word_mask64(const char* p) {
 #if defined(__SSE2__)
@@ -159,19 +151,26 @@ inline std::uint64_t word_mask64(const char* p) {
   for (int i = 0; i < 4; ++i) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
     // Unsigned range checks as signed compares after moving the range to the bottom.
-    const __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(x, kCase), kAlphaBias),
-                                         kAlphaLimit);
+    const __m128i alpha =
+        _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(x, kCase), kAlphaBias), kAlphaLimit);
     const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(x, kDigitBias), kDigitLimit);
     const __m128i us = _mm_cmpeq_epi8(x, kUnderscore);
-    const auto bits = static_cast<std::uint32_t>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), us)));
+    const auto bits =
+        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), us)));
     m |= static_cast<std::uint64_t>(bits) << (16 * i);
   }
   return m;
 #else
+  struct Table {
+    bool word[256] = {};
+    constexpr Table() {
+      for (int c = 0; c < 256; ++c) word[c] = is_word_byte(static_cast<unsigned char>(c));
+    }
+  };
+  static constexpr Table kTable;
   std::uint64_t m = 0;
   for (int i = 0; i < 64; ++i)
-    m |= static_cast<std::uint64_t>(kWordBytes.word[static_cast<unsigned char>(p[i])]) << i;
+    m |= static_cast<std::uint64_t>(kTable.word[static_cast<unsigned char>(p[i])]) << i;
   return m;
 #endif
 }
@@ -190,16 +189,28 @@ inline std::uint64_t finish_hash(std::uint64_t h) {
 }
 
 // hash_word() of the n-byte word at p, 1 <= n <= 16, without branches on n. Reads p[0, 16).
+struct ShortWordTable {
+  std::uint64_t seed[17] = {};   // the hash before the first chunk: n * multiplier
+  std::uint64_t mask1[17] = {};  // the word's bytes of the first and second 8-byte loads
+  std::uint64_t mask2[17] = {};
+  constexpr ShortWordTable() {
+    for (std::size_t n = 1; n <= 16; ++n) {
+      seed[n] = static_cast<std::uint64_t>(n) * 0x9e3779b97f4a7c15ull;
+      mask1[n] = ~std::uint64_t{0} >> (64 - 8 * (n < 8 ? n : 8));
+      mask2[n] = ~std::uint64_t{0} >> (64 - 8 * (n > 8 ? n - 8 : 1));
+    }
+  }
+};
+constexpr ShortWordTable kShortWords;
+
 inline std::uint64_t hash_short_word(const char* p, std::size_t n) {
   constexpr std::uint64_t kLower = 0x2020202020202020ull;
-  const std::size_t n1 = n < 8 ? n : 8;          // bytes of the first chunk, 1..8
-  const std::size_t n2 = n > 8 ? n - 8 : 1;      // of the second (when n > 8), 1..8
-  const std::uint64_t m1 = ~std::uint64_t{0} >> (64 - 8 * n1);
-  const std::uint64_t m2 = ~std::uint64_t{0} >> (64 - 8 * n2);
-  const std::uint64_t h0 = static_cast<std::uint64_t>(n) * 0x9e3779b97f4a7c15ull;
-  const std::uint64_t h1 = mix_chunk(h0, (load64(p) | kLower) & m1);
-  const std::uint64_t h2 = mix_chunk(h1, (load64(p + 8) | kLower) & m2);
-  return finish_hash(n > 8 ? h2 : h1);
+  const std::uint64_t h1 =
+      mix_chunk(kShortWords.seed[n], (load64(p) | kLower) & kShortWords.mask1[n]);
+  const std::uint64_t h2 = mix_chunk(h1, (load64(p + 8) | kLower) & kShortWords.mask2[n]);
+  // h2 when the word has a second chunk; a mask rather than ?: so that it stays branch-free.
+  const std::uint64_t second = std::uint64_t{0} - static_cast<std::uint64_t>(n > 8);
+  return finish_hash(h1 ^ ((h1 ^ h2) & second));
 }
 
 // Calls sink(hash, indexable) for every maximal run of word bytes of `text`, in order;
@@ -208,55 +219,46 @@ template <class Sink>
 inline void scan_words(std::string_view text, Sink&& sink) {
   const char* const base = text.data();
   const std::size_t size = text.size();
-  if (size == 0) return;
-  // Words starting in the last 16 bytes are hashed from a zero-padded copy, so that the
-  // 16-byte loads of hash_short_word() stay inside memory we may read; the last partial
-  // 64-byte chunk is classified from a padded copy too.
-  const std::size_t tail_from = size > 16 ? size - 16 : 0;
-  alignas(16) char tail[32] = {};
-  std::memcpy(tail, base + tail_from, size - tail_from);
-  const std::size_t full_chunks = size / 64;
-  auto chunk_mask = [&](std::size_t c) -> std::uint64_t {
-    if (c < full_chunks) return word_mask64(base + 64 * c);
-    if (64 * c >= size) return 0;
-    alignas(16) char last[64] = {};
-    std::memcpy(last, base + 64 * c, size - 64 * c);
-    return word_mask64(last);
-  };
-  auto emit = [&](std::size_t start, std::size_t end) {
-    const std::size_t n = end - start;
+  // The first `body` chunks are read in place: a word starting in them has 16 bytes of text
+  // from its start, which hash_short_word() reads. The rest (< 80 bytes) is scanned from a
+  // zero-padded copy (zero is no word byte), so that no load leaves the text.
+  const std::size_t body = size >= 80 ? (size - 16) / 64 : 0;
+  const std::size_t rest = size - 64 * body;
+  alignas(16) char tail[2 * 64 + 16] = {};
+  if (rest > 0) std::memcpy(tail, base + 64 * body, rest);
+  const std::size_t chunks = body + (rest + 63) / 64;
+  auto chunk_at = [&](std::size_t c) { return c < body ? base + 64 * c : tail + 64 * (c - body); };
+
+  auto emit = [&](const char* p, std::size_t n) {
     const bool indexable = n >= kMinWord && n <= kMaxWord;
-    std::uint64_t h;
-    if (n <= 16) {
-      const char* p = start < tail_from ? base + start : tail + (start - tail_from);
-      h = hash_short_word(p, n);
-    } else {
-      h = hash_word(std::string_view(base + start, n < kMaxWord ? n : kMaxWord));
-    }
+    const std::uint64_t h = n <= 16 ? hash_short_word(p, n)
+                                    : hash_word(std::string_view(p, n < kMaxWord ? n : kMaxWord));
     sink(h, indexable);
   };
 
-  const std::size_t chunks = (size + 63) / 64;
-  std::uint64_t cur = chunk_mask(0);
-  std::uint64_t carry = 0;  // last bit of the previous chunk: a word continues into this one
-  std::size_t open_start = 0;
+  std::uint64_t cur = chunks > 0 ? word_mask64(chunk_at(0)) : 0;
+  std::uint64_t carry = 0;     // the previous chunk ends inside a word
+  const char* open = nullptr;  // that word's first byte (in the text, or in `tail`)
+  std::size_t open_at = 0;     // and its offset in the text
   for (std::size_t c = 0; c < chunks; ++c) {
-    const std::uint64_t next = chunk_mask(c + 1);
-    std::uint64_t starts = cur & ~((cur << 1) | carry);
-    std::uint64_t ends = cur & ~((cur >> 1) | (next << 63));  // last byte of each word
+    const char* const p = chunk_at(c);
     const std::size_t at = 64 * c;
-    if ((carry & cur) != 0 && ends) {  // the word open at the previous chunk's end ends here
-      emit(open_start, at + static_cast<std::size_t>(std::countr_zero(ends)) + 1);
+    const std::uint64_t next = c + 1 < chunks ? word_mask64(chunk_at(c + 1)) : 0;
+    std::uint64_t starts = cur & ~((cur << 1) | carry);
+    std::uint64_t ends = cur & ~((cur >> 1) | (next << 63));  // the last byte of each word
+    if ((carry & cur) != 0 && ends) {                         // the open word ends in this chunk
+      emit(open, at + static_cast<std::size_t>(std::countr_zero(ends)) + 1 - open_at);
       ends &= ends - 1;
     }
     while (starts) {
-      const std::size_t s = at + static_cast<std::size_t>(std::countr_zero(starts));
+      const auto s = static_cast<std::size_t>(std::countr_zero(starts));
       starts &= starts - 1;
       if (ends) {
-        emit(s, at + static_cast<std::size_t>(std::countr_zero(ends)) + 1);
+        emit(p + s, static_cast<std::size_t>(std::countr_zero(ends)) + 1 - s);
         ends &= ends - 1;
-      } else {
-        open_start = s;  // runs into the next chunk
+      } else {  // runs into the next chunk
+        open = p + s;
+        open_at = at + s;
       }
     }
     carry = cur >> 63;

@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "schemas/record.h"
 
@@ -63,18 +63,21 @@ std::string scrape(std::uint16_t port) {
 }
 
 double metric(const std::string& text, const std::string& name) {
-  std::smatch m;
-  if (std::regex_search(text, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return std::stod(m[1]);
-  return -1;
+  const std::string key = "\n" + name + " ";
+  auto pos = text.find(key);
+  if (pos == std::string::npos) return -1;
+  return std::strtod(text.c_str() + pos + key.size(), nullptr);
 }
 
 std::uint16_t metrics_port(const std::string& agent_log, std::size_t run) {
   // Restarted agents append to the same log: the port of the run-th start (1-based).
-  const std::regex re("metrics listening on 127.0.0.1:([0-9]+)");
-  std::size_t n = 0;
-  for (auto it = std::sregex_iterator(agent_log.begin(), agent_log.end(), re);
-       it != std::sregex_iterator(); ++it)
-    if (++n == run) return static_cast<std::uint16_t>(std::stoi((*it)[1]));
+  const std::string key = "metrics listening on 127.0.0.1:";
+  std::size_t pos = 0;
+  for (std::size_t n = 1; (pos = agent_log.find(key, pos)) != std::string::npos; ++n) {
+    pos += key.size();
+    if (n == run)
+      return static_cast<std::uint16_t>(std::strtoul(agent_log.c_str() + pos, nullptr, 10));
+  }
   return 0;
 }
 
