@@ -12,24 +12,24 @@
 //   GrepCli            the same with the real `blackbox` process (-o cat > /dev/null)
 //   GnuGrepCount / RipgrepCount   `grep -c` / `rg -c` on the same raw lines (a file), MB/s
 //   ...Rare            the same four for a pattern only the crash at the end of a life holds
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
 #include "collector/http/http_server.h"
 #include "query/client/http_client.h"
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
 #include "schemas/time_text.h"
 #include "tests/query/store_fixture.h"
-
-#include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <fcntl.h>
-#include <fstream>
-#include <random>
-#include <spawn.h>
-#include <sys/wait.h>
 
 extern char** environ;
 
@@ -55,8 +55,8 @@ struct World {
   SystemClock clock;
   std::size_t instances = 0;
   std::size_t records = 0;
-  std::string grep_file;           // instance 0's raw lines
-  std::uint64_t grep_bytes = 0;    // their size (newlines included)
+  std::string grep_file;         // instance 0's raw lines
+  std::uint64_t grep_bytes = 0;  // their size (newlines included)
   std::uint64_t total_raw_bytes = 0;
   double build_seconds = 0;
 
@@ -68,7 +68,8 @@ struct World {
     std::mt19937_64 rng(20261126);
     const std::int64_t life_end = 1'795'674'914 * kS;
     const char* users[] = {"alice", "bob", "carol", "dave", "svc-batch"};
-    grep_file = std::filesystem::temp_directory_path() / ("bbq-bench-lines-" + std::to_string(::getpid()));
+    grep_file =
+        std::filesystem::temp_directory_path() / ("bbq-bench-lines-" + std::to_string(::getpid()));
     std::ofstream raw(grep_file, std::ios::binary);
     for (std::size_t inst = 0; inst < instances; ++inst) {
       const std::string id = "i-bench-" + std::to_string(inst);
@@ -77,45 +78,55 @@ struct World {
       std::vector<testing::TestRecord> batch;
       for (std::size_t i = 0; i < records; ++i) {
         testing::TestRecord r;
-        r.time_ns = start + static_cast<std::int64_t>(i) * kS + static_cast<std::int64_t>(rng() % 1000) * 1'000'000;
+        r.time_ns = start + static_cast<std::int64_t>(i) * kS +
+                    static_cast<std::int64_t>(rng() % 1000) * 1'000'000;
         const std::string when = format_rfc3339_ns(r.time_ns).substr(0, 23) + "Z";
         const unsigned roll = rng() % 1000;
         const bool crash = i + 300 >= records;
         char buf[256];
         if (crash && roll < 300) {
           r.severity = Severity::kErr;
-          std::snprintf(buf, sizeof buf, "%s ERROR [worker-%u] java.lang.OutOfMemoryError: Java heap space (alloc %u bytes)",
-                        when.c_str(), static_cast<unsigned>(rng() % 16), static_cast<unsigned>(rng() % 100000));
+          std::snprintf(
+              buf, sizeof buf,
+              "%s ERROR [worker-%u] java.lang.OutOfMemoryError: Java heap space (alloc %u bytes)",
+              when.c_str(), static_cast<unsigned>(rng() % 16),
+              static_cast<unsigned>(rng() % 100000));
           r.line = buf;
         } else if (roll < 5) {
           r.severity = Severity::kErr;
-          std::snprintf(buf, sizeof buf, "%s ERROR [worker-%u] %s while talking to db-%u (attempt %u)",
-                        when.c_str(), static_cast<unsigned>(rng() % 16), kPattern,
+          std::snprintf(buf, sizeof buf,
+                        "%s ERROR [worker-%u] %s while talking to db-%u (attempt %u)", when.c_str(),
+                        static_cast<unsigned>(rng() % 16), kPattern,
                         static_cast<unsigned>(rng() % 4), static_cast<unsigned>(rng() % 5));
           r.line = buf;
         } else if (roll < 45) {
           r.severity = Severity::kWarning;
           std::snprintf(buf, sizeof buf, "%s WARN [worker-%u] slow query on orders: %u ms, rows=%u",
                         when.c_str(), static_cast<unsigned>(rng() % 16),
-                        static_cast<unsigned>(500 + rng() % 5000), static_cast<unsigned>(rng() % 10000));
+                        static_cast<unsigned>(500 + rng() % 5000),
+                        static_cast<unsigned>(rng() % 10000));
           r.line = buf;
         } else if (roll < 300) {
           r.severity = Severity::kInfo;
           r.flags = record_flags::kJson;
           const char* user = users[rng() % 5];
           const unsigned keys = static_cast<unsigned>(rng() % 5000);
-          std::snprintf(buf, sizeof buf,
-                        R"({"time":"%s","level":"info","msg":"cache refresh done","keys":%u,"user":"%s","region":"eu-west-1"})",
-                        when.c_str(), keys, user);
+          std::snprintf(
+              buf, sizeof buf,
+              R"({"time":"%s","level":"info","msg":"cache refresh done","keys":%u,"user":"%s","region":"eu-west-1"})",
+              when.c_str(), keys, user);
           r.line = buf;
-          r.fields = {{"msg", "\"cache refresh done\""}, {"keys", std::to_string(keys)},
-                      {"user", std::string("\"") + user + "\""}, {"region", "\"eu-west-1\""}};
+          r.fields = {{"msg", "\"cache refresh done\""},
+                      {"keys", std::to_string(keys)},
+                      {"user", std::string("\"") + user + "\""},
+                      {"region", "\"eu-west-1\""}};
         } else {
           r.severity = Severity::kInfo;
-          std::snprintf(buf, sizeof buf, "%s INFO [worker-%u] GET /api/orders/%u 200 %ums user=%s trace=%016llx",
-                        when.c_str(), static_cast<unsigned>(rng() % 16), static_cast<unsigned>(rng() % 1000000),
-                        static_cast<unsigned>(rng() % 300), users[rng() % 5],
-                        static_cast<unsigned long long>(rng()));
+          std::snprintf(buf, sizeof buf,
+                        "%s INFO [worker-%u] GET /api/orders/%u 200 %ums user=%s trace=%016llx",
+                        when.c_str(), static_cast<unsigned>(rng() % 16),
+                        static_cast<unsigned>(rng() % 1000000), static_cast<unsigned>(rng() % 300),
+                        users[rng() % 5], static_cast<unsigned long long>(rng()));
           r.line = buf;
         }
         total_raw_bytes += r.line.size() + 1;
@@ -234,8 +245,9 @@ void LastTenMinutesCli(benchmark::State& state) {
   std::vector<double> t;
   for (auto _ : state) {
     for (int i = 0; i < 50; ++i) {
-      t.push_back(time_process({BLACKBOX_CLI_BIN, "--server", w.server_url(), "--no-pager", "logs",
-                                "i-bench-" + std::to_string(rng() % w.instances), "--last", "10m"}));
+      t.push_back(
+          time_process({BLACKBOX_CLI_BIN, "--server", w.server_url(), "--no-pager", "logs",
+                        "i-bench-" + std::to_string(rng() % w.instances), "--last", "10m"}));
     }
   }
   report(state, t);
@@ -273,7 +285,8 @@ void grep_cli(benchmark::State& state, const char* pattern) {
 void count_with(benchmark::State& state, const char* program, const char* pattern) {
   World& w = world();
   if (!have(program)) {
-    state.SkipWithError((std::string(program) + " is not installed (apt-get install ripgrep)").c_str());
+    state.SkipWithError(
+        (std::string(program) + " is not installed (apt-get install ripgrep)").c_str());
     return;
   }
   std::vector<double> t;

@@ -5,11 +5,11 @@ namespace blackbox::query {
 
 enum class ExitCode : int {
   kOk = 0,
-  kNoMatch = 1,       // the query ran but nothing matched (like grep)
-  kUsage = 2,         // bad flags, malformed time or duration, invalid regex (the server says 400)
-  kUnreachable = 3,   // could not connect to the server, or it timed out
-  kNotFound = 4,      // unknown instance (404)
-  kServerError = 5,   // the server failed (5xx) or answered something that is not the API
+  kNoMatch = 1,      // the query ran but nothing matched (like grep)
+  kUsage = 2,        // bad flags, malformed time or duration, invalid regex (the server says 400)
+  kUnreachable = 3,  // could not connect to the server, or it timed out
+  kNotFound = 4,     // unknown instance (404)
+  kServerError = 5,  // the server failed (5xx) or answered something that is not the API
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }

@@ -1,5 +1,14 @@
 // `blackbox`: the post-mortem CLI, a thin client over the collector's HTTP query API.
 // Parses flags, builds the HTTP client and the output (pager, colour), runs one command.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
 #include "query/client/api_client.h"
 #include "query/client/http_client.h"
 #include "query/commands/command_context.h"
@@ -12,15 +21,6 @@
 #include "schemas/http_api.h"
 #include "schemas/http_target.h"
 
-#include <CLI/CLI.hpp>
-
-#include <atomic>
-#include <csignal>
-#include <cstdlib>
-#include <memory>
-#include <string>
-#include <unistd.h>
-
 namespace {
 
 using namespace blackbox;
@@ -32,7 +32,7 @@ extern "C" void on_interrupt(int) { g_interrupted.store(true); }
 
 // Ctrl-C during `logs -f` ends the follow cleanly (json arrays closed, exit 0).
 void catch_interrupts() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
   if (follow) catch_interrupts();
 
   const bool terminal = is_terminal(STDOUT_FILENO);
-  const bool use_color = color == "always" ||
-                         (color == "auto" && terminal && std::getenv("NO_COLOR") == nullptr);
+  const bool use_color =
+      color == "always" || (color == "auto" && terminal && std::getenv("NO_COLOR") == nullptr);
   Output out(stdout, use_color);
   std::unique_ptr<Pager> pager;
   if (terminal && !no_pager && !follow) {

@@ -5,8 +5,6 @@
 
 #include "query/time_spec.h"
 
-#include "schemas/time_text.h"
-
 #include <date/date.h>
 
 #include <charconv>
@@ -14,6 +12,8 @@
 #include <ctime>
 #include <sstream>
 #include <string>
+
+#include "schemas/time_text.h"
 
 namespace blackbox::query {
 namespace {
@@ -79,14 +79,16 @@ Result<std::int64_t> parse_user_time(std::string_view raw, const TimeContext& ct
   if (text == "now") return ctx.now_ns;
   if (text == "today") return start_of_day(ctx.now_ns, ctx.utc);
   if (text == "yesterday") return start_of_day(start_of_day(ctx.now_ns, ctx.utc) - 1, ctx.utc);
-  if (text == "tomorrow") return start_of_day(start_of_day(ctx.now_ns, ctx.utc) + kDayNs + 3600 * kSecondNs, ctx.utc);
+  if (text == "tomorrow")
+    return start_of_day(start_of_day(ctx.now_ns, ctx.utc) + kDayNs + 3600 * kSecondNs, ctx.utc);
   if (text.front() == '@') {
     // Unix seconds, optionally with a fraction.
     std::string_view num = text.substr(1);
     const std::size_t dot = num.find('.');
     std::int64_t secs = 0;
     auto [p, ec] = std::from_chars(num.data(), num.data() + std::min(dot, num.size()), secs);
-    if (ec != std::errc() || p != num.data() + std::min(dot, num.size())) return Err(Errc::kInvalidArgument);
+    if (ec != std::errc() || p != num.data() + std::min(dot, num.size()))
+      return Err(Errc::kInvalidArgument);
     std::int64_t frac = 0;
     if (dot != std::string_view::npos) {
       std::string_view f = num.substr(dot + 1);

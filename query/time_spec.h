@@ -9,10 +9,10 @@
 // "Local" means the TZ of the process, or UTC when TimeContext::utc is set (--utc).
 #pragma once
 
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <string_view>
+
+#include "schemas/result.h"
 
 namespace blackbox::query {
 

@@ -1,9 +1,8 @@
 // The one translation unit that compiles Boost.URL (header-only through src.hpp).
 #include "schemas/http_target.h"
 
-#include <boost/url/src.hpp>
-
 #include <boost/url.hpp>
+#include <boost/url/src.hpp>
 
 namespace blackbox {
 

@@ -3,13 +3,13 @@
 // encoding; this header keeps it out of its users.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "schemas/result.h"
 
 namespace blackbox {
 

@@ -1,11 +1,10 @@
 #include "schemas/record_json.h"
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
 #include "schemas/text_encoding.h"
 #include "schemas/time_text.h"
-
-#include <nlohmann/json.hpp>
-
-#include <vector>
 
 namespace blackbox {
 namespace {
@@ -19,11 +18,16 @@ nlohmann::json parse_or_discarded(std::string_view text) {
 
 const char* record_flag_name(std::uint8_t bit) noexcept {
   switch (bit) {
-    case record_flags::kSplitHead: return "split_head";
-    case record_flags::kSplitTail: return "split_tail";
-    case record_flags::kPartial: return "partial";
-    case record_flags::kJson: return "json";
-    default: return "unknown";
+    case record_flags::kSplitHead:
+      return "split_head";
+    case record_flags::kSplitTail:
+      return "split_tail";
+    case record_flags::kPartial:
+      return "partial";
+    case record_flags::kJson:
+      return "json";
+    default:
+      return "unknown";
   }
 }
 

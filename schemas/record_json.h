@@ -8,22 +8,20 @@
 // subsequence) and "message_base64" holds the exact bytes; record_message_bytes() inverts it.
 #pragma once
 
-#include "schemas/record.h"
-#include "schemas/result.h"
-
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+
+#include "schemas/record.h"
+#include "schemas/result.h"
 
 namespace blackbox {
 
 // Builds the JSON object of one record. A field whose value is not valid JSON (it should
 // always be: the agent wrote it from a parsed JSON line) is carried as a JSON string of its
 // bytes, lossily if need be; a non-log body that does not parse is carried as "body": null.
-nlohmann::json record_to_json(std::string_view instance, std::uint32_t stream,
-                              const RecordView& r);
+nlohmann::json record_to_json(std::string_view instance, std::uint32_t stream, const RecordView& r);
 
 // The exact original bytes of a record object made by record_to_json(): "message_base64"
 // decoded when present, else "message". kInvalidArgument when neither is usable.

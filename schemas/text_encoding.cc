@@ -19,12 +19,16 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t& bad_le
     need = 2;
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     need = 3;
-    if (b0 == 0xE0) lo = 0xA0;        // overlong
-    else if (b0 == 0xED) hi = 0x9F;   // surrogates
+    if (b0 == 0xE0)
+      lo = 0xA0;  // overlong
+    else if (b0 == 0xED)
+      hi = 0x9F;  // surrogates
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     need = 4;
-    if (b0 == 0xF0) lo = 0x90;        // overlong
-    else if (b0 == 0xF4) hi = 0x8F;   // above U+10FFFF
+    if (b0 == 0xF0)
+      lo = 0x90;  // overlong
+    else if (b0 == 0xF4)
+      hi = 0x8F;  // above U+10FFFF
   } else {
     return 0;
   }

@@ -4,10 +4,10 @@
 // exact bytes (schemas/record.schema.json, "message_base64").
 #pragma once
 
-#include "schemas/result.h"
-
 #include <string>
 #include <string_view>
+
+#include "schemas/result.h"
 
 namespace blackbox {
 

@@ -67,13 +67,29 @@ struct Unit {
 };
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr Unit kUnits[] = {
-    {"ns", 1}, {"us", 1'000}, {"ms", 1'000'000}, {"s", kSecond}, {"sec", kSecond},
-    {"secs", kSecond}, {"second", kSecond}, {"seconds", kSecond}, {"m", 60 * kSecond},
-    {"min", 60 * kSecond}, {"mins", 60 * kSecond}, {"minute", 60 * kSecond},
-    {"minutes", 60 * kSecond}, {"h", 3600 * kSecond}, {"hr", 3600 * kSecond},
-    {"hour", 3600 * kSecond}, {"hours", 3600 * kSecond}, {"d", 86400 * kSecond},
-    {"day", 86400 * kSecond}, {"days", 86400 * kSecond}, {"w", 604800 * kSecond},
-    {"week", 604800 * kSecond}, {"weeks", 604800 * kSecond},
+    {"ns", 1},
+    {"us", 1'000},
+    {"ms", 1'000'000},
+    {"s", kSecond},
+    {"sec", kSecond},
+    {"secs", kSecond},
+    {"second", kSecond},
+    {"seconds", kSecond},
+    {"m", 60 * kSecond},
+    {"min", 60 * kSecond},
+    {"mins", 60 * kSecond},
+    {"minute", 60 * kSecond},
+    {"minutes", 60 * kSecond},
+    {"h", 3600 * kSecond},
+    {"hr", 3600 * kSecond},
+    {"hour", 3600 * kSecond},
+    {"hours", 3600 * kSecond},
+    {"d", 86400 * kSecond},
+    {"day", 86400 * kSecond},
+    {"days", 86400 * kSecond},
+    {"w", 604800 * kSecond},
+    {"week", 604800 * kSecond},
+    {"weeks", 604800 * kSecond},
 };
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -3,11 +3,11 @@
 // `blackbox` CLI and the Kafka export so that all of them print the same instant the same way.
 #pragma once
 
-#include "schemas/result.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "schemas/result.h"
 
 namespace blackbox {
 

@@ -13,7 +13,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools used by tests, benchmarks and the demo
-  zstd kcat procps python3 iproute2
+  zstd kcat procps python3 iproute2 ripgrep
 )
 
 missing=()

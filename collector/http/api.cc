@@ -1,5 +1,11 @@
 #include "collector/http/api.h"
 
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+
 #include "collector/http/api_json.h"
 #include "collector/http/cursor.h"
 #include "collector/http/record_filter.h"
@@ -8,13 +14,6 @@
 #include "schemas/record_json.h"
 #include "schemas/streams.h"
 #include "schemas/time_text.h"
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <charconv>
-#include <initializer_list>
-#include <optional>
 
 namespace blackbox::collector::http {
 namespace {
@@ -35,11 +34,11 @@ ApiResponse error_response(unsigned status, std::string_view code, std::string_v
 
 ApiResponse store_error(const boost::system::error_code& ec, std::string_view what) {
   const Errc e = to_errc(ec);
-  if (e == Errc::kNotFound) return error_response(404, "not_found", std::string(what) + " not found");
+  if (e == Errc::kNotFound)
+    return error_response(404, "not_found", std::string(what) + " not found");
   return error_response(500, "storage_error",
                         std::string("the collector's store failed while reading ") +
-                            std::string(what) + ": " + errc_name(e) +
-                            " (see the collector's log)");
+                            std::string(what) + ": " + errc_name(e) + " (see the collector's log)");
 }
 
 // The query parameters of one request: typed getters that remember the first problem.
@@ -211,19 +210,22 @@ json time_or_null(std::int64_t t, std::int64_t unbounded) {
 }  // namespace
 
 Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock)
-    : store_(store), metrics_(metrics), options_(std::move(options)), clock_(clock),
+    : store_(store),
+      metrics_(metrics),
+      options_(std::move(options)),
+      clock_(clock),
       pool_(std::make_unique<ScanPool>(options_.scan_helpers)) {
   counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
-  counters_.client_errors = &metrics.counter("blackbox_query_client_errors_total",
-                                             "Query API answers with a 4xx status");
-  counters_.server_errors = &metrics.counter("blackbox_query_server_errors_total",
-                                             "Query API answers with a 5xx status");
+  counters_.client_errors =
+      &metrics.counter("blackbox_query_client_errors_total", "Query API answers with a 4xx status");
+  counters_.server_errors =
+      &metrics.counter("blackbox_query_server_errors_total", "Query API answers with a 5xx status");
   counters_.records_returned =
       &metrics.counter("blackbox_query_records_returned_total", "Records sent by the query API");
   counters_.batches_read =
       &metrics.counter("blackbox_query_batches_read_total", "Batches decompressed by queries");
-  counters_.batches_skipped = &metrics.counter(
-      "blackbox_query_batches_skipped_total", "Batches ruled out by their index entry");
+  counters_.batches_skipped = &metrics.counter("blackbox_query_batches_skipped_total",
+                                               "Batches ruled out by their index entry");
   counters_.raw_bytes_scanned = &metrics.counter("blackbox_query_raw_bytes_scanned_total",
                                                  "Decompressed record bytes scanned by queries");
 }
@@ -242,7 +244,8 @@ struct Handler {
     InstanceFilter f;
     if (const std::string* s = p.one("state")) {
       f.state = parse_state(*s);
-      if (!f.state) p.fail("bad_parameter", "state=" + *s + ": expected running, terminated or silent");
+      if (!f.state)
+        p.fail("bad_parameter", "state=" + *s + ": expected running, terminated or silent");
     }
     if (const std::string* i = p.one("image")) f.image = *i;
     p.time("since", f.from_ns);
@@ -252,8 +255,10 @@ struct Handler {
     std::string after;
     if (const std::string* c = p.one("cursor")) {
       auto d = decode_instances_cursor(*c);
-      if (!d) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
-      else after = *d;
+      if (!d)
+        p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
+      else
+        after = *d;
     }
     if (p.error) return *p.error;
     auto list = store.list_instances(f);
@@ -302,13 +307,13 @@ struct Handler {
   ApiResponse not_found(const boost::system::error_code& ec, const std::string& id) {
     if (to_errc(ec) == Errc::kNotFound)
       return error_response(404, "not_found",
-                            "instance '" + id + "' not found: the collector never heard from it "
-                            "(list the known ones with `blackbox instances`)");
+                            "instance '" + id +
+                                "' not found: the collector never heard from it "
+                                "(list the known ones with `blackbox instances`)");
     return store_error(ec, "instance " + id);
   }
 
-  ApiResponse records(Params& p, const std::string& id, ScanStats& stats,
-                      std::uint64_t& returned) {
+  ApiResponse records(Params& p, const std::string& id, ScanStats& stats, std::uint64_t& returned) {
     p.allow({"grep", "ignore_case", "where", "priority", "source", "stream", "since", "until",
              "last", "before", "after", "limit", "tail", "cursor"});
     RecordParams rp;
@@ -324,8 +329,10 @@ struct Handler {
     if (want_tail) p.number("tail", options.max_tail, tail);
     if (const std::string* c = p.one("cursor")) {
       auto d = decode_records_cursor(*c);
-      if (!d) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
-      else rp.req.cursor = *d;
+      if (!d)
+        p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
+      else
+        rp.req.cursor = *d;
     }
     if (last_ns >= 0 && (rp.req.since != kMinTime))
       p.fail("bad_parameter", "give either 'last' or 'since', not both");
@@ -383,8 +390,7 @@ struct Handler {
     return json_response(200, out);
   }
 
-  ApiResponse follow(Params& p, const std::string& id, ScanStats& stats,
-                     std::uint64_t& returned) {
+  ApiResponse follow(Params& p, const std::string& id, ScanStats& stats, std::uint64_t& returned) {
     p.allow({"grep", "ignore_case", "where", "priority", "source", "stream", "since", "until",
              "cursor", "wait", "limit"});
     RecordParams rp;
@@ -401,8 +407,9 @@ struct Handler {
     std::uint64_t after = 0, skip = 0;
     const std::string* c = p.one("cursor");
     if (!c) {
-      p.fail("bad_parameter", "follow needs the cursor of an earlier answer ('follow_cursor' "
-                              "of /records, or 'cursor' of /follow)");
+      p.fail("bad_parameter",
+             "follow needs the cursor of an earlier answer ('follow_cursor' "
+             "of /records, or 'cursor' of /follow)");
     } else {
       // "f1.<after>" or "f1.<after>.<skip>"
       const auto dot = c->find('.', 3);
@@ -448,7 +455,8 @@ struct Handler {
     t.instance = id;
     if (p.one("bucket")) {
       p.duration("bucket", t.bucket_ns);
-      if (!p.error && t.bucket_ns < 1'000'000'000) p.fail("bad_parameter", "bucket must be at least 1s");
+      if (!p.error && t.bucket_ns < 1'000'000'000)
+        p.fail("bad_parameter", "bucket must be at least 1s");
     }
     if (const std::string* pr = p.one("priority")) {
       int lo = 0;

@@ -7,19 +7,19 @@
 // filter and decompressor; the Store is thread-safe).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
 #include "collector/http/records_query.h"
 #include "collector/http/scan_pool.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
 #include "schemas/metrics.h"
-
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <cstdint>
-#include <string>
-#include <string_view>
 
 namespace blackbox::collector::http {
 
@@ -31,7 +31,7 @@ struct ApiOptions {
   std::uint32_t max_context = 100;          // largest `before` / `after`
   std::chrono::milliseconds default_follow_wait{20'000};
   std::chrono::milliseconds max_follow_wait{60'000};
-  Limits limits;                            // wire limits for decoding stored batches
+  Limits limits;  // wire limits for decoding stored batches
   // Threads that help a grep decompress batches in parallel (shared by all queries); 0 = none.
   unsigned scan_helpers = 1;
 };

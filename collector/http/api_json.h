@@ -3,11 +3,10 @@
 // ranges, and the error body {"error":{"code","message"}}. Records: schemas/record_json.h.
 #pragma once
 
-#include "collector/store/store.h"
-
 #include <nlohmann/json.hpp>
-
 #include <string_view>
+
+#include "collector/store/store.h"
 
 namespace blackbox::collector::http {
 

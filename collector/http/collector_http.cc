@@ -11,7 +11,8 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector) {
   if (!split_host_port(config.collector.http, options.host, options.port))
     return Err(Errc::kInvalidArgument);  // validate() already refused this
   options.api.limits = limits(config);
-  auto server = HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());
+  auto server =
+      HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());
   if (!server) return server.error();
   HttpServer* raw = server->get();
   collector.on_shutdown([raw] { raw->stop(); });

@@ -3,10 +3,10 @@
 // limits, starts the HttpServer and stops it when the collector shuts down.
 #pragma once
 
+#include <memory>
+
 #include "collector/collector.h"
 #include "collector/http/http_server.h"
-
-#include <memory>
 
 namespace blackbox::collector::http {
 

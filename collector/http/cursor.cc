@@ -12,7 +12,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t p = s.find(sep, start);
-    out.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    out.push_back(
+        s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) return out;
     start = p + 1;
   }
@@ -53,8 +54,8 @@ std::string encode_records_cursor(const RecordsCursor& c) {
   for (const auto& k : c.keys) {
     char hash[17];
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(k.source_hash));
-    out += ".k" + std::to_string(k.stream) + "_" + hash + "_" + std::to_string(k.front_seq) +
-           "_" + std::to_string(k.after_left);
+    out += ".k" + std::to_string(k.stream) + "_" + hash + "_" + std::to_string(k.front_seq) + "_" +
+           std::to_string(k.after_left);
   }
   return out;
 }

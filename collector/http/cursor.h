@@ -12,13 +12,13 @@
 //   instances: "i1.<last instance id, hex>"
 #pragma once
 
-#include "schemas/result.h"
-
 #include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "schemas/result.h"
 
 namespace blackbox::collector::http {
 

@@ -1,7 +1,8 @@
 #include "collector/http/http_server.h"
 
-#include "collector/http/api_json.h"
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,11 +13,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <mutex>
 #include <thread>
+
+#include "collector/http/api_json.h"
 
 namespace blackbox::collector::http {
 
@@ -51,7 +51,8 @@ struct HttpServer::Impl {
 
   net::awaitable<ApiResponse> run_query(const std::string& method, const std::string& target) {
     co_return co_await net::co_spawn(
-        workers, [this, &method, &target]() -> net::awaitable<ApiResponse> {
+        workers,
+        [this, &method, &target]() -> net::awaitable<ApiResponse> {
           co_return api.handle(method, target);
         },
         net::use_awaitable);
@@ -98,19 +99,17 @@ struct HttpServer::Impl {
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (ec) {
         if (ec == bhttp::error::header_limit) {
-          co_await reply(stream, 431, 11, false,
-                         error_json("request_too_large", "the request header is too large")
-                                 .dump() +
-                             "\n",
-                         "application/json");
+          co_await reply(
+              stream, 431, 11, false,
+              error_json("request_too_large", "the request header is too large").dump() + "\n",
+              "application/json");
         } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                    ec != net::error::operation_aborted && ec != net::error::eof &&
                    ec != net::error::connection_reset) {
-          co_await reply(stream, 400, 11, false,
-                         error_json("bad_request", "malformed HTTP request: " + ec.message())
-                                 .dump() +
-                             "\n",
-                         "application/json");
+          co_await reply(
+              stream, 400, 11, false,
+              error_json("bad_request", "malformed HTTP request: " + ec.message()).dump() + "\n",
+              "application/json");
         }
         break;
       }

@@ -10,17 +10,17 @@
 // Asio stays inside http_server.cc.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include "collector/http/api.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/http_api.h"
 #include "schemas/metrics.h"
 #include "schemas/result.h"
-
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <string>
 
 namespace blackbox::collector::http {
 
@@ -29,7 +29,7 @@ struct HttpServerOptions {
   std::uint16_t port = kDefaultHttpPort;  // 0 = any free port (tests)
   std::uint32_t worker_threads = 2;       // threads running queries
   std::uint32_t max_connections = 256;
-  std::uint32_t max_pending_queries = 64; // queued or running on the workers
+  std::uint32_t max_pending_queries = 64;  // queued or running on the workers
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds io_timeout{30'000};     // read one request / write one answer
   std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request

@@ -1,11 +1,11 @@
 #include "collector/http/record_filter.h"
 
-#include <nlohmann/json.hpp>
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 namespace blackbox::collector::http {
 namespace {
@@ -141,19 +141,19 @@ bool RecordFilter::grep_matches(std::string_view line) const {
 std::size_t RecordFilter::find_candidate(std::string_view raw, std::size_t from) const {
   if (from > raw.size()) return std::string_view::npos;
   if (!literal_.empty()) {
-    const void* p = ::memmem(raw.data() + from, raw.size() - from, literal_.data(), literal_.size());
+    const void* p =
+        ::memmem(raw.data() + from, raw.size() - from, literal_.data(), literal_.size());
     return p ? static_cast<std::size_t>(static_cast<const char*>(p) - raw.data())
              : std::string_view::npos;
   }
   re2::StringPiece m;
-  if (!re_->Match(re2::StringPiece(raw.data(), raw.size()), from, raw.size(),
-                  re2::RE2::UNANCHORED, &m, 1))
+  if (!re_->Match(re2::StringPiece(raw.data(), raw.size()), from, raw.size(), re2::RE2::UNANCHORED,
+                  &m, 1))
     return std::string_view::npos;
   return static_cast<std::size_t>(m.data() - raw.data());
 }
 
-RecordFilter::GrepScan::GrepScan(const RecordFilter& f, std::string_view raw)
-    : f_(f), raw_(raw) {}
+RecordFilter::GrepScan::GrepScan(const RecordFilter& f, std::string_view raw) : f_(f), raw_(raw) {}
 
 bool RecordFilter::GrepScan::line_matches(std::string_view line) {
   if (!f_.re_) return true;

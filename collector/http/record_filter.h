@@ -13,15 +13,15 @@
 //     the line, which differs between the payload and the line).
 #pragma once
 
-#include "collector/store/store.h"
-#include "schemas/record.h"
-#include "schemas/result.h"
-
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "collector/store/store.h"
+#include "schemas/record.h"
+#include "schemas/result.h"
 
 namespace re2 {
 class RE2;
@@ -31,13 +31,13 @@ class FilteredRE2;
 namespace blackbox::collector::http {
 
 struct FilterSpec {
-  std::string grep;                                        // RE2; empty = no grep
+  std::string grep;  // RE2; empty = no grep
   bool ignore_case = false;
   std::vector<std::pair<std::string, std::string>> where;  // field == value, all must hold
   bool priority_set = false;
-  int min_priority = 0;   // syslog severity range [min, max]; 0 is the most severe
+  int min_priority = 0;  // syslog severity range [min, max]; 0 is the most severe
   int max_priority = 7;
-  std::vector<std::string> sources;                        // any of; empty = all
+  std::vector<std::string> sources;  // any of; empty = all
 };
 
 class RecordFilter {
@@ -81,9 +81,9 @@ class RecordFilter {
     const RecordFilter& f_;
     std::string_view raw_;
     std::size_t search_from_ = 0;
-    std::size_t candidate_ = 0;      // start of the next possible match in raw_
+    std::size_t candidate_ = 0;  // start of the next possible match in raw_
     bool have_candidate_ = false;
-    bool exhausted_ = false;         // no match anywhere after search_from_
+    bool exhausted_ = false;  // no match anywhere after search_from_
   };
 
  private:

@@ -1,15 +1,15 @@
 #include "collector/http/records_query.h"
 
-#include "schemas/batch.h"
-#include "schemas/bytes.h"
-#include "schemas/record_json.h"
-
 #include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
 #include <set>
 #include <tuple>
+
+#include "schemas/batch.h"
+#include "schemas/bytes.h"
+#include "schemas/record_json.h"
 
 namespace blackbox::collector::http {
 namespace {
@@ -27,9 +27,17 @@ struct OwnedRecord {
   std::uint64_t pred_seq = kNoSeq;  // the previous record of the same (stream, source)
 
   OwnedRecord(const RecordView& r, const ScanPos& p, std::uint64_t pred)
-      : pos(p), kind(r.kind), severity(r.severity), flags(r.flags),
-        event_time_ns(r.event_time_ns), read_time_ns(r.read_time_ns), source(r.source),
-        line(r.line), fields_raw(r.fields_raw), field_count(r.field_count), pred_seq(pred) {}
+      : pos(p),
+        kind(r.kind),
+        severity(r.severity),
+        flags(r.flags),
+        event_time_ns(r.event_time_ns),
+        read_time_ns(r.read_time_ns),
+        source(r.source),
+        line(r.line),
+        fields_raw(r.fields_raw),
+        field_count(r.field_count),
+        pred_seq(pred) {}
 
   RecordView view() const {
     RecordView v;
@@ -178,7 +186,11 @@ class RecordsQuery::Scanner {
 
 RecordsQuery::RecordsQuery(const Store& store, const RecordFilter& filter, const Limits& limits,
                            const PageLimits& page_limits, const Clock& clock, ScanPool* pool)
-    : store_(store), filter_(filter), limits_(limits), page_limits_(page_limits), clock_(clock),
+    : store_(store),
+      filter_(filter),
+      limits_(limits),
+      page_limits_(page_limits),
+      clock_(clock),
       pool_(pool) {}
 
 namespace {
@@ -319,9 +331,8 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
       if (!filter_.source_ok(r.source)) return true;
       const bool replay = pos < emit_from;
       if (replay && !context) return true;
-      const bool matched =
-          !replay && filter_.matches_fields(r) &&
-          (fast ? filter_.grep_matches(r.line) : grep->line_matches(r.line));
+      const bool matched = !replay && filter_.matches_fields(r) &&
+                           (fast ? filter_.grep_matches(r.line) : grep->line_matches(r.line));
       scanner.record(r, b.index.stream, pos, matched, replay);
       if (replay) return true;
       if (out.records.size() >= page_limits_.max_records || bytes >= page_limits_.max_bytes ||
@@ -377,8 +388,10 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
     Result<void> error;
   };
   std::vector<Pending> chunk;
-  // Big enough that waking the helpers (a barrier per chunk) costs little next to the work.
-  const std::size_t chunk_size = 16 * pool_->width();
+  // Chunks start small (a first answer soon) and grow until waking the helpers (a barrier
+  // per chunk) costs little next to the work.
+  std::size_t chunk_size = pool_->width();
+  const std::size_t max_chunk = 16 * pool_->width();
   std::size_t bytes = 0;
   bool stop = false;
   ScanPos cut_at;
@@ -457,11 +470,13 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   };
   auto visit = [&](const StoredBatch& b) {
     if (stop) return false;
-    chunk.push_back(Pending{{b.index.min_time_ns, b.index.stream, b.index.first_seq,
-                             b.index.first_seq},
-                            b.index.end_seq(),
-                            std::string(b.bytes)});
-    return chunk.size() < chunk_size || flush(/*final=*/false);
+    chunk.push_back(
+        Pending{{b.index.min_time_ns, b.index.stream, b.index.first_seq, b.index.first_seq},
+                b.index.end_seq(),
+                std::string(b.bytes)});
+    if (chunk.size() < chunk_size) return true;
+    chunk_size = std::min(2 * chunk_size, max_chunk);
+    return flush(/*final=*/false);
   };
   if (auto ok = store_.scan_batches(q, want, visit); !ok) return ok.error();
   if (!stop && !chunk.empty()) flush(/*final=*/true);
@@ -491,8 +506,8 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
   // time range and of a wanted source. `use_index` (no context) lets index entries rule
   // batches out and a payload-searchable grep skip records that cannot match.
   auto scan = [&](std::int64_t from, std::int64_t to, bool use_index,
-                  const std::function<void(const RecordView&, std::uint32_t, const ScanPos&,
-                                           bool)>& on_record) -> Result<void> {
+                  const std::function<void(const RecordView&, std::uint32_t, const ScanPos&, bool)>&
+                      on_record) -> Result<void> {
     BatchQuery q;
     q.instance = req.instance;
     q.stream = req.stream;
@@ -570,14 +585,14 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
     const std::uint64_t keep_from = matches - n;  // owners below this are dropped
     std::erase_if(items, [&](const Item& it) { return it.owner < keep_from; });
   };
-  Scanner scanner(req.before, req.after,
-                  [&](const RecordView& r, std::uint32_t stream, const ScanPos& pos, bool context,
-                      bool group_start, std::uint64_t owner) {
-                    items.push_back(Item{OwnedRecord(r, pos, kNoSeq), stream, context,
-                                         group_start, owner});
-                    if (!context) ++matches;
-                    if (items.size() > 4 * n * per_match + 1024) trim();
-                  });
+  Scanner scanner(
+      req.before, req.after,
+      [&](const RecordView& r, std::uint32_t stream, const ScanPos& pos, bool context,
+          bool group_start, std::uint64_t owner) {
+        items.push_back(Item{OwnedRecord(r, pos, kNoSeq), stream, context, group_start, owner});
+        if (!context) ++matches;
+        if (items.size() > 4 * n * per_match + 1024) trim();
+      });
   auto ok = scan(start, hi_eff, /*use_index=*/!scanner.context(),
                  [&](const RecordView& r, std::uint32_t stream, const ScanPos& pos, bool grep_ok) {
                    const bool matched = grep_ok && filter_.matches_fields(r);
@@ -596,8 +611,7 @@ Result<RecordsPage> RecordsQuery::tail(const RecordsRequest& req, std::size_t n,
 }
 
 Result<RecordsQuery::FollowPage> RecordsQuery::follow(const RecordsRequest& req,
-                                                      std::uint64_t after,
-                                                      std::uint64_t skip_seq) {
+                                                      std::uint64_t after, std::uint64_t skip_seq) {
   FollowPage out;
   RecordsPage& page = out.page;
   std::size_t bytes = 0;
@@ -609,8 +623,8 @@ Result<RecordsQuery::FollowPage> RecordsQuery::follow(const RecordsRequest& req,
     std::string_view raw;
     std::optional<RecordFilter::GrepScan> grep;
     const bool resumed = b.index.ingest_seq == after + 1;
-    auto walked = walk_batch(
-        b, limits_, zstd_, scratch_, page.stats, raw, [&](const RecordView& r) {
+    auto walked =
+        walk_batch(b, limits_, zstd_, scratch_, page.stats, raw, [&](const RecordView& r) {
           if (!grep) grep.emplace(filter_, raw);
           if (resumed && r.seq < skip_seq) return true;
           if (r.event_time_ns < req.since || r.event_time_ns >= req.until) return true;

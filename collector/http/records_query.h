@@ -14,6 +14,13 @@
 // Not thread-safe: one object per request (the filter keeps scratch space).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "collector/http/cursor.h"
 #include "collector/http/record_filter.h"
 #include "collector/http/scan_pool.h"
@@ -23,19 +30,11 @@
 #include "schemas/result.h"
 #include "schemas/zstd_codec.h"
 
-#include <nlohmann/json.hpp>
-
-#include <chrono>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
-
 namespace blackbox::collector::http {
 
 struct PageLimits {
-  std::size_t max_records = 1000;          // records (matches + context) per answer
-  std::size_t max_bytes = 8u << 20;        // approximate JSON bytes per answer
+  std::size_t max_records = 1000;    // records (matches + context) per answer
+  std::size_t max_bytes = 8u << 20;  // approximate JSON bytes per answer
   std::chrono::nanoseconds budget = std::chrono::seconds(2);  // wall time per answer
 };
 
@@ -44,16 +43,16 @@ struct RecordsRequest {
   std::optional<std::uint32_t> stream = 1;  // nullopt = every stream
   std::int64_t since = kMinTime;            // record event time in [since, until)
   std::int64_t until = kMaxTime;
-  std::uint32_t before = 0;                 // context records of the same stream and source
+  std::uint32_t before = 0;  // context records of the same stream and source
   std::uint32_t after = 0;
-  std::optional<RecordsCursor> cursor;      // page(): resume here (since/until come from it)
+  std::optional<RecordsCursor> cursor;  // page(): resume here (since/until come from it)
 };
 
 struct ScanStats {
   std::uint64_t batches_read = 0;
-  std::uint64_t batches_skipped = 0;   // ruled out by their index entry
+  std::uint64_t batches_skipped = 0;  // ruled out by their index entry
   std::uint64_t records_scanned = 0;
-  std::uint64_t raw_bytes_scanned = 0; // decompressed bytes walked
+  std::uint64_t raw_bytes_scanned = 0;  // decompressed bytes walked
 };
 
 struct RecordsPage {
@@ -61,8 +60,8 @@ struct RecordsPage {
   std::vector<bool> context;      // per record: printed as context, not a match
   std::vector<bool> group_start;  // per record: not adjacent to the previous one of its source
   std::size_t matches = 0;
-  std::optional<RecordsCursor> next;   // page(): more may follow
-  bool partial = false;                // tail(): the time budget cut the search short
+  std::optional<RecordsCursor> next;  // page(): more may follow
+  bool partial = false;               // tail(): the time budget cut the search short
   ScanStats stats;
 };
 
@@ -77,8 +76,8 @@ class RecordsQuery {
 
   // The last `n` matches with event time in [max(req.since, lo), min(req.until, hi)), where
   // [lo, hi) is the instance's event-time range (InstanceInfo min/max_event_ns).
-  [[nodiscard]] Result<RecordsPage> tail(const RecordsRequest& req, std::size_t n,
-                                         std::int64_t lo, std::int64_t hi);
+  [[nodiscard]] Result<RecordsPage> tail(const RecordsRequest& req, std::size_t n, std::int64_t lo,
+                                         std::int64_t hi);
 
   // Records stored after ingest position `after` (skipping seqs below `skip_seq` in the batch
   // right after it: a batch cut in two by the page limit). `next_after`/`next_skip` say where

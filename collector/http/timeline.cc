@@ -1,12 +1,12 @@
 #include "collector/http/timeline.h"
 
+#include <map>
+
 #include "collector/http/api_json.h"
 #include "schemas/batch.h"
 #include "schemas/record_json.h"
 #include "schemas/time_text.h"
 #include "schemas/zstd_codec.h"
-
-#include <map>
 
 namespace blackbox::collector::http {
 

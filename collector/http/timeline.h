@@ -4,16 +4,15 @@
 // records are decompressed.
 #pragma once
 
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "collector/http/records_query.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
 #include "schemas/result.h"
-
-#include <nlohmann/json.hpp>
-
-#include <cstdint>
-#include <string>
 
 namespace blackbox::collector::http {
 

@@ -37,8 +37,8 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
         break;
       default:
         e.exit_code = ExitCode::kServerError;
-        e.message = "the connection to " + where + " failed (" + e.code +
-                    "): is that a Blackbox server?";
+        e.message =
+            "the connection to " + where + " failed (" + e.code + "): is that a Blackbox server?";
         break;
     }
     return e;
@@ -49,7 +49,8 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
       ApiError e;
       e.http_status = res->status;
       e.code = "bad_response";
-      e.message = "the server at " + where + " answered " + target + " with something that is "
+      e.message = "the server at " + where + " answered " + target +
+                  " with something that is "
                   "not the Blackbox API's JSON";
       return e;
     }
@@ -66,8 +67,7 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
     e.message = "the server answered HTTP " + std::to_string(res->status) + " to " + target;
   if (res->status == 404) {
     e.exit_code = ExitCode::kNotFound;
-  } else if (res->status >= 400 && res->status < 500 && res->status != 408 &&
-             res->status != 429) {
+  } else if (res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429) {
     e.exit_code = ExitCode::kUsage;
   } else if (res->status == 503 || res->status == 429 || res->status == 408) {
     e.exit_code = ExitCode::kUnreachable;  // busy: a script may retry later

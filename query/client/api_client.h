@@ -2,16 +2,15 @@
 // says what went wrong and which exit code it deserves. Endpoints: query/README.md.
 #pragma once
 
-#include "query/client/http_client.h"
-#include "query/exit_codes.h"
-#include "schemas/http_target.h"
-
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "query/client/http_client.h"
+#include "query/exit_codes.h"
+#include "schemas/http_target.h"
 
 namespace blackbox::query {
 

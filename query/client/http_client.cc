@@ -6,7 +6,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-
 #include <optional>
 
 namespace blackbox::query {
@@ -62,9 +61,8 @@ Result<HttpResponse> HttpClient::get(std::string_view target, std::chrono::milli
       if (ec) return Err(Errc::kUnavailable);
       s.stream.emplace(s.ioc);
       s.stream->expires_after(options_.connect_timeout);
-      s.stream->async_connect(endpoints, [&](boost::system::error_code e, const tcp::endpoint&) {
-        ec = e;
-      });
+      s.stream->async_connect(endpoints,
+                              [&](boost::system::error_code e, const tcp::endpoint&) { ec = e; });
       s.run();
       if (ec) {
         s.stream.reset();

@@ -3,15 +3,15 @@
 // Not thread-safe: one client per thread. Asio stays inside http_client.cc.
 #pragma once
 
-#include "schemas/http_target.h"
-#include "schemas/result.h"
-
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "schemas/http_target.h"
+#include "schemas/result.h"
 
 namespace blackbox::query {
 

@@ -1,8 +1,8 @@
 #include "query/commands/command_context.h"
 
-#include "schemas/time_text.h"
-
 #include <string>
+
+#include "schemas/time_text.h"
 
 namespace blackbox::query {
 

@@ -2,22 +2,22 @@
 // show times.
 #pragma once
 
+#include <atomic>
+#include <cstdio>
+#include <string_view>
+
 #include "query/client/api_client.h"
 #include "query/exit_codes.h"
 #include "query/output/terminal.h"
 #include "query/time_spec.h"
 
-#include <atomic>
-#include <cstdio>
-#include <string_view>
-
 namespace blackbox::query {
 
 struct CommandContext {
   ApiClient& api;
-  Output& out;                              // stdout, through the pager on a terminal
-  std::FILE* err = stderr;                  // messages for a person
-  TimeContext time;                         // "now" and --utc
+  Output& out;                                     // stdout, through the pager on a terminal
+  std::FILE* err = stderr;                         // messages for a person
+  TimeContext time;                                // "now" and --utc
   const std::atomic<bool>* interrupted = nullptr;  // raised by SIGINT/SIGTERM (logs -f)
 };
 

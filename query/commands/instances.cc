@@ -1,11 +1,11 @@
 #include "query/commands/instances.h"
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
 #include "query/output/table.h"
 #include "query/output/time_display.h"
 #include "schemas/time_text.h"
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 namespace blackbox::query {
 namespace {
@@ -36,12 +36,14 @@ std::string describe_end(const json& inst) {
   std::string out;
   if (kind == "goodbye") {
     out = "goodbye";
-    if (auto r = end->find("reason"); r != end->end() && r->is_string() && !r->get<std::string>().empty())
+    if (auto r = end->find("reason");
+        r != end->end() && r->is_string() && !r->get<std::string>().empty())
       out += ": " + r->get<std::string>();
   } else {
     out = kind.empty() ? state : kind;
   }
-  if (end->value("termination_notice", false) && out.find("termination notice") == std::string::npos)
+  if (end->value("termination_notice", false) &&
+      out.find("termination notice") == std::string::npos)
     out += ", after termination notice";
   return out;
 }
@@ -91,12 +93,12 @@ int run_instances(const InstancesOptions& o, CommandContext& ctx) {
   } else if (o.output == "ndjson") {
     for (const auto& i : all) ctx.out.line(i.dump(-1, ' ', false, json::error_handler_t::replace));
   } else if (!all.empty()) {
-    Table table({"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS",
-                 "GAPS"});
+    Table table(
+        {"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS", "GAPS"});
     for (const auto& i : all) {
       std::string host = "-";
-      if (auto h = i.find("hostnames"); h != i.end() && h->is_array() && !h->empty() &&
-                                        h->back().is_string())
+      if (auto h = i.find("hostnames");
+          h != i.end() && h->is_array() && !h->empty() && h->back().is_string())
         host = h->back().get<std::string>();
       const std::string image = i.value("image", "");
       const auto gaps = i.value("gaps", std::uint64_t{0});

@@ -3,11 +3,10 @@
 // the objects of schemas/instance.schema.json.
 #pragma once
 
-#include "query/commands/command_context.h"
-
 #include <nlohmann/json_fwd.hpp>
-
 #include <string>
+
+#include "query/commands/command_context.h"
 
 namespace CLI {
 class App;
@@ -16,9 +15,9 @@ class App;
 namespace blackbox::query {
 
 struct InstancesOptions {
-  std::string state;   // running | terminated | silent
+  std::string state;  // running | terminated | silent
   std::string image;
-  std::string since;   // lives that intersect [since, until)
+  std::string since;  // lives that intersect [since, until)
   std::string until;
   std::string output = "short";
 };

@@ -1,11 +1,10 @@
 #include "query/commands/logs.h"
 
+#include <CLI/CLI.hpp>
+#include <map>
+
 #include "query/output/record_writer.h"
 #include "schemas/time_text.h"
-
-#include <CLI/CLI.hpp>
-
-#include <map>
 
 namespace blackbox::query {
 namespace {
@@ -172,9 +171,9 @@ int run_logs(const LogsOptions& o, CommandContext& ctx) {
     while (ctx.out.ok() && !(ctx.interrupted && ctx.interrupted->load())) {
       QueryParams p = filters;
       p.emplace_back("cursor", follow_cursor);
-      p.emplace_back("wait", format_duration(
-                                 std::chrono::duration_cast<std::chrono::nanoseconds>(kFollowWait)
-                                     .count()));
+      p.emplace_back(
+          "wait", format_duration(
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(kFollowWait).count()));
       auto res = ctx.api.get(follow_path, p, kFollowWait + std::chrono::seconds(15));
       if (ctx.interrupted && ctx.interrupted->load()) break;
       if (!res) {

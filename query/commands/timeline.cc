@@ -1,15 +1,14 @@
 #include "query/commands/timeline.h"
 
-#include "query/commands/instances.h"
-#include "query/output/time_display.h"
-#include "query/output/record_writer.h"
-#include "schemas/time_text.h"
-
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <vector>
+
+#include "query/commands/instances.h"
+#include "query/output/record_writer.h"
+#include "query/output/time_display.h"
+#include "schemas/time_text.h"
 
 namespace blackbox::query {
 namespace {
@@ -34,9 +33,7 @@ std::int64_t ns(const json& j, const char* key) {
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
-std::string short_id(const std::string& id) {
-  return id.size() > 12 ? id.substr(0, 12) + "…" : id;
-}
+std::string short_id(const std::string& id) { return id.size() > 12 ? id.substr(0, 12) + "…" : id; }
 
 }  // namespace
 
@@ -82,7 +79,8 @@ void render_timeline(const json& doc, Output& out, bool utc) {
     if (ev == "hello" || ev == "reconnected") {
       const std::string boot = str(e, "boot_id");
       if (!boot.empty()) {
-        l.detail = (boot != last_boot && !last_boot.empty() ? "NEW boot " : "boot ") + short_id(boot);
+        l.detail =
+            (boot != last_boot && !last_boot.empty() ? "NEW boot " : "boot ") + short_id(boot);
         last_boot = boot;
       }
       if (auto host = str(e, "hostname"); !host.empty()) l.detail += "  host " + host;

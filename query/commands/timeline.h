@@ -3,11 +3,10 @@
 // err-or-worse records per minute, the termination notice, and the end (goodbye or silence).
 #pragma once
 
-#include "query/commands/command_context.h"
-
 #include <nlohmann/json_fwd.hpp>
-
 #include <string>
+
+#include "query/commands/command_context.h"
 
 namespace CLI {
 class App;
@@ -17,9 +16,9 @@ namespace blackbox::query {
 
 struct TimelineOptions {
   std::string instance;
-  std::string bucket = "1m";    // width of the error-burst buckets
-  std::string priority = "err"; // what counts as an error
-  std::string output = "short"; // short | json
+  std::string bucket = "1m";     // width of the error-burst buckets
+  std::string priority = "err";  // what counts as an error
+  std::string output = "short";  // short | json
 };
 
 CLI::App* add_timeline_command(CLI::App& app, TimelineOptions& opts);

@@ -1,11 +1,10 @@
 #include "query/output/record_writer.h"
 
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "query/output/time_display.h"
 #include "schemas/record_json.h"
-
-#include <nlohmann/json.hpp>
-
-#include <string>
 
 namespace blackbox::query {
 namespace {
@@ -40,7 +39,8 @@ class ShortWriter final : public RecordWriter {
     const std::string kind = str_or_empty(r, "kind");
     if (!kind.empty() && kind != "log") line += "[" + kind + "] ";
     int priority = -1;
-    if (auto p = r.find("priority"); p != r.end() && p->is_number_integer()) priority = p->get<int>();
+    if (auto p = r.find("priority"); p != r.end() && p->is_number_integer())
+      priority = p->get<int>();
     const std::string_view color = out_.color() ? severity_color(priority) : std::string_view();
     const std::string msg = escape_controls(str_or_empty(r, "message"));
     if (!color.empty() && !mark.context) {
@@ -94,8 +94,9 @@ class NdjsonWriter final : public RecordWriter {
 class CsvWriter final : public RecordWriter {
  public:
   explicit CsvWriter(Output& out) : out_(out) {
-    out_.line("time,time_ns,instance,stream,seq,kind,source,severity,priority,message,"
-              "message_base64");
+    out_.line(
+        "time,time_ns,instance,stream,seq,kind,source,severity,priority,message,"
+        "message_base64");
   }
   void write(const json& r, const RecordMark&) override {
     std::string line;
@@ -143,11 +144,16 @@ std::optional<OutputMode> parse_output_mode(std::string_view s) {
 
 std::unique_ptr<RecordWriter> RecordWriter::make(OutputMode mode, Output& out, bool utc) {
   switch (mode) {
-    case OutputMode::kShort: return std::make_unique<ShortWriter>(out, utc);
-    case OutputMode::kJson: return std::make_unique<JsonArrayWriter>(out);
-    case OutputMode::kNdjson: return std::make_unique<NdjsonWriter>(out);
-    case OutputMode::kCsv: return std::make_unique<CsvWriter>(out);
-    case OutputMode::kCat: return std::make_unique<CatWriter>(out);
+    case OutputMode::kShort:
+      return std::make_unique<ShortWriter>(out, utc);
+    case OutputMode::kJson:
+      return std::make_unique<JsonArrayWriter>(out);
+    case OutputMode::kNdjson:
+      return std::make_unique<NdjsonWriter>(out);
+    case OutputMode::kCsv:
+      return std::make_unique<CsvWriter>(out);
+    case OutputMode::kCat:
+      return std::make_unique<CatWriter>(out);
   }
   return std::make_unique<ShortWriter>(out, utc);
 }

@@ -11,13 +11,12 @@
 //   cat     the message's exact original bytes and a newline, nothing else.
 #pragma once
 
-#include "query/output/terminal.h"
-
-#include <nlohmann/json_fwd.hpp>
-
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string_view>
+
+#include "query/output/terminal.h"
 
 namespace blackbox::query {
 

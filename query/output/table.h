@@ -3,11 +3,11 @@
 // colour that does not count towards the width.
 #pragma once
 
-#include "query/output/terminal.h"
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "query/output/terminal.h"
 
 namespace blackbox::query {
 

@@ -1,10 +1,11 @@
 #include "query/output/terminal.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace blackbox::query {
 
@@ -28,12 +29,18 @@ std::string_view severity_color(int priority) noexcept {
   switch (priority) {
     case 0:
     case 1:
-    case 2: return Ansi::kBoldRed;
-    case 3: return Ansi::kRed;
-    case 4: return Ansi::kYellow;
-    case 5: return Ansi::kBold;
-    case 7: return Ansi::kDim;
-    default: return {};
+    case 2:
+      return Ansi::kBoldRed;
+    case 3:
+      return Ansi::kRed;
+    case 4:
+      return Ansi::kYellow;
+    case 5:
+      return Ansi::kBold;
+    case 7:
+      return Ansi::kDim;
+    default:
+      return {};
   }
 }
 

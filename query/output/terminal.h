@@ -2,11 +2,12 @@
 // does), with ANSI colours only when a person is looking.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdio>
 #include <functional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 namespace blackbox::query {
 

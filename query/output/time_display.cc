@@ -22,10 +22,11 @@ std::string display_time(std::int64_t ns, bool utc, TimePrecision precision) {
   char buf[64];
   std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   switch (precision) {
-    case TimePrecision::kSeconds: break;
+    case TimePrecision::kSeconds:
+      break;
     case TimePrecision::kMillis:
-      n += static_cast<std::size_t>(
-          std::snprintf(buf + n, sizeof buf - n, ".%03lld", static_cast<long long>(sub / 1'000'000)));
+      n += static_cast<std::size_t>(std::snprintf(buf + n, sizeof buf - n, ".%03lld",
+                                                  static_cast<long long>(sub / 1'000'000)));
       break;
     case TimePrecision::kMicros:
       n += static_cast<std::size_t>(

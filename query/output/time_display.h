@@ -10,6 +10,7 @@ namespace blackbox::query {
 
 enum class TimePrecision { kSeconds, kMillis, kMicros };
 
-std::string display_time(std::int64_t ns, bool utc, TimePrecision precision = TimePrecision::kMicros);
+std::string display_time(std::int64_t ns, bool utc,
+                         TimePrecision precision = TimePrecision::kMicros);
 
 }  // namespace blackbox::query

@@ -60,6 +60,19 @@ TEST_F(AgentE2E, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
     ASSERT_EQ(agent->wait_exit(10s), -SIGKILL);
     agent = start_agent(config);
   }
+  // The last agent must be up (signals blocked, connected) before it gets its SIGTERM.
+  ASSERT_TRUE(poll_until(
+      [&] {
+        const std::string log = agent_log();
+        int starts = 0;
+        std::size_t started = 0;
+        for (std::size_t p = 0; (p = log.find(" starting: ", p)) != std::string::npos; ++p) {
+          ++starts;
+          started = p;
+        }
+        return starts == kills + 1 && log.find("ship: connected", started) != std::string::npos;
+      },
+      10s));
   writer.join();
   ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines; }, 60s))
       << "got " << peer_->stats().log_lines << " of " << kLines;

@@ -72,7 +72,9 @@ TEST_F(AgentE2E, LinesArriveByteExactWhateverTheyHoldWithBoundedMemory) {
   EXPECT_TRUE(saw_exact_mib);
   EXPECT_TRUE(saw_json);
   EXPECT_TRUE(saw_partial);
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory and quarantine say nothing here
   EXPECT_LT(peak_rss, 64u << 20) << "peak RSS with 1 MiB lines";
+#endif
   std::cout << "peak RSS with 1 MiB lines: " << peak_rss / 1000000.0 << " MB\n";
   agent->signal(SIGTERM);
   EXPECT_EQ(agent->wait_exit(15s), 0);

@@ -2,20 +2,21 @@
 // deadline, and poll a condition with a bounded deadline instead of sleeping blindly.
 #pragma once
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
 #include <functional>
 #include <optional>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -117,8 +118,8 @@ inline RunResult run(const std::vector<std::string>& argv, const std::string& di
                      const std::vector<std::string>& env = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
   static int counter = 0;
-  const std::string base = dir + "/run-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(counter++);
+  const std::string base =
+      dir + "/run-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   RunResult r;
   {
     Process p(argv, base + ".out", base + ".err", env);

@@ -2,17 +2,9 @@
 // generated logs, then the `blackbox` CLI. What the agent shipped must come back through the
 // CLI exactly, with every filter and in every output mode; errors must exit non-zero with a
 // clear message.
-#include "query/client/http_client.h"
-#include "schemas/http_target.h"
-#include "schemas/record_json.h"
-#include "schemas/time_text.h"
-#include "tests/integration/process.h"
-#include "tests/support/json_schema_check.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <nlohmann/json.hpp>
 #include <re2/re2.h>
 #include <sys/socket.h>
 
@@ -20,8 +12,16 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+
+#include "query/client/http_client.h"
+#include "schemas/http_target.h"
+#include "schemas/record_json.h"
+#include "schemas/time_text.h"
+#include "tests/integration/process.h"
+#include "tests/support/json_schema_check.h"
 
 namespace blackbox::testing {
 namespace {
@@ -32,17 +32,17 @@ constexpr std::int64_t kS = 1'000'000'000;
 
 // One line written to a log file, and what the test knows about it.
 struct Line {
-  std::string file;    // full path = the record's source
-  std::string bytes;   // the exact line
+  std::string file;                     // full path = the record's source
+  std::string bytes;                    // the exact line
   std::optional<std::int64_t> time_ns;  // from its JSON "time"
-  std::string level;   // "" for plain lines
+  std::string level;                    // "" for plain lines
   std::string user;
 };
 
 std::string json_line(std::int64_t t, const std::string& level, const std::string& msg,
                       const std::string& user, int n) {
-  return json{{"time", format_rfc3339_ns(t)}, {"level", level}, {"msg", msg}, {"user", user},
-              {"n", n}}
+  return json{
+      {"time", format_rfc3339_ns(t)}, {"level", level}, {"msg", msg}, {"user", user}, {"n", n}}
       .dump();
 }
 
@@ -81,15 +81,16 @@ class Env {
     return std::make_unique<Process>(
         std::vector<std::string>{BLACKBOX_AGENT_BIN, "--collector",
                                  "127.0.0.1:" + std::to_string(agent_port), "--instance-id",
-                                 instance, "--image-id", "ami-e2e", "--state-dir", state,
-                                 "--file", glob, "--read-from", "beginning", "--metrics-listen",
+                                 instance, "--image-id", "ami-e2e", "--state-dir", state, "--file",
+                                 glob, "--read-from", "beginning", "--metrics-listen",
                                  "127.0.0.1:0", "--log-level", "info"},
         state + ".out", state + ".err");
   }
 
   // GET on the API (for waiting and anchors; the CLI is what is under test).
   json api(const std::string& path, const QueryParams& params = {}) {
-    query::HttpClient http(HttpServerAddress{"127.0.0.1", static_cast<std::uint16_t>(http_port), ""});
+    query::HttpClient http(
+        HttpServerAddress{"127.0.0.1", static_cast<std::uint16_t>(http_port), ""});
     auto r = http.get(make_http_target(path, params));
     if (!r || r->status != 200) return json();
     return json::parse(r->body, nullptr, false);
@@ -119,15 +120,18 @@ class QueryE2E : public ::testing::Test {
   static void write_logs() {
     base = (std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
-                .count() /
-            kS - 1100) * kS;
+                    .count() /
+                kS -
+            1100) *
+           kS;
     const std::string app = env->dir + "/logs/app.log";
     const std::string worker = env->dir + "/logs/worker.log";
     const std::string bulk = env->dir + "/logs/bulk.log";
     for (int i = 0; i < 200; ++i) {
       const std::string level = i % 10 == 7 ? "error" : (i % 50 == 0 ? "warning" : "info");
-      const std::string msg = i % 10 == 7 ? "request " + std::to_string(i) + " failed: upstream timeout"
-                                          : "request " + std::to_string(i) + " ok";
+      const std::string msg = i % 10 == 7
+                                  ? "request " + std::to_string(i) + " failed: upstream timeout"
+                                  : "request " + std::to_string(i) + " ok";
       const std::string user = i % 4 == 0 ? "bob" : "alice";
       const std::int64_t t = base + i * 5 * kS;
       lines.push_back({app, json_line(t, level, msg, user, i), t, level, user});
@@ -138,18 +142,23 @@ class QueryE2E : public ::testing::Test {
     }
     for (int k = 0; k < 20; ++k) {
       const std::int64_t t = base + 1000 * kS + k * (kS / 10);
-      lines.push_back({app, json_line(t, "crit", "panic: worker " + std::to_string(k) + " crashed", "root", k),
-                       t, "crit", "root"});
+      lines.push_back(
+          {app, json_line(t, "crit", "panic: worker " + std::to_string(k) + " crashed", "root", k),
+           t, "crit", "root"});
     }
     for (int j = 0; j < 50; ++j) {
       const std::int64_t t = base + j * 20 * kS + 2 * kS;
       const std::string level = j % 5 == 0 ? "error" : "info";
-      lines.push_back({worker, json_line(t, level, "job " + std::to_string(j) + (j % 5 == 0 ? " retry" : " done"), "svc", j),
-                       t, level, "svc"});
+      lines.push_back(
+          {worker,
+           json_line(t, level, "job " + std::to_string(j) + (j % 5 == 0 ? " retry" : " done"),
+                     "svc", j),
+           t, level, "svc"});
     }
     for (int k = 0; k < 1200; ++k) {
       const std::int64_t t = base + k * (kS / 2) + kS / 4;
-      lines.push_back({bulk, json_line(t, "debug", "tick " + std::to_string(k), "svc", k), t, "debug", "svc"});
+      lines.push_back(
+          {bulk, json_line(t, "debug", "tick " + std::to_string(k), "svc", k), t, "debug", "svc"});
     }
     std::map<std::string, std::ofstream> files;
     for (const auto& l : lines) {
@@ -182,7 +191,8 @@ class QueryE2E : public ::testing::Test {
                       env->dir);
     ASSERT_EQ(notify.exit_code, 0) << notify.err;
     env->agent->signal(SIGTERM);
-    ASSERT_EQ(env->agent->wait_for(std::chrono::seconds(40)), 0) << read_file(env->dir + "/agent.err");
+    ASSERT_EQ(env->agent->wait_for(std::chrono::seconds(40)), 0)
+        << read_file(env->dir + "/agent.err");
     ASSERT_TRUE(eventually([] {
       json i = env->api(std::string("/v1/instances/") + kInstance);
       return i.is_object() && i["instance"]["state"] == "terminated";
@@ -256,7 +266,8 @@ TEST_F(QueryE2E, EveryRecordComesBackExactlyAndValidates) {
   for (const auto& [src, bytes] : contents(records)) by_file_out[src].push_back(bytes);
   for (const auto& l : lines) by_file_in[l.file].push_back(l.bytes);
   EXPECT_EQ(by_file_out, by_file_in);
-  const json schema = load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/record.schema.json");
+  const json schema =
+      load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/record.schema.json");
   for (const auto& r : records) {
     auto errors = validate(schema, r);
     ASSERT_TRUE(errors.empty()) << join(errors) << r.dump();
@@ -274,7 +285,8 @@ TEST_F(QueryE2E, JsonOutputIsOneValidArray) {
   json doc = json::parse(r.out, nullptr, false);
   ASSERT_TRUE(doc.is_array());
   ASSERT_EQ(doc.size(), lines.size());
-  const json schema = load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/record.schema.json");
+  const json schema =
+      load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/record.schema.json");
   for (const auto& rec : doc) ASSERT_TRUE(validate(schema, rec).empty()) << rec.dump();
   EXPECT_EQ(contents(std::vector<json>(doc.begin(), doc.end())), contents(logs({})));
 }
@@ -356,11 +368,15 @@ TEST_F(QueryE2E, EveryFilterSelectsExactlyItsRecords) {
   const std::vector<Case> cases = {
       {{"--grep", "job [0-9]+ retry"},
        [](const Line& l) { return RE2::PartialMatch(l.bytes, "job [0-9]+ retry"); }},
-      {{"--grep", "PANIC", "-i"}, [](const Line& l) { return l.bytes.find("panic") != std::string::npos; }},
+      {{"--grep", "PANIC", "-i"},
+       [](const Line& l) { return l.bytes.find("panic") != std::string::npos; }},
       {{"--where", "user=bob"}, [](const Line& l) { return l.user == "bob"; }},
       {{"--where", "user=svc", "--where", "n=7"},
-       [](const Line& l) { return l.user == "svc" && l.bytes.find("\"n\":7,") != std::string::npos; }},
-      {{"--priority", "err"}, [](const Line& l) { return l.level == "error" || l.level == "crit"; }},
+       [](const Line& l) {
+         return l.user == "svc" && l.bytes.find("\"n\":7,") != std::string::npos;
+       }},
+      {{"--priority", "err"},
+       [](const Line& l) { return l.level == "error" || l.level == "crit"; }},
       {{"--priority", "warning..warning"}, [](const Line& l) { return l.level == "warning"; }},
       {{"--source", worker}, [&](const Line& l) { return l.file == worker; }},
       {{"--since", format_rfc3339_ns(since), "--until", format_rfc3339_ns(until)},
@@ -441,7 +457,8 @@ TEST_F(QueryE2E, InstancesAndTimeline) {
   auto terminated = env->cli({"instances", "--state", "terminated", "-o", "json"});
   ASSERT_EQ(terminated.exit_code, 0) << terminated.err;
   json arr = json::parse(terminated.out);
-  const json schema = load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/instance.schema.json");
+  const json schema =
+      load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/instance.schema.json");
   ASSERT_FALSE(arr.empty());
   for (const auto& i : arr) EXPECT_TRUE(validate(schema, i).empty()) << join(validate(schema, i));
   auto running = env->cli({"instances", "--state", "running", "--image", "ami-e2e"});
@@ -449,8 +466,8 @@ TEST_F(QueryE2E, InstancesAndTimeline) {
 
   auto timeline = env->cli({"timeline", kInstance});
   ASSERT_EQ(timeline.exit_code, 0) << timeline.err;
-  for (const char* want : {"hello", "termination_notice", "spot interruption", "goodbye",
-                           "errors", "worst crit"})
+  for (const char* want :
+       {"hello", "termination_notice", "spot interruption", "goodbye", "errors", "worst crit"})
     EXPECT_NE(timeline.out.find(want), std::string::npos) << want << "\n" << timeline.out;
 }
 
@@ -502,8 +519,9 @@ TEST_F(QueryE2E, FollowPrintsNewRecordsUntilInterrupted) {
     return r.is_object() && r["records"].size() == 1;
   })) << read_file(env->dir + "/agent-follow.err");
   const std::string out = env->dir + "/follow.out";
-  Process follow({BLACKBOX_CLI_BIN, "--server", env->server, "logs", "i-follow", "-f", "-o", "ndjson"},
-                 out, env->dir + "/follow.err");
+  Process follow(
+      {BLACKBOX_CLI_BIN, "--server", env->server, "logs", "i-follow", "-f", "-o", "ndjson"}, out,
+      env->dir + "/follow.err");
   ASSERT_TRUE(eventually([&] { return read_file(out).find("first line") != std::string::npos; }))
       << read_file(env->dir + "/follow.err");
   {

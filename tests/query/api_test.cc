@@ -2,13 +2,14 @@
 // path: filters, pagination, context, tail, --last, follow, timeline and errors.
 #include "collector/http/api.h"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
 #include "schemas/http_target.h"
 #include "schemas/time_text.h"
 #include "tests/query/store_fixture.h"
 #include "tests/support/json_schema_check.h"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace blackbox::collector::http {
 namespace {
@@ -112,8 +113,8 @@ TEST_F(ApiTest, ListsInstancesWithFilters) {
   auto all = get(*api_, "/v1/instances");
   ASSERT_EQ(all.status, 200u);
   ASSERT_EQ(all.body["instances"].size(), 2u);
-  const json schema = testing::load_json_file(std::string(BLACKBOX_SOURCE_DIR) +
-                                              "/schemas/instance.schema.json");
+  const json schema =
+      testing::load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/instance.schema.json");
   for (const auto& i : all.body["instances"]) {
     auto errors = testing::validate(schema, i);
     EXPECT_TRUE(errors.empty()) << testing::join(errors) << i.dump();
@@ -132,7 +133,8 @@ TEST_F(ApiTest, ListsInstancesWithFilters) {
   auto first = get(*api_, "/v1/instances", {{"limit", "1"}});
   ASSERT_EQ(first.body["instances"].size(), 1u);
   ASSERT_TRUE(first.body["next_cursor"].is_string());
-  auto second = get(*api_, "/v1/instances", {{"limit", "1"}, {"cursor", first.body["next_cursor"]}});
+  auto second =
+      get(*api_, "/v1/instances", {{"limit", "1"}, {"cursor", first.body["next_cursor"]}});
   ASSERT_EQ(second.body["instances"].size(), 1u);
   EXPECT_EQ(second.body["instances"][0]["instance"], "i-2");
   EXPECT_TRUE(second.body["next_cursor"].is_null());
@@ -189,7 +191,9 @@ TEST_F(ApiTest, FiltersSelectExactlyTheMatchingRecords) {
       {{{"since", format_rfc3339_ns(kT0 + 100 * kS)}}, [](int i) { return i >= 100; }},
       {{{"until", std::to_string(kT0 + 5 * kS)}}, [](int i) { return i < 5; }},
       {{{"last", "10s"}}, [](int i) { return i >= kRecords - 10; }},
-      {{{"grep", "ok"}, {"source", "/var/log/app.log"}, {"since", format_rfc3339_ns(kT0 + 50 * kS)}},
+      {{{"grep", "ok"},
+        {"source", "/var/log/app.log"},
+        {"since", format_rfc3339_ns(kT0 + 50 * kS)}},
        [](int i) { return i % 10 != 7 && i % 3 != 0 && i >= 50; }},
   };
   for (const auto& c : cases) {
@@ -212,10 +216,13 @@ TEST_F(ApiTest, LastIsRelativeToTheInstancesLastRecordNotNow) {
 }
 
 TEST_F(ApiTest, PagesConcatenateToTheWholeAnswer) {
-  for (const QueryParams& base : std::vector<QueryParams>{
-           {}, {{"grep", "ERROR"}}, {{"grep", "ERROR"}, {"before", "2"}, {"after", "3"}},
-           {{"grep", "line [0-9]*[05] "}, {"before", "1"}, {"after", "1"}},
-           {{"priority", "err"}, {"after", "4"}}, {{"where", "user=bob"}, {"before", "5"}}}) {
+  for (const QueryParams& base :
+       std::vector<QueryParams>{{},
+                                {{"grep", "ERROR"}},
+                                {{"grep", "ERROR"}, {"before", "2"}, {"after", "3"}},
+                                {{"grep", "line [0-9]*[05] "}, {"before", "1"}, {"after", "1"}},
+                                {{"priority", "err"}, {"after", "4"}},
+                                {{"where", "user=bob"}, {"before", "5"}}}) {
     const auto whole = flatten(pages(base));
     for (const char* limit : {"1", "2", "3", "7", "50"}) {
       QueryParams p = base;
@@ -243,8 +250,8 @@ TEST_F(ApiTest, TimeBudgetPaginatesInsteadOfFailing) {
   small.page.budget = std::chrono::milliseconds(1);
   Api slow(fx_->store(), fx_->metrics(), small, ticking);
   // A plain scan, a grep on the parallel path, a grep with context on the serial one.
-  for (const QueryParams& params : std::vector<QueryParams>{
-           {}, {{"grep", "ok"}}, {{"grep", "ERROR"}, {"before", "1"}}}) {
+  for (const QueryParams& params :
+       std::vector<QueryParams>{{}, {{"grep", "ok"}}, {{"grep", "ERROR"}, {"before", "1"}}}) {
     const auto whole = flatten(pages(params));
     const auto paged = pages(params, &slow);
     EXPECT_GE(paged.size(), 2u) << json(params).dump();
@@ -269,8 +276,8 @@ TEST_F(ApiTest, TailReturnsTheLastMatches) {
 TEST_F(ApiTest, FollowSeesOnlyNewRecords) {
   auto first = get(*api_, "/v1/instances/i-1/records", {{"tail", "1"}});
   const std::string cursor = first.body["follow_cursor"];
-  auto nothing = api_->handle("GET", make_http_target("/v1/instances/i-1/follow",
-                                                      {{"cursor", cursor}, {"wait", "5s"}}));
+  auto nothing = api_->handle(
+      "GET", make_http_target("/v1/instances/i-1/follow", {{"cursor", cursor}, {"wait", "5s"}}));
   EXPECT_TRUE(nothing.poll_again);
   EXPECT_EQ(nothing.poll_wait, std::chrono::seconds(5));
   fx_->add_batch("i-1", 1, {log_record(kRecords), log_record(kRecords + 1)});
@@ -278,7 +285,8 @@ TEST_F(ApiTest, FollowSeesOnlyNewRecords) {
   ASSERT_EQ(more.status, 200u) << more.body.dump();
   ASSERT_EQ(more.body["records"].size(), 2u);
   EXPECT_EQ(more.body["records"][0]["seq"], kRecords);
-  auto after = get(*api_, "/v1/instances/i-1/follow", {{"cursor", more.body["cursor"]}, {"wait", "0s"}});
+  auto after =
+      get(*api_, "/v1/instances/i-1/follow", {{"cursor", more.body["cursor"]}, {"wait", "0s"}});
   EXPECT_TRUE(after.body["records"].empty());
 }
 

@@ -1,7 +1,8 @@
-#include "collector/http/cursor.h"
 #include "schemas/http_target.h"
 
 #include <gtest/gtest.h>
+
+#include "collector/http/cursor.h"
 
 namespace blackbox {
 namespace {

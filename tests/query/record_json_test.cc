@@ -1,12 +1,12 @@
 #include "schemas/record_json.h"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
 #include "schemas/text_encoding.h"
 #include "tests/support/json_schema_check.h"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <random>
 
 namespace blackbox {
 namespace {
@@ -91,7 +91,8 @@ TEST(RecordJson, InvalidUtf8KeepsExactBytesInBase64) {
   auto again = record_message_bytes(json::parse(j.dump()));
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, line);
-  EXPECT_TRUE(testing::validate(record_schema(), j).empty()) << testing::join(testing::validate(record_schema(), j));
+  EXPECT_TRUE(testing::validate(record_schema(), j).empty())
+      << testing::join(testing::validate(record_schema(), j));
 }
 
 TEST(RecordJson, ValidUtf8ControlsAndNulStayInMessage) {
@@ -149,7 +150,10 @@ TEST(TextEncoding, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
-  EXPECT_EQ(utf8_lossy("\xe2\x82" "a"), "\xEF\xBF\xBD" "a");  // one U+FFFD per maximal subpart
+  EXPECT_EQ(utf8_lossy("\xe2\x82"
+                       "a"),
+            "\xEF\xBF\xBD"
+            "a");  // one U+FFFD per maximal subpart
 }
 
 TEST(TextEncoding, Base64) {

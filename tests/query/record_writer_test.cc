@@ -1,12 +1,12 @@
 #include "query/output/record_writer.h"
 
-#include "query/output/table.h"
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "query/output/table.h"
 
 namespace blackbox::query {
 namespace {
@@ -36,11 +36,19 @@ class Capture {
 
 json sample(std::uint64_t seq, const std::string& message, const char* severity = "err",
             int priority = 3) {
-  return {{"instance", "i-1"}, {"stream", 1}, {"seq", seq}, {"kind", "log"},
-          {"time", "2026-11-26T06:35:14.123456789Z"}, {"time_ns", 1'795'674'914'123'456'789},
-          {"read_time_ns", 1'795'674'914'123'456'790}, {"source", "/var/log/app.log"},
-          {"severity", severity}, {"priority", priority}, {"flags", json::array()},
-          {"message", message}, {"fields", json::object()}};
+  return {{"instance", "i-1"},
+          {"stream", 1},
+          {"seq", seq},
+          {"kind", "log"},
+          {"time", "2026-11-26T06:35:14.123456789Z"},
+          {"time_ns", 1'795'674'914'123'456'789},
+          {"read_time_ns", 1'795'674'914'123'456'790},
+          {"source", "/var/log/app.log"},
+          {"severity", severity},
+          {"priority", priority},
+          {"flags", json::array()},
+          {"message", message},
+          {"fields", json::object()}};
 }
 
 TEST(RecordWriter, ShortShowsTimeSourceAndMessage) {

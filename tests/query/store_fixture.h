@@ -2,14 +2,6 @@
 // (BatchIndexer + IngestWriter), for the query API tests and benchmarks.
 #pragma once
 
-#include "collector/ingest/batch_indexer.h"
-#include "collector/ingest/ingest_writer.h"
-#include "collector/store/store.h"
-#include "schemas/batch.h"
-#include "schemas/clock.h"
-#include "schemas/metrics.h"
-#include "schemas/zstd_codec.h"
-
 #include <filesystem>
 #include <future>
 #include <map>
@@ -18,6 +10,14 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "collector/ingest/batch_indexer.h"
+#include "collector/ingest/ingest_writer.h"
+#include "collector/store/store.h"
+#include "schemas/batch.h"
+#include "schemas/clock.h"
+#include "schemas/metrics.h"
+#include "schemas/zstd_codec.h"
 
 namespace blackbox::testing {
 

@@ -1,11 +1,11 @@
 #include "query/time_spec.h"
 
-#include "schemas/time_text.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <ctime>
+
+#include "schemas/time_text.h"
 
 namespace blackbox::query {
 namespace {
@@ -44,8 +44,8 @@ TEST(TimeSpec, RelativeForms) {
 
 TEST(TimeSpec, MalformedTimesAreErrors) {
   const TimeContext utc{kNow, true};
-  for (const char* bad : {"", "garbage", "2026-11-32", "25:00", "-15x", "ago", "2h agoo",
-                          "@", "@12x", "2026-11-26 06:35:14 extra", "yesterday 5"})
+  for (const char* bad : {"", "garbage", "2026-11-32", "25:00", "-15x", "ago", "2h agoo", "@",
+                          "@12x", "2026-11-26 06:35:14 extra", "yesterday 5"})
     EXPECT_FALSE(parse_user_time(bad, utc)) << bad;
 }
 

@@ -21,9 +21,9 @@ TEST(TimeText, ParsesZonesAndFractions) {
 }
 
 TEST(TimeText, RejectsWhatIsNotRfc3339) {
-  for (const char* bad : {"", "2026-11-26", "2026-11-26T06:35:14", "yesterday",
-                          "2026-11-26T06:35:14.1234567890Z", "2026-13-26T06:35:14Z",
-                          "2026-11-26T06:35:14Zjunk"})
+  for (const char* bad :
+       {"", "2026-11-26", "2026-11-26T06:35:14", "yesterday", "2026-11-26T06:35:14.1234567890Z",
+        "2026-13-26T06:35:14Z", "2026-11-26T06:35:14Zjunk"})
     EXPECT_FALSE(parse_rfc3339_ns(bad)) << bad;
 }
 
