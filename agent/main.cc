@@ -124,15 +124,14 @@ int main(int argc, char** argv) {
     std::string problem;
     const auto& a = config.agent;
     auto id = blackbox::agent::resolve_identity(
-        {a.instance_id, a.cloud_instance_id_file, a.machine_id_file, a.image_id,
-         a.image_id_file, a.boot_id_file},
+        {a.instance_id, a.cloud_instance_id_file, a.machine_id_file, a.image_id, a.image_id_file,
+         a.boot_id_file},
         problem);
     if (!id) {
       std::fprintf(stderr, "config: %s\n", problem.c_str());
       return 2;
     }
-    std::printf("instance %s (from %s)\n", id->instance_id.c_str(),
-                id->instance_id_source.c_str());
+    std::printf("instance %s (from %s)\n", id->instance_id.c_str(), id->instance_id_source.c_str());
     std::printf("config ok: %zu file pattern(s), %zu collector(s), state dir %s\n",
                 config.files.paths.size(), config.ship.collectors.size(),
                 config.agent.state_dir.c_str());

@@ -162,9 +162,10 @@ struct Shipper::Impl {
     if (highest_seq == UINT64_MAX) return;
     std::uint64_t end = highest_seq + 1;
     if (end > sent_end(stream)) {
-      spdlog::warn("ship: ACK for stream {} up to seq {} covers batches never sent (sent up to "
-                   "{}); trusting only what was sent",
-                   stream, highest_seq, sent_end(stream));
+      spdlog::warn(
+          "ship: ACK for stream {} up to seq {} covers batches never sent (sent up to "
+          "{}); trusting only what was sent",
+          stream, highest_seq, sent_end(stream));
       end = sent_end(stream);
     }
     spool.ack(stream, end);

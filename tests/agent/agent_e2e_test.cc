@@ -136,7 +136,10 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
   ASSERT_TRUE(peer_->last_goodbye());    // said at the deadline, not acknowledged
   EXPECT_GT(spool_bytes_on_disk(), 0u);  // what was not acknowledged stays spooled
 
+  // The collector forgets what it holds: the agent resends every unacknowledged batch, and
+  // each must be byte-identical to the first delivery (contract 2).
   peer_->set_ack(true);
+  peer_->set_welcome_positions(false);
   auto again = start_agent(config);
   ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 2; }, 10s));
   again->signal(SIGTERM);
@@ -144,7 +147,9 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.count.size(), 2000u);
   for (const auto& [line, n] : got.count) ASSERT_EQ(n, 1) << line;
+  EXPECT_GT(peer_->stats().duplicate_batches, 0u);
   EXPECT_EQ(peer_->stats().conflicting_batches, 0u);
+  EXPECT_EQ(peer_->stats().overlapping_batches, 0u);
 }
 
 TEST_F(AgentE2E, NotifyTerminationRecordsANoticeAndTheGoodbyeSaysSo) {

@@ -49,7 +49,8 @@ bool send_frame(int fd, FrameType type, const std::string& payload) {
 
 }  // namespace
 
-TestPeer::TestPeer(TestPeerOptions options) : options_(options), ack_(options.ack) {
+TestPeer::TestPeer(TestPeerOptions options)
+    : options_(options), ack_(options.ack), welcome_positions_(options.welcome_positions) {
   listen_on(options_.port);
 }
 
@@ -118,6 +119,11 @@ void TestPeer::set_ack(bool ack) {
   ack_ = ack;
 }
 
+void TestPeer::set_welcome_positions(bool on) {
+  std::lock_guard lock(mu_);
+  welcome_positions_ = on;
+}
+
 void TestPeer::serve(int fd) {
   {
     std::lock_guard lock(mu_);
@@ -151,7 +157,8 @@ void TestPeer::serve(int fd) {
         std::lock_guard lock(mu_);
         hello_ = *hello;
         ++stats_.hellos;
-        for (const auto& [id, s] : streams_) w.streams.push_back({id, s.next_seq, s.head});
+        if (welcome_positions_)
+          for (const auto& [id, s] : streams_) w.streams.push_back({id, s.next_seq, s.head});
         cv_.notify_all();
       }
       if (!send_frame(fd, FrameType::kWelcome, encode_welcome(w))) return;

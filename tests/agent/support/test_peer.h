@@ -33,8 +33,9 @@ struct PeerRecord {
 };
 
 struct TestPeerOptions {
-  bool decode = true;  // false: check headers only and just ACK (benchmark sink)
-  bool ack = true;     // false: hold ACKs (a stalled collector)
+  bool decode = true;             // false: check headers only and just ACK (benchmark sink)
+  bool ack = true;                // false: hold ACKs (a stalled collector)
+  bool welcome_positions = true;  // false: WELCOME claims nothing stored (forces resends)
   std::uint16_t port = 0;
 };
 
@@ -70,6 +71,7 @@ class TestPeer {
   // Comes back on the same port.
   void restart();
   void set_ack(bool ack);
+  void set_welcome_positions(bool on);
 
   PeerStats stats() const;
   std::map<std::uint64_t, PeerRecord> records(std::uint32_t stream) const;
@@ -112,6 +114,7 @@ class TestPeer {
   std::optional<Hello> hello_;
   std::optional<Goodbye> goodbye_;
   bool ack_ = true;
+  bool welcome_positions_ = true;
 };
 
 }  // namespace blackbox::agent::testing
