@@ -191,7 +191,7 @@ void IngestWriter::commit(std::vector<Pending>& group) {
     if (on_fatal_) on_fatal_();
     return;
   }
-  db_.last_ingest_seq.store(ingest_seq_);
+  db_.publish_ingest_seq(ingest_seq_);
   c_.records->fetch_add(records, std::memory_order_relaxed);
   c_.batches->fetch_add(batches, std::memory_order_relaxed);
   c_.bytes->fetch_add(bytes, std::memory_order_relaxed);

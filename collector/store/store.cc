@@ -515,6 +515,21 @@ Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t ma
 
 std::uint64_t Store::last_ingest_seq() const { return internals_->last_ingest_seq.load(); }
 
+void StoreInternals::publish_ingest_seq(std::uint64_t seq) {
+  {
+    std::lock_guard lock(ingest_mu);
+    last_ingest_seq.store(seq);
+  }
+  ingest_cv.notify_all();
+}
+
+std::uint64_t Store::wait_for_ingest(std::uint64_t after, std::chrono::nanoseconds max_wait) const {
+  std::unique_lock lock(internals_->ingest_mu);
+  internals_->ingest_cv.wait_for(lock, max_wait,
+                                 [&] { return internals_->last_ingest_seq.load() > after; });
+  return internals_->last_ingest_seq.load();
+}
+
 Result<void> Store::scan_fleet_index(
     std::int64_t from_ns, std::int64_t to_ns,
     const std::function<bool(const BatchIndexEntry&)>& visit) const {

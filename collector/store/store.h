@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -296,6 +297,10 @@ class Store {
                                                       const BatchVisitor& visit) const;
   // Ingest position of the newest stored batch (0 if none).
   std::uint64_t last_ingest_seq() const;
+  // Waits until a batch with ingest position > `after` is stored or `max_wait` has passed,
+  // whichever comes first; returns last_ingest_seq(). Live follow waits here instead of
+  // polling. Any thread; woken by every commit.
+  std::uint64_t wait_for_ingest(std::uint64_t after, std::chrono::nanoseconds max_wait) const;
 
   // Fleet-wide: index entries of every instance's batches whose min_time is in
   // [from_ns - max span, to_ns) and whose range meets [from_ns, to_ns), by min_time.

@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -39,8 +40,12 @@ class StoreInternals {
   std::shared_ptr<HoldSet> holds = std::make_shared<HoldSet>();
   std::shared_ptr<const Clock> clock_owner;  // set when the store made its own SystemClock
   const Clock* clock = nullptr;
-  // Highest ingest_seq committed; written by the ingest writer after each commit.
+  // Highest ingest_seq committed; written by the ingest writer after each commit through
+  // publish_ingest_seq(), which also wakes Store::wait_for_ingest().
   std::atomic<std::uint64_t> last_ingest_seq{0};
+  void publish_ingest_seq(std::uint64_t seq);
+  std::mutex ingest_mu;
+  std::condition_variable ingest_cv;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
