@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include "schemas/last_resort.h"
+
 namespace blackbox::agent {
 
 namespace net = boost::asio;
@@ -18,16 +20,6 @@ using tcp = net::ip::tcp;
 namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr int kMaxConnections = 16;
-
-// Last line of defence: nothing should throw in these coroutines (errors are values).
-void log_escaped(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("metrics: HTTP coroutine failed: {}", ex.what());
-  }
-}
 }  // namespace
 
 struct MetricsServer::Impl {
@@ -77,7 +69,7 @@ struct MetricsServer::Impl {
       }
       if (connections.load() >= kMaxConnections) continue;  // dropped: closes the socket
       ++connections;
-      net::co_spawn(io, serve(std::move(socket)), log_escaped);
+      net::co_spawn(io, serve(std::move(socket)), LastResort("metrics: HTTP session"));
     }
   }
 };
@@ -128,7 +120,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(impl)));
   Impl* p = server->impl_.get();
   spdlog::info("metrics listening on {}:{}", address.to_string(), server->port());
-  net::co_spawn(p->io, p->accept_loop(), log_escaped);
+  net::co_spawn(p->io, p->accept_loop(), LastResort("metrics: accept loop"));
   p->thread = std::thread([p] { p->io.run(); });
   return server;
 }

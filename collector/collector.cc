@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "collector/server/server.h"
+#include "schemas/last_resort.h"
 
 namespace blackbox::collector {
 
@@ -117,6 +117,12 @@ Result<std::uint16_t> Collector::listen() {
 
 std::size_t Collector::connections() const { return server_->connections(); }
 
+std::atomic<std::uint64_t>* Collector::escaped_counter() {
+  // The agent server's counter of internal errors (server.cc registers the same series).
+  return &metrics_.counter("blackbox_collector_rejects_total{reason=\"internal\"}",
+                           "Frames, batches or connections rejected, by reason");
+}
+
 void Collector::on_shutdown(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
 
 void Collector::stop() {
@@ -132,7 +138,7 @@ void Collector::begin_shutdown() {
   net::co_spawn(
       *io_,
       finish_drain(*server_, *io_, std::chrono::milliseconds(config_.server.drain_timeout_ms)),
-      net::detached);
+      LastResort("collector: drain", escaped_counter()));
 }
 
 int Collector::run() {
@@ -147,7 +153,7 @@ int Collector::run() {
       *io_,
       silence_ticks(*writer_, std::chrono::milliseconds(config_.lifecycle.silent_check_interval_ms),
                     stopping_),
-      net::detached);
+      LastResort("collector: silence ticks", escaped_counter()));
   std::vector<std::thread> threads;
   for (std::uint32_t i = 1; i < config_.collector.io_threads; ++i)
     threads.emplace_back([this] { io_->run(); });

@@ -63,6 +63,8 @@ class Collector {
  private:
   Collector(const Config& config, const Clock* clock);
   void begin_shutdown();
+  // Counts exceptions caught by a coroutine's LastResort.
+  std::atomic<std::uint64_t>* escaped_counter();
 
   Config config_;
   std::unique_ptr<Clock> own_clock_;

@@ -49,6 +49,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin,
   r.get(t, "server", "drain_timeout_ms", c.server.drain_timeout_ms);
   r.get(t, "server", "max_inflight_bytes", c.server.max_inflight_bytes);
   r.get(t, "server", "max_connection_inflight_bytes", c.server.max_connection_inflight_bytes);
+  r.get(t, "server", "index_threads", c.server.index_threads);
   t = r.section("limits");
   r.get(t, "limits", "max_frame_bytes", c.limits.max_frame_bytes);
   r.get(t, "limits", "max_batch_raw_bytes", c.limits.max_batch_raw_bytes);
@@ -125,6 +126,7 @@ std::vector<std::string> validate(const Config& c) {
   if (!c.collector.auth_secret.empty() && !c.collector.auth_secret_file.empty())
     p.push_back("set collector.auth_secret or collector.auth_secret_file, not both");
   if (c.server.max_connections < 1) p.push_back("server.max_connections must be at least 1");
+  if (c.server.index_threads > 256) p.push_back("server.index_threads must be 0..256");
   for (auto [v, name] : {std::pair{c.server.hello_timeout_ms, "hello_timeout_ms"},
                          {c.server.idle_timeout_ms, "idle_timeout_ms"},
                          {c.server.frame_timeout_ms, "frame_timeout_ms"},
@@ -174,6 +176,7 @@ ServerOptions server_options(const Config& c) {
   o.drain_timeout = milliseconds(c.server.drain_timeout_ms);
   o.max_inflight_bytes = c.server.max_inflight_bytes;
   o.max_connection_inflight_bytes = c.server.max_connection_inflight_bytes;
+  o.index_threads = c.server.index_threads;
   o.limits = limits(c);
   o.index_words = c.storage.index_words;
   return o;

@@ -33,6 +33,7 @@ struct ServerSection {
   std::uint32_t drain_timeout_ms = 5'000;         // SIGTERM: time for agents to get last ACKs
   std::uint64_t max_inflight_bytes = 512u << 20;  // all connections: then backpressure
   std::uint64_t max_connection_inflight_bytes = 64u << 20;  // one connection
+  std::uint32_t index_threads = 0;  // threads verifying/indexing batches; 0 = one per core
 };
 
 struct LimitsSection {

@@ -15,6 +15,7 @@
 
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
+#include "schemas/last_resort.h"
 
 namespace blackbox::agent {
 
@@ -493,17 +494,13 @@ Shipper::~Shipper() { stop(); }
 
 void Shipper::start() {
   Impl* impl = impl_.get();
-  net::co_spawn(impl->io, impl->run(), [impl](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::critical("ship: network coroutine failed: {}", ex.what());
-    }
-    std::lock_guard lock(impl->done_mu);
-    impl->done = true;
-    impl->done_cv.notify_all();
-  });
+  auto* escaped = &impl->metrics.registry.counter(
+      "blackbox_agent_escaped_exceptions_total", "Exceptions caught by a coroutine's LastResort");
+  net::co_spawn(impl->io, impl->run(), LastResort("ship: network", escaped, [impl] {
+                  std::lock_guard lock(impl->done_mu);
+                  impl->done = true;
+                  impl->done_cv.notify_all();
+                }));
   impl->thread = std::thread([impl] { impl->io.run(); });
 }
 

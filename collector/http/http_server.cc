@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "collector/http/api_json.h"
+#include "schemas/last_resort.h"
 
 namespace blackbox::collector::http {
 
@@ -156,17 +157,7 @@ struct HttpServer::Impl {
         socket.close(ignored);
         continue;
       }
-      net::co_spawn(ioc, session(std::move(socket)), [this](std::exception_ptr e) {
-        if (!e) return;
-        escaped->fetch_add(1, std::memory_order_relaxed);
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          spdlog::error("http: session ended by an exception: {}", x.what());
-        } catch (...) {
-          spdlog::error("http: session ended by an unknown exception");
-        }
-      });
+      net::co_spawn(ioc, session(std::move(socket)), LastResort("http: session", escaped));
     }
   }
 };
@@ -199,12 +190,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   impl->port = impl->acceptor.local_endpoint().port();
   spdlog::info("http on {}:{}", options.host, impl->port);
   Impl* s = impl.get();
-  net::co_spawn(s->ioc, s->accept_loop(), [s](std::exception_ptr e) {
-    if (e) {
-      s->escaped->fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("http: the accept loop ended by an exception");
-    }
-  });
+  net::co_spawn(s->ioc, s->accept_loop(), LastResort("http: accept loop", s->escaped));
   s->io_thread = std::thread([s] { s->ioc.run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "collector/server/session.h"
+#include "schemas/last_resort.h"
 
 namespace blackbox::collector {
 
@@ -72,6 +73,9 @@ SessionContext::SessionContext(ServerOptions o, IngestWriter& w, Metrics& m)
     : options(std::move(o)),
       writer(w),
       budget(options.max_inflight_bytes),
+      index_pool(IndexPoolOptions{options.index_threads, options.index_queue_depth,
+                                  IndexerOptions{options.limits, options.index_words},
+                                  options.before_index}),
       accepted(&m.counter("blackbox_collector_connections_accepted_total",
                           "Agent connections accepted")),
       closed(&m.counter("blackbox_collector_connections_closed_total", "Agent connections closed")),
@@ -82,6 +86,8 @@ SessionContext::SessionContext(ServerOptions o, IngestWriter& w, Metrics& m)
       frames(&m.counter("blackbox_collector_frames_received_total", "Frames received")),
       bytes_received(
           &m.counter("blackbox_collector_bytes_received_total", "Bytes received from agents")),
+      escaped(&m.counter("blackbox_collector_rejects_total{reason=\"internal\"}",
+                         "Frames, batches or connections rejected, by reason")),
       metrics(m) {}
 
 void SessionContext::count_reject(std::string_view reason) {
@@ -89,23 +95,6 @@ void SessionContext::count_reject(std::string_view reason) {
       .counter("blackbox_collector_rejects_total{reason=\"" + std::string(reason) + "\"}",
                "Frames, batches or connections rejected, by reason")
       .fetch_add(1, std::memory_order_relaxed);
-}
-
-std::unique_ptr<BatchIndexer> SessionContext::take_indexer() {
-  {
-    std::lock_guard lock(mu_);
-    if (!indexers_.empty()) {
-      auto ix = std::move(indexers_.back());
-      indexers_.pop_back();
-      return ix;
-    }
-  }
-  return std::make_unique<BatchIndexer>(IndexerOptions{options.limits, options.index_words});
-}
-
-void SessionContext::return_indexer(std::unique_ptr<BatchIndexer> ix) {
-  std::lock_guard lock(mu_);
-  indexers_.push_back(std::move(ix));
 }
 
 void SessionContext::add(const std::shared_ptr<Session>& s) {
@@ -138,7 +127,7 @@ Server::Server(net::io_context& io, IngestWriter& writer, Metrics& metrics, Serv
                 [ctx] { return static_cast<double>(ctx->budget.used()); });
 }
 
-Server::~Server() = default;
+Server::~Server() { ctx_->index_pool.join(); }
 
 Result<tcp::endpoint> Server::listen() {
   boost::system::error_code ec;
@@ -163,15 +152,8 @@ Result<tcp::endpoint> Server::listen() {
 }
 
 void Server::start() {
-  net::co_spawn(io_, accept_loop(acceptor_, io_, ctx_), [ctx = ctx_](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("server: accept loop threw: {}", ex.what());
-    }
-    ctx->count_reject("internal");
-  });
+  net::co_spawn(io_, accept_loop(acceptor_, io_, ctx_),
+                LastResort("server: accept loop", ctx_->escaped));
 }
 
 void Server::shutdown() {

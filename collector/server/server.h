@@ -1,10 +1,11 @@
 // Server: the agent-facing TCP server. Accepts connections on an io_context run by the
 // caller's I/O threads and gives each one a Session (session.h): one coroutine reading frames
-// and one writing replies, on the connection's own strand. Owns the MemoryBudget and a pool of
-// BatchIndexers (one in use per I/O thread at a time).
+// and one writing replies, on the connection's own strand. Owns the global MemoryBudget and the
+// IndexPool whose worker threads verify and index batches (never the I/O threads).
 //
 // Threads: construct, listen() and start() from one thread before running the io_context;
-// shutdown() and connections() from any thread.
+// shutdown() and connections() from any thread. Destroy the Server before the io_context: its
+// destructor waits for batches still being indexed (their results post to session strands).
 #pragma once
 
 #include <atomic>
@@ -15,8 +16,8 @@
 #include <mutex>
 #include <vector>
 
-#include "collector/ingest/batch_indexer.h"
 #include "collector/ingest/ingest_writer.h"
+#include "collector/server/index_pool.h"
 #include "collector/server/memory_budget.h"
 #include "collector/server/server_options.h"
 #include "schemas/metrics.h"
@@ -29,7 +30,8 @@ class Session;
 struct SessionContext {
   ServerOptions options;
   IngestWriter& writer;
-  MemoryBudget budget;
+  MemoryBudget budget;  // frame bytes over all connections
+  IndexPool index_pool;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> shutting_down{false};
 
@@ -40,12 +42,9 @@ struct SessionContext {
   std::atomic<std::uint64_t>* backpressure_waits;
   std::atomic<std::uint64_t>* frames;
   std::atomic<std::uint64_t>* bytes_received;
+  std::atomic<std::uint64_t>* escaped;  // exceptions caught by a coroutine's LastResort
   Metrics& metrics;
   void count_reject(std::string_view reason);
-
-  // Borrow/return a BatchIndexer (not thread-safe objects; the pool is).
-  std::unique_ptr<BatchIndexer> take_indexer();
-  void return_indexer(std::unique_ptr<BatchIndexer> ix);
 
   // Live sessions, for shutdown.
   void add(const std::shared_ptr<Session>& s);
@@ -56,7 +55,6 @@ struct SessionContext {
 
  private:
   std::mutex mu_;
-  std::vector<std::unique_ptr<BatchIndexer>> indexers_;
   std::map<Session*, std::weak_ptr<Session>> sessions_;
 };
 

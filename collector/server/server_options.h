@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "schemas/limits.h"
 
@@ -33,6 +35,13 @@ struct ServerOptions {
   std::uint32_t max_hello_frame_bytes = 64u << 10;
   Limits limits;
   bool index_words = true;
+  // Worker threads that verify and index batches off the I/O threads (0 = one per core), and
+  // how many batches may be queued or indexed at once over all connections (then sessions
+  // stop reading until a slot frees).
+  unsigned index_threads = 0;
+  std::size_t index_queue_depth = 1024;
+  // Tests only: runs on an index worker before each batch is indexed.
+  std::function<void(std::string_view instance)> before_index;
   // If set, HELLO.token must be hex HMAC-SHA256(auth_secret, instance_id).
   std::string auth_secret;
 };

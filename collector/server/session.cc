@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include "collector/server/auth.h"
+#include "schemas/last_resort.h"
 
 namespace blackbox::collector {
 
@@ -19,24 +20,6 @@ using net::awaitable;
 namespace {
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
-
-// Last line of defence for co_spawn (STYLE.md §4): nothing should throw, but if something does
-// it is logged and counted instead of taking the process down.
-struct SpawnGuard {
-  std::shared_ptr<SessionContext> ctx;
-  const char* what;
-  void operator()(std::exception_ptr e) const {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("server: {} coroutine threw: {}", what, ex.what());
-    } catch (...) {
-      spdlog::error("server: {} coroutine threw a non-exception", what);
-    }
-    ctx->count_reject("internal");
-  }
-};
 
 std::string error_frame(Errc code, const std::string& message) {
   std::string out;
@@ -52,7 +35,8 @@ Session::Session(net::ip::tcp::socket socket, Strand strand, std::shared_ptr<Ses
       ctx_(std::move(ctx)),
       send_wake_(strand_),
       read_wake_(strand_),
-      watchdog_timer_(strand_) {
+      watchdog_timer_(strand_),
+      budget_(ctx_->options.max_connection_inflight_bytes, &ctx_->budget) {
   send_wake_.expires_at(Clock::time_point::max());
   read_wake_.expires_at(Clock::time_point::max());
   boost::system::error_code ec;
@@ -63,7 +47,6 @@ Session::Session(net::ip::tcp::socket socket, Strand strand, std::shared_ptr<Ses
 }
 
 Session::~Session() {
-  if (inflight_bytes_ > 0) ctx_->budget.release(inflight_bytes_);
   ctx_->connections.fetch_sub(1);
   ctx_->closed->fetch_add(1, std::memory_order_relaxed);
   ctx_->remove(this);
@@ -72,11 +55,12 @@ Session::~Session() {
 void Session::start() {
   auto self = shared_from_this();
   net::co_spawn(
-      strand_, [self] { return self->reader(); }, SpawnGuard{ctx_, "reader"});
+      strand_, [self] { return self->reader(); }, LastResort("server: reader", ctx_->escaped));
   net::co_spawn(
-      strand_, [self] { return self->sender(); }, SpawnGuard{ctx_, "sender"});
+      strand_, [self] { return self->sender(); }, LastResort("server: sender", ctx_->escaped));
   net::co_spawn(
-      strand_, [self] { return self->watchdog(); }, SpawnGuard{ctx_, "watchdog"});
+      strand_, [self] { return self->watchdog(); },
+      LastResort("server: watchdog", ctx_->escaped));
 }
 
 void Session::drain() {
@@ -105,12 +89,10 @@ awaitable<void> Session::reader() {
 
   set_read_deadline(Clock::now() + opt.hello_timeout);
   if (co_await read_frame(fh, payload, opt.max_hello_frame_bytes)) {
-    const std::size_t length = payload.size();
     const bool submitted = start_hello(fh.type, payload);
-    ctx_->budget.release(length);
-    inflight_bytes_ -= length;
+    frame_lease_.reset();
     if (submitted) {
-      co_await await_outcome();
+      co_await await_answer();
       finish_hello();
     }
   }
@@ -119,26 +101,25 @@ awaitable<void> Session::reader() {
     set_read_deadline(Clock::now() + opt.idle_timeout);
     if (!co_await read_frame(fh, payload, opt.limits.max_frame_bytes)) break;
     if (fh.type == FrameType::kBatch) {
-      handle_batch(std::move(payload));  // its budget returns when the writer is done with it
+      co_await index_batch(payload);  // its lease goes back when the writer is done with it
       payload = std::string();
       continue;
     }
-    const std::size_t length = payload.size();
     const bool wait = handle_control(fh.type, payload);
-    ctx_->budget.release(length);
-    inflight_bytes_ -= length;
+    frame_lease_.reset();
     if (wait) {
-      co_await await_outcome();
+      co_await await_answer();
       finish_goodbye();
     }
   }
+  frame_lease_.reset();
   reading_done_ = true;
   set_read_deadline(Clock::time_point::max());
   wake_sender();
 }
 
-awaitable<void> Session::await_outcome() {
-  for (int i = 0; !outcome_ && !closed_ && i < 1'000'000; ++i)
+awaitable<void> Session::await_answer() {
+  for (int i = 0; !outcome_ && !indexed_ && !closed_ && i < 1'000'000; ++i)
     co_await read_wake_.async_wait(kTuple);
 }
 
@@ -291,15 +272,13 @@ awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
   auto [ec3, n3] = co_await net::async_read(socket_, net::buffer(payload), kTuple);
   set_read_deadline(Clock::time_point::max());
   if (ec3 || closed_) {
-    ctx_->budget.release(h->length);
-    inflight_bytes_ -= h->length;
+    frame_lease_.reset();
     co_return false;
   }
   ctx_->bytes_received->fetch_add(n3, std::memory_order_relaxed);
   ctx_->frames->fetch_add(1, std::memory_order_relaxed);
   if (auto ok = verify_frame_payload(*h, payload); !ok) {
-    ctx_->budget.release(h->length);
-    inflight_bytes_ -= h->length;
+    frame_lease_.reset();
     fail(to_errc(ok.error()), "frame checksum mismatch");
     co_return false;
   }
@@ -308,20 +287,10 @@ awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
 }
 
 awaitable<bool> Session::await_budget(std::size_t n) {
-  const std::size_t cap = ctx_->options.max_connection_inflight_bytes;
   bool counted = false;
   for (;;) {
     if (closed_ || closing_) co_return false;
-    bool ok = false;
-    if (inflight_bytes_ == 0 || inflight_bytes_ + n <= cap) {
-      ok = ctx_->budget.acquire_or_wait(n, [self = shared_from_this()] {
-        net::post(self->strand_, [self] { self->wake_reader(); });
-      });
-    }
-    if (ok) {
-      inflight_bytes_ += n;
-      co_return true;
-    }
+    if (lease_frame(n)) co_return true;
     if (!counted) {
       ctx_->backpressure_waits->fetch_add(1, std::memory_order_relaxed);
       counted = true;
@@ -330,32 +299,73 @@ awaitable<bool> Session::await_budget(std::size_t n) {
   }
 }
 
-void Session::handle_batch(std::string&& payload) {
-  const std::size_t length = payload.size();
-  auto ix = ctx_->take_indexer();
-  BatchRequest req;
-  req.instance = instance_;
-  auto ok = ix->index(instance_, std::move(payload), req.batch);
-  ctx_->return_indexer(std::move(ix));
-  if (!ok) {
-    ctx_->budget.release(length);
-    inflight_bytes_ -= length;
-    const Errc code = to_errc(ok.error());
+bool Session::lease_frame(std::size_t n) {
+  frame_lease_ = budget_.try_lease(n, reader_waker());
+  return frame_lease_.has_value();
+}
+
+std::function<void()> Session::reader_waker() {
+  return [weak = weak_from_this()] {
+    if (auto self = weak.lock()) net::post(self->strand_, [self] { self->wake_reader(); });
+  };
+}
+
+awaitable<void> Session::index_batch(std::string& payload) {
+  bool counted = false;
+  for (int i = 0; !submit_index(payload); ++i) {  // the pool's queue is full
+    if (closed_ || i >= 1'000'000) co_return;
+    if (!counted) {
+      ctx_->backpressure_waits->fetch_add(1, std::memory_order_relaxed);
+      counted = true;
+    }
+    co_await read_wake_.async_wait(kTuple);
+  }
+  co_await await_answer();
+  finish_batch();
+}
+
+bool Session::submit_index(std::string& payload) {
+  const std::uint64_t id = next_batch_id_;
+  auto done = [self = shared_from_this(), id](Result<void> verdict, IndexedBatch&& batch) {
+    net::post(self->strand_, [self, id, verdict, batch = std::move(batch)]() mutable {
+      self->indexed_ = Indexed{id, verdict, std::move(batch)};
+      self->wake_reader();
+    });
+  };
+  if (!ctx_->index_pool.try_submit(instance_, payload, std::move(done), reader_waker()))
+    return false;
+  ++next_batch_id_;
+  ++inflight_batches_;  // the sender's last frame waits for it from now on
+  batch_leases_.emplace(id, std::move(*frame_lease_));
+  frame_lease_.reset();
+  return true;
+}
+
+void Session::finish_batch() {
+  if (!indexed_) return;  // closed meanwhile: the lease goes with the session
+  Indexed done = std::move(*indexed_);
+  indexed_.reset();
+  if (!done.verdict) {
+    batch_leases_.erase(done.id);
+    --inflight_batches_;
+    const Errc code = to_errc(done.verdict.error());
     fail(code, std::string("batch rejected: ") + errc_name(code));
+    wake_sender();
     return;
   }
+  BatchRequest req;
+  req.instance = instance_;
+  req.batch = std::move(done.batch);
   req.connection_failed = connection_failed_;
-  ++inflight_batches_;
-  ctx_->writer.submit(std::move(req), [self = shared_from_this(), length](WriteOutcome&& o) {
-    net::post(self->strand_, [self, length, o = std::move(o)]() mutable {
-      self->on_batch_done(length, std::move(o));
+  ctx_->writer.submit(std::move(req), [self = shared_from_this(), id = done.id](WriteOutcome&& o) {
+    net::post(self->strand_, [self, id, o = std::move(o)]() mutable {
+      self->on_batch_done(id, std::move(o));
     });
   });
 }
 
-void Session::on_batch_done(std::size_t bytes, WriteOutcome&& out) {
-  ctx_->budget.release(bytes);
-  inflight_bytes_ -= bytes;
+void Session::on_batch_done(std::uint64_t id, WriteOutcome&& out) {
+  batch_leases_.erase(id);
   --inflight_batches_;
   if (out.ec) {
     fail(to_errc(out.ec), out.message);

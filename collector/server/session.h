@@ -1,8 +1,11 @@
 // Session: one agent connection (schemas/frame.h protocol). HELLO first (identity and token
 // checked; the instance of every later batch is the HELLO's, contract 5) → WELCOME with the
 // stream resume points; then BATCH / HEARTBEAT / GOODBYE frames. Each BATCH is verified and
-// indexed on this I/O thread, handed to the IngestWriter, and acknowledged (cumulative ACK per
-// stream) only when the writer reports it durable.
+// indexed on the server's IndexPool (never on the I/O thread; the reader waits for it, so the
+// batches of one connection reach the writer, and are acknowledged, in the order received),
+// handed to the IngestWriter, and acknowledged (cumulative ACK per stream) only when the
+// writer reports it durable. A frame's bytes are leased from the connection's and the global
+// MemoryBudget before its payload is read, and given back when the writer is done with it.
 //
 // Two coroutines on the session's strand: the reader (frames in) and the sender (WELCOME, ACK,
 // GOODBYE, ERROR out); a watchdog timer enforces the read and write deadlines. Any malformed or
@@ -16,11 +19,13 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "collector/server/memory_budget.h"
 #include "collector/server/server.h"
 #include "schemas/frame.h"
 
@@ -49,9 +54,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // or the peer went away).
   boost::asio::awaitable<bool> read_frame(FrameHeader& header, std::string& payload,
                                           std::uint32_t max_length);
+  // Leases `n` bytes into frame_lease_, waiting (not reading) while the budgets are spent.
   boost::asio::awaitable<bool> await_budget(std::size_t n);
-  // Waits until outcome_ is set by a submit_awaited() completion (or the session closes).
-  boost::asio::awaitable<void> await_outcome();
+  // Waits until outcome_ (a submit_awaited() completion) or indexed_ (an IndexPool result) is
+  // set, or the session closes.
+  boost::asio::awaitable<void> await_answer();
+  // Hands a BATCH payload to the IndexPool and waits for its verdict, then finish_batch().
+  boost::asio::awaitable<void> index_batch(std::string& payload);
 
   // Plain functions (not coroutines) that decode frames and submit requests: see reader().
   void submit_awaited(WriteRequest&& request);
@@ -59,8 +68,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish_hello();
   bool handle_control(FrameType type, std::string_view payload);  // true: wait, finish_goodbye
   void finish_goodbye();
-  void handle_batch(std::string&& payload);
-  void on_batch_done(std::size_t bytes, WriteOutcome&& out);
+  bool lease_frame(std::size_t n);  // true: frame_lease_ holds `n` bytes
+  // A wake-up for the budgets and the pool: posts wake_reader() if the session still exists.
+  std::function<void()> reader_waker();
+  bool submit_index(std::string& payload);  // false: the pool is full, the reader is woken
+  void finish_batch();
+  void on_batch_done(std::uint64_t id, WriteOutcome&& out);
 
   // Queue an ERROR and end the session once in-flight batches are acknowledged.
   void fail(Errc code, std::string message);
@@ -84,12 +97,22 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string instance_;                 // set by HELLO
   std::string pending_instance_;         // HELLO submitted, not yet answered
   std::optional<WriteOutcome> outcome_;  // answer to submit_awaited()
+  struct Indexed {
+    std::uint64_t id = 0;
+    Result<void> verdict;
+    IndexedBatch batch;
+  };
+  std::optional<Indexed> indexed_;  // answer to submit_index()
   bool welcomed_ = false;
   bool reading_done_ = false;  // the reader has exited
   bool closing_ = false;       // finish in-flight work, flush, close
   bool closed_ = false;
-  std::size_t inflight_bytes_ = 0;
-  std::size_t inflight_batches_ = 0;
+  // Leases are declared after the budget they come from (they go back before it goes).
+  MemoryBudget budget_;  // this connection's frame bytes; its parent is ctx_->budget
+  std::optional<MemoryBudget::Lease> frame_lease_;               // the frame being read
+  std::map<std::uint64_t, MemoryBudget::Lease> batch_leases_;  // being indexed or written
+  std::uint64_t next_batch_id_ = 0;
+  std::size_t inflight_batches_ = 0;  // being indexed or written
   std::deque<std::string> out_frames_;              // whole frames to send, in order
   std::string final_frame_;                         // ERROR or GOODBYE sent last, then close
   std::map<std::uint32_t, std::uint64_t> acked_;    // stream → highest seq acknowledged
