@@ -2,8 +2,9 @@
 // none of which needs the database: parse and verify it (header, CRCs, chain hash, limits,
 // bounded decompression, record framing, times inside the header's range) and compute its
 // index entry (time range, severity counts, kinds, sources, word filter), plus the snapshot
-// records and termination notices it carries. CPU work only: runs on the I/O thread that read
-// the frame. Not thread-safe: one object per thread (it owns a zstd context and scratch).
+// records and termination notices it carries. CPU work only: runs on a worker of the server's
+// IndexPool, never on an I/O thread. Not thread-safe: one object per thread at a time (it owns
+// a zstd context and scratch).
 #pragma once
 
 #include <string>

@@ -59,8 +59,7 @@ void Session::start() {
   net::co_spawn(
       strand_, [self] { return self->sender(); }, LastResort("server: sender", ctx_->escaped));
   net::co_spawn(
-      strand_, [self] { return self->watchdog(); },
-      LastResort("server: watchdog", ctx_->escaped));
+      strand_, [self] { return self->watchdog(); }, LastResort("server: watchdog", ctx_->escaped));
 }
 
 void Session::drain() {
@@ -358,9 +357,8 @@ void Session::finish_batch() {
   req.batch = std::move(done.batch);
   req.connection_failed = connection_failed_;
   ctx_->writer.submit(std::move(req), [self = shared_from_this(), id = done.id](WriteOutcome&& o) {
-    net::post(self->strand_, [self, id, o = std::move(o)]() mutable {
-      self->on_batch_done(id, std::move(o));
-    });
+    net::post(self->strand_,
+              [self, id, o = std::move(o)]() mutable { self->on_batch_done(id, std::move(o)); });
   });
 }
 

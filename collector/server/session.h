@@ -109,10 +109,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   // Leases are declared after the budget they come from (they go back before it goes).
   MemoryBudget budget_;  // this connection's frame bytes; its parent is ctx_->budget
-  std::optional<MemoryBudget::Lease> frame_lease_;               // the frame being read
+  std::optional<MemoryBudget::Lease> frame_lease_;             // the frame being read
   std::map<std::uint64_t, MemoryBudget::Lease> batch_leases_;  // being indexed or written
   std::uint64_t next_batch_id_ = 0;
-  std::size_t inflight_batches_ = 0;  // being indexed or written
+  std::size_t inflight_batches_ = 0;                // being indexed or written
   std::deque<std::string> out_frames_;              // whole frames to send, in order
   std::string final_frame_;                         // ERROR or GOODBYE sent last, then close
   std::map<std::uint32_t, std::uint64_t> acked_;    // stream → highest seq acknowledged

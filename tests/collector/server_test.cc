@@ -4,13 +4,19 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <future>
 #include <random>
+#include <thread>
 
 #include "collector/server/auth.h"
+#include "collector/server/server.h"
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
 #include "tests/collector/fixture.h"
 #include "tests/collector/test_agent.h"
+#include "tests/collector/writer_harness.h"
 
 namespace blackbox::collector::testing {
 namespace {
@@ -193,14 +199,15 @@ TEST_F(ServerTest, LyingLengths) {
 
 TEST_F(ServerTest, ZstdBombIsStoppedAtTheDeclaredSize) {
   start();
-  auto c = agent(port(), "i-bomb");
-  // 256 MiB of zeros compress to a few KiB; the header claims 1 KiB decompressed.
+  // 256 MiB of zeros compress to a few KiB; the header claims 1 KiB decompressed. Made before
+  // connecting: on a busy machine it can take longer than the idle deadline.
   std::string zeros(256u << 20, '\0');
   std::string bomb;
   ZstdCompressor z(1);
   ASSERT_TRUE(z.compress(zeros, bomb));
   zeros = std::string();
   ASSERT_LT(bomb.size(), 1u << 20);
+  auto c = agent(port(), "i-bomb");
   CraftedBatch cb;
   cb.raw_size = 1024;
   const auto before = rss_bytes();
@@ -319,6 +326,69 @@ TEST_F(ServerTest, BackpressureBoundsMemoryAndLosesNothing) {
   for (int a = 0; a < kAgents; ++a) EXPECT_EQ(acked[a], kBatches * 500 - 1) << "agent " << a;
   const auto m = collector_->collector().metrics().render();
   EXPECT_EQ(m.find("blackbox_collector_backpressure_waits_total 0\n"), std::string::npos) << m;
+}
+
+// Batches are verified and indexed on the server's worker pool, never on an I/O thread: with
+// ONE I/O thread and a batch held inside the indexer, another connection still gets its
+// WELCOME and the ACKs of its own batches; the held batch is acknowledged once released, and a
+// connection's ACKs keep their order. Driven by events (the hook reports that it holds the
+// batch and waits for the test), not by time.
+TEST(ServerThreads, ABatchHeldInTheIndexerStopsNoOtherConnection) {
+  WriterHarness h;
+  std::promise<void> held;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::once_flag release_once;
+  auto let_go = [&] { std::call_once(release_once, [&] { release.set_value(); }); };
+  std::atomic<bool> first{true};
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.index_threads = 2;
+  o.before_index = [&](std::string_view instance) {
+    if (instance == "i-held" && first.exchange(false)) {
+      held.set_value();
+      released.wait();
+    }
+  };
+  boost::asio::io_context io(1);
+  auto server = std::make_unique<Server>(io, *h.writer, h.metrics, o);
+  auto ep = server->listen();
+  ASSERT_TRUE(ep);
+  server->start();
+  std::thread io_thread([&] { io.run(); });
+  {
+    auto slow = agent(ep->port(), "i-held");
+    StreamSource slow_src(kStreamLogs);
+    EXPECT_TRUE(slow.send_frame(FrameType::kBatch, slow_src.next_batch(10)));
+    held.get_future().wait();  // the batch sits in the indexer; the I/O thread is free
+
+    auto other = agent(ep->port(), "i-other");  // its WELCOME comes meanwhile
+    StreamSource src(kStreamLogs);
+    EXPECT_EQ(send_and_ack(other, src, 3, 10), 29);
+
+    let_go();
+    EXPECT_EQ(send_and_ack(slow, slow_src, 0, 0), 9);
+    constexpr int kBatches = 20;
+    for (int i = 0; i < kBatches; ++i)
+      ASSERT_TRUE(slow.send_frame(FrameType::kBatch, slow_src.next_batch(5)));
+    std::int64_t last = 9;
+    for (int i = 0; i < kBatches && last < 9 + 5 * kBatches; ++i) {
+      auto f = slow.read_frame(10s);
+      ASSERT_TRUE(f && as_ack(*f));
+      ASSERT_EQ(as_ack(*f)->entries.size(), 1u);
+      const auto seq = static_cast<std::int64_t>(as_ack(*f)->entries[0].highest_seq);
+      EXPECT_GT(seq, last) << "ACKs out of order";
+      last = seq;
+    }
+    EXPECT_EQ(last, 9 + 5 * kBatches);
+  }
+  let_go();
+  server->shutdown();
+  io.stop();
+  io_thread.join();
+  server.reset();    // waits for the index workers
+  h.writer->stop();  // its last completions would post to the io_context
 }
 
 }  // namespace
