@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "collector/server/auth.h"
+#include "collector/server/memory_budget.h"
 #include "collector/server/server.h"
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
@@ -389,6 +390,40 @@ TEST(ServerThreads, ABatchHeldInTheIndexerStopsNoOtherConnection) {
   io_thread.join();
   server.reset();    // waits for the index workers
   h.writer->stop();  // its last completions would post to the io_context
+}
+
+// A lease takes its bytes from its budget and the parent, and gives them back to both when it
+// goes (or is moved from and the new owner goes); a refused lease takes nothing and wakes its
+// caller when the full budget gets bytes back.
+TEST(MemoryBudget, LeaseGivesBytesBackToItsBudgetAndTheParent) {
+  MemoryBudget global(100);
+  MemoryBudget conn(60, &global);
+  int woken = 0;
+  auto a = conn.try_lease(40, [] {});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(conn.used(), 40u);
+  EXPECT_EQ(global.used(), 40u);
+  EXPECT_FALSE(conn.try_lease(30, [&] { ++woken; }));  // over the connection's cap
+  EXPECT_EQ(global.used(), 40u);
+  auto other = global.try_lease(50, [] {});
+  ASSERT_TRUE(other);
+  auto b = conn.try_lease(20, [&] { ++woken; });  // fits the connection, not the global budget
+  EXPECT_FALSE(b);
+  EXPECT_EQ(conn.used(), 40u);
+  EXPECT_EQ(global.used(), 90u);
+  {
+    MemoryBudget::Lease moved = std::move(*a);
+    EXPECT_EQ(a->bytes(), 0u);
+    EXPECT_EQ(moved.bytes(), 40u);
+  }
+  EXPECT_EQ(woken, 2);  // both refused callers were woken
+  EXPECT_EQ(conn.used(), 0u);
+  EXPECT_EQ(global.used(), 50u);
+  other->reset();
+  EXPECT_EQ(global.used(), 0u);
+  auto big = conn.try_lease(80, [] {});  // over the cap, but nothing else is leased
+  ASSERT_TRUE(big);
+  EXPECT_EQ(global.used(), 80u);
 }
 
 }  // namespace
