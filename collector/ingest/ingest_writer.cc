@@ -289,8 +289,7 @@ void IngestWriter::store_batch(Ledger::Entry& e, BatchRequest& r, StoreWriteBatc
   entry.instance = r.instance;
   entry.ingest_time_ns = clock_.wall_ns();
   wb.put_batch(entry, r.batch.bytes);
-  for (const auto& s : r.batch.snapshots)
-    wb.put_snapshot(r.instance, s);
+  for (const auto& s : r.batch.snapshots) wb.put_snapshot(r.instance, s);
   for (const auto& n : r.batch.notices)
     ledger_.on_termination_notice(e, n.time_ns, n.seq, n.reason, wb);
 

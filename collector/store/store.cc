@@ -629,8 +629,8 @@ Result<void> Store::commit(StoreWriteBatch&& batch, CommitSync sync) {
 }
 
 Result<std::optional<ChainHash>> Store::stored_batch_hash(std::string_view instance,
-                                                         std::uint32_t stream,
-                                                         std::uint64_t first_seq) const {
+                                                          std::uint32_t stream,
+                                                          std::uint64_t first_seq) const {
   rocksdb::PinnableSlice v;
   auto st = internals_->db()->Get({}, internals_->cf(Cf::kBatches),
                                   keys::batch_key(instance, stream, first_seq), &v);

@@ -66,7 +66,7 @@ class StoreInternals {
 struct StoreWriteBatch::Impl {
   StoreInternals* in = nullptr;
   rocksdb::WriteBatch wb;
-  rocksdb::Status status;           // first failed put; commit() returns it and writes nothing
+  rocksdb::Status status;            // first failed put; commit() returns it and writes nothing
   std::uint64_t max_ingest_seq = 0;  // highest ingest_seq staged (0: no batch)
   std::int64_t max_span = 0;         // widest batch time span staged
 };

@@ -36,12 +36,10 @@ void StoreWriteBatch::put_batch(BatchIndexEntry& e, std::string_view bytes) {
   put(b, Cf::kBatches, keys::batch_key(e.instance, e.stream, e.first_seq), bytes);
   std::string v;
   codec::encode_index_entry(v, e, /*with_words=*/true);
-  put(b, Cf::kTimeIndex, keys::time_index_key(e.instance, e.min_time_ns, e.stream, e.first_seq),
-      v);
+  put(b, Cf::kTimeIndex, keys::time_index_key(e.instance, e.min_time_ns, e.stream, e.first_seq), v);
   v.clear();
   codec::encode_index_entry(v, e, /*with_words=*/false);
-  put(b, Cf::kFleetTime, keys::fleet_time_key(e.min_time_ns, e.instance, e.stream, e.first_seq),
-      v);
+  put(b, Cf::kFleetTime, keys::fleet_time_key(e.min_time_ns, e.instance, e.stream, e.first_seq), v);
   v.clear();
   codec::encode_ingest_ref(v, e);
   put(b, Cf::kIngestLog, keys::ingest_log_key(e.ingest_seq), v);
@@ -63,8 +61,7 @@ void StoreWriteBatch::put_lifecycle(std::string_view instance, const LifecycleEv
 }
 
 void StoreWriteBatch::put_gap(std::string_view instance, const GapRange& gap) {
-  put(*impl_, Cf::kGaps, keys::gap_key(instance, gap.stream, gap.from_seq),
-      codec::encode_gap(gap));
+  put(*impl_, Cf::kGaps, keys::gap_key(instance, gap.stream, gap.from_seq), codec::encode_gap(gap));
 }
 
 void StoreWriteBatch::put_head(std::string_view instance, const StreamHead& head) {
