@@ -153,7 +153,9 @@ TEST(StoreFormat, IndexEntryRoundTrip) {
     EXPECT_EQ(d.ingest_seq, e.ingest_seq);
     EXPECT_EQ(d.severity_counts, e.severity_counts);
     EXPECT_EQ(d.sources, e.sources);
-    if (with_words) EXPECT_EQ(d.words.bits(), e.words.bits());
+    if (with_words) {
+      EXPECT_EQ(d.words.bits(), e.words.bits());
+    }
   };
   std::size_t seen = 0;
   for (const auto& instance : instances) {

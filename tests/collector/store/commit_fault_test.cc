@@ -89,7 +89,9 @@ void check_store(WriterHarness& h, const Workload& w, const Acked& a) {
     std::iota(want.begin(), want.end(), 0);
     EXPECT_EQ(seqs, want) << "stored records are not [0, n) once each";
     auto it = a.next_seq.find({s.instance, s.stream});
-    if (it != a.next_seq.end()) EXPECT_GE(seqs.size(), it->second) << "acknowledged data lost";
+    if (it != a.next_seq.end()) {
+      EXPECT_GE(seqs.size(), it->second) << "acknowledged data lost";
+    }
     auto& [records, batches] = per_instance[s.instance];
     records += seqs.size();
     batches += seqs.size() / w.records_per_batch;
