@@ -7,6 +7,7 @@
 // a full re-delivery must then complete the streams without storing anything twice.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -144,6 +145,7 @@ void redeliver(WriterHarness& h, const Workload& w) {
 void fail_at_every_step(FaultMode mode) {
   const Workload w;
   std::uint64_t step = 1;
+  std::uint64_t runs_failed = 0;  // runs in which the writer saw its write fail
   for (; step <= kMaxSteps; ++step) {
     SCOPED_TRACE("fault at step " + std::to_string(step) +
                  (mode == FaultMode::kSticky ? " and after" : " only"));
@@ -152,6 +154,7 @@ void fail_at_every_step(FaultMode mode) {
     fs->arm(step, mode);
     const Acked a = run_workload(h, w);
     const std::uint64_t faults = fs->faults();
+    runs_failed += a.failed ? 1 : 0;
     EXPECT_FALSE(a.acked_after_failure) << "the writer acknowledged after a failed write";
     h.writer.reset();
     h.store.reset();  // closing may fail too: part of the fault
@@ -167,6 +170,10 @@ void fail_at_every_step(FaultMode mode) {
   }
   EXPECT_LE(step, kMaxSteps) << "the workload never ran without a fault";
   EXPECT_GT(step, 2u) << "the workload made too few file operations to test anything";
+  EXPECT_GT(runs_failed, 0u) << "no injected fault ever reached the writer";
+  std::printf("[ faults   ] %llu steps, %llu runs with a failed write\n",
+              static_cast<unsigned long long>(step - 1),
+              static_cast<unsigned long long>(runs_failed));
 }
 
 TEST(CommitFault, FailedFileStepLosesNothingAckedAndStoresNothingTwice) {
