@@ -197,6 +197,8 @@ void IngestWriter::apply(Pending& p, StoreWriteBatch& wb) {
       p.request);
 }
 
+// One function on purpose: it is the decision table of collector/README.md ("Ingest
+// decisions"), row by row, and reads best top to bottom beside it.
 void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, StoreWriteBatch& wb) {
   Ledger::Entry* e = ledger_.find(r.instance);
   if (!e) {

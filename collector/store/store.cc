@@ -244,6 +244,7 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
 Store::Store(std::unique_ptr<StoreInternals> internals) : internals_(std::move(internals)) {}
 Store::~Store() = default;
 
+// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   auto in = std::make_unique<StoreInternals>();
   in->path = o.path;
