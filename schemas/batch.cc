@@ -91,6 +91,13 @@ Result<BatchHeader> BatchBuilder::seal(std::uint32_t stream, std::uint64_t first
   return h;
 }
 
+Result<ChainHash> batch_chain_hash(std::string_view batch) {
+  if (batch.size() < kBatchHeaderBytes) return Err(Errc::kTruncated);
+  ChainHash h;
+  std::memcpy(h.data(), batch.data() + kHashOffset, h.size());
+  return h;
+}
+
 Result<BatchHeader> parse_batch_header(std::string_view batch, const Limits& limits) {
   if (batch.size() < kBatchHeaderBytes) return Err(Errc::kTruncated);
   const char* p = batch.data();

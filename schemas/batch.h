@@ -87,6 +87,11 @@ class BatchBuilder {
 [[nodiscard]] Result<BatchHeader> parse_batch_header(std::string_view batch,
                                                      const Limits& limits = {});
 
+// The chain hash field of an encoded batch (header bytes [84, 116)), read without any check;
+// kTruncated when `batch` is shorter than a header. For readers of batches that were checked
+// when stored (the collector's duplicate check), so that no one re-derives the layout.
+[[nodiscard]] Result<ChainHash> batch_chain_hash(std::string_view batch);
+
 // How much of a batch's integrity to check. Receivers (the collector's ingest, `verify`) check
 // everything; readers of batches that were verified when stored may skip the SHA-256, which
 // costs about twice as much as decoding the records themselves.

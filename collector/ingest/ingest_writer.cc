@@ -1,27 +1,13 @@
 #include "collector/ingest/ingest_writer.h"
 
-#include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
 #include <bit>
 #include <chrono>
-#include <cstring>
-
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
-#include "collector/store/store_internals.h"
-#include "schemas/bytes.h"
 
 namespace blackbox::collector {
 
-using keys::Cf;
-
 namespace {
-
-// Offset of the chain hash in a batch header (schemas/batch.h).
-constexpr std::size_t kBatchHashOffset = 84;
-
-rocksdb::Slice sl(std::string_view s) { return {s.data(), s.size()}; }
 
 std::size_t request_bytes(const WriteRequest& r) {
   if (auto* b = std::get_if<BatchRequest>(&r)) return b->batch.bytes.size();
@@ -56,11 +42,7 @@ double LatencyHistogram::quantile_seconds(double q) const {
 }
 
 IngestWriter::IngestWriter(Store& store, const Clock& clock, Metrics& m, WriterOptions options)
-    : store_(store),
-      db_(store.internals()),
-      clock_(clock),
-      options_(options),
-      ledger_(store.internals(), clock, options.ledger) {
+    : store_(store), clock_(clock), options_(options), ledger_(store, clock, options.ledger) {
   c_.records = &m.counter("blackbox_collector_records_stored_total", "Records stored");
   c_.batches = &m.counter("blackbox_collector_batches_stored_total", "Batches stored");
   c_.bytes = &m.counter("blackbox_collector_bytes_stored_total", "Batch bytes stored");
@@ -89,12 +71,6 @@ Result<std::unique_ptr<IngestWriter>> IngestWriter::start(Store& store, const Cl
                                                           Metrics& metrics, WriterOptions options) {
   std::unique_ptr<IngestWriter> w(new IngestWriter(store, clock, metrics, options));
   if (auto ok = w->ledger_.load(); !ok) return ok.error();
-  w->ingest_seq_ = store.last_ingest_seq();
-  {
-    std::string v;
-    auto st = w->db_.db()->Get({}, w->db_.cf(Cf::kMeta), sl(keys::kFleetSpanKey), &v);
-    if (st.ok() && v.size() == 8) w->fleet_max_span_ = bytes::load_le<std::int64_t>(v.data());
-  }
   w->thread_ = std::thread([p = w.get()] { p->run(); });
   return w;
 }
@@ -110,16 +86,10 @@ void IngestWriter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::size_t IngestWriter::queued_requests() const {
-  std::lock_guard lock(mu_);
-  return queue_.size();
-}
-
 void IngestWriter::submit(WriteRequest&& request, Completion&& done) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queued_bytes_ += request_bytes(request);
       queue_.push_back(Pending{std::move(request), std::move(done), {}});
       cv_.notify_one();
       return;
@@ -143,7 +113,6 @@ void IngestWriter::run() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      queued_bytes_ -= bytes;
     }
     commit(group);
     for (auto& p : group) p.done(std::move(p.outcome));
@@ -156,7 +125,7 @@ void IngestWriter::commit(std::vector<Pending>& group) {
     for (auto& p : group) p.outcome = rejected(Errc::kFsyncFailed, "collector storage failed");
     return;
   }
-  rocksdb::WriteBatch wb;
+  StoreWriteBatch wb = store_.write_batch();
   group_keys_.clear();
   std::uint64_t records = 0, batches = 0, bytes = 0;
   for (auto& p : group) {
@@ -169,35 +138,32 @@ void IngestWriter::commit(std::vector<Pending>& group) {
     }
   }
   ledger_.flush(wb);
-  if (wb.Count() == 0) return;
+  if (wb.empty()) return;
 
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
   const auto t0 = std::chrono::steady_clock::now();
-  auto st = db_.db()->Write(wo, &wb);
+  auto ok = store_.commit(std::move(wb), options_.sync ? CommitSync::kSync : CommitSync::kNoSync);
   const auto us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count());
   c_.groups->fetch_add(1, std::memory_order_relaxed);
   c_.write_us->fetch_add(us, std::memory_order_relaxed);
   latency_->record(us);
-  if (!st.ok()) {
+  if (!ok) {
     // Durability unknown: never acknowledge, stop (STYLE.md §4 "fatal").
-    spdlog::critical("ingest: RocksDB write of {} requests failed: {}; refusing further writes",
-                     group.size(), st.ToString());
+    spdlog::critical("ingest: store commit of {} requests failed: {}; refusing further writes",
+                     group.size(), ok.error().message());
     c_.write_errors->fetch_add(1);
     failed_ = true;
     for (auto& p : group) p.outcome = rejected(Errc::kFsyncFailed, "collector storage failed");
     if (on_fatal_) on_fatal_();
     return;
   }
-  db_.publish_ingest_seq(ingest_seq_);
   c_.records->fetch_add(records, std::memory_order_relaxed);
   c_.batches->fetch_add(batches, std::memory_order_relaxed);
   c_.bytes->fetch_add(bytes, std::memory_order_relaxed);
 }
 
-void IngestWriter::apply(Pending& p, rocksdb::WriteBatch& wb) {
+void IngestWriter::apply(Pending& p, StoreWriteBatch& wb) {
   WriteOutcome& out = p.outcome;
   std::visit(
       [&](auto& r) {
@@ -231,7 +197,9 @@ void IngestWriter::apply(Pending& p, rocksdb::WriteBatch& wb) {
       p.request);
 }
 
-void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::WriteBatch& wb) {
+// One function on purpose: it is the decision table of collector/README.md ("Ingest
+// decisions"), row by row, and reads best top to bottom beside it.
+void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, StoreWriteBatch& wb) {
   Ledger::Entry* e = ledger_.find(r.instance);
   if (!e) {
     out = rejected(Errc::kProtocolViolation, "BATCH before HELLO");
@@ -247,7 +215,7 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
   }
   StreamHead head = head_it != e->heads.end() ? head_it->second : StreamHead{h.stream, 0, {}, 0};
   ledger_.on_seen(*e, wb);
-  const std::string key = keys::batch_key(r.instance, h.stream, h.first_seq);
+  auto key = std::make_tuple(r.instance, h.stream, h.first_seq);
   auto ack_head = [&](const StreamHead& hd) {
     if (hd.next_seq > 0) out.ack = AckEntry{hd.stream, hd.next_seq - 1};
   };
@@ -259,16 +227,12 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
     if (auto g = group_keys_.find(key); g != group_keys_.end()) {
       stored = g->second;
     } else {
-      rocksdb::PinnableSlice v;
-      auto st = db_.db()->Get({}, db_.cf(Cf::kBatches), key, &v);
-      if (st.ok() && v.size() >= kBatchHashOffset + 32) {
-        ChainHash hh;
-        std::memcpy(hh.data(), v.data() + kBatchHashOffset, hh.size());
-        stored = hh;
-      } else if (!st.ok() && !st.IsNotFound()) {
-        out = rejected(status_errc(st, "duplicate check"), "collector storage read failed");
+      auto found = store_.stored_batch_hash(r.instance, h.stream, h.first_seq);
+      if (!found) {
+        out = rejected(to_errc(found.error()), "collector storage read failed");
         return;
       }
+      stored = *found;
     }
     if (stored) {
       if (*stored != h.hash) {
@@ -306,9 +270,7 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
     // restarts at this batch (its prev hash can't be checked against anything we hold).
     GapRange g{h.stream, head.next_seq, h.first_seq, clock_.wall_ns(),
                "sequence gap: batch starts after the stored head"};
-    auto st = wb.Put(db_.cf(Cf::kGaps), keys::gap_key(r.instance, h.stream, g.from_seq),
-                     codec::encode_gap(g));
-    if (!st.ok()) spdlog::error("ingest: gap: {}", st.ToString());
+    wb.put_gap(r.instance, g);
     e->info.gaps += 1;
     e->info.gap_records += g.to_seq - g.from_seq;
     c_.gaps->fetch_add(1, std::memory_order_relaxed);
@@ -317,36 +279,19 @@ void IngestWriter::apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::Writ
                  g.to_seq);
   }
   store_batch(*e, r, wb);
-  group_keys_.emplace(key, h.hash);
+  group_keys_.emplace(std::move(key), h.hash);
   StreamHead next{h.stream, h.end_seq(), h.hash, h.first_seq};
   ledger_.put_head(*e, next, wb);
   ack_head(next);
 }
 
-void IngestWriter::store_batch(Ledger::Entry& e, BatchRequest& r, rocksdb::WriteBatch& wb) {
+void IngestWriter::store_batch(Ledger::Entry& e, BatchRequest& r, StoreWriteBatch& wb) {
   const BatchHeader& h = r.batch.header;
   BatchIndexEntry& entry = r.batch.entry;
   entry.instance = r.instance;
-  entry.ingest_seq = ++ingest_seq_;
   entry.ingest_time_ns = clock_.wall_ns();
-
-  auto put = [&](Cf cf, const std::string& k, std::string_view v) {
-    auto st = wb.Put(db_.cf(cf), k, sl(v));
-    if (!st.ok()) spdlog::error("ingest: put {}: {}", keys::cf_name(cf), st.ToString());
-  };
-  put(Cf::kBatches, keys::batch_key(r.instance, h.stream, h.first_seq), r.batch.bytes);
-  std::string v;
-  codec::encode_index_entry(v, entry, /*with_words=*/true);
-  put(Cf::kTimeIndex, keys::time_index_key(r.instance, h.min_time_ns, h.stream, h.first_seq), v);
-  v.clear();
-  codec::encode_index_entry(v, entry, /*with_words=*/false);
-  put(Cf::kFleetTime, keys::fleet_time_key(h.min_time_ns, r.instance, h.stream, h.first_seq), v);
-  v.clear();
-  codec::encode_ingest_ref(v, entry);
-  put(Cf::kIngestLog, keys::ingest_log_key(entry.ingest_seq), v);
-  for (const auto& s : r.batch.snapshots)
-    put(Cf::kSnapshots, keys::snapshot_key(r.instance, s.time_ns, s.seq),
-        codec::encode_snapshot_ref(s.batch_first_seq));
+  wb.put_batch(entry, r.batch.bytes);
+  for (const auto& s : r.batch.snapshots) wb.put_snapshot(r.instance, s);
   for (const auto& n : r.batch.notices)
     ledger_.on_termination_notice(e, n.time_ns, n.seq, n.reason, wb);
 
@@ -356,19 +301,7 @@ void IngestWriter::store_batch(Ledger::Entry& e, BatchRequest& r, rocksdb::Write
   info.stored_bytes += r.batch.bytes.size();
   info.min_event_ns = std::min(info.min_event_ns, h.min_time_ns);
   info.max_event_ns = std::max(info.max_event_ns, h.max_time_ns);
-  // max >= min (the indexer checked every record lies in between); computed unsigned so that
-  // extreme times can't overflow.
-  const std::uint64_t uspan =
-      static_cast<std::uint64_t>(h.max_time_ns) - static_cast<std::uint64_t>(h.min_time_ns);
-  const std::int64_t span = static_cast<std::int64_t>(
-      std::min<std::uint64_t>(uspan, static_cast<std::uint64_t>(kMaxTime)));
-  info.max_batch_span_ns = std::max(info.max_batch_span_ns, span);
-  if (span > fleet_max_span_) {
-    fleet_max_span_ = span;
-    std::string sv;
-    bytes::put_le(sv, span);
-    put(Cf::kMeta, std::string(keys::kFleetSpanKey), sv);
-  }
+  info.max_batch_span_ns = std::max(info.max_batch_span_ns, entry.time_span_ns());
 }
 
 }  // namespace blackbox::collector

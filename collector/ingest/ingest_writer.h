@@ -3,9 +3,10 @@
 // ticks; the thread takes everything queued (a group), decides each batch against the stream
 // heads — next in chain → stored; already stored (same key, same hash) or wholly below the
 // head → duplicate, acknowledged, not stored again; after a hole → gap range recorded, stored;
-// straddling the head or conflicting with a stored batch → rejected — and writes the whole
-// group as ONE WriteBatch with one synced write (group commit). Only then are completions
-// called, so an ACK always follows durability.
+// straddling the head or conflicting with a stored batch → rejected — and stages the whole
+// group in ONE StoreWriteBatch committed with one synced write (group commit). Only then are
+// completions called, so an ACK always follows durability. The writer decides what to store;
+// the store (collector/store/) encodes it.
 //
 // A failed write is fatal: every pending and later request completes with kFsyncFailed / kIo,
 // on_fatal is called once, and nothing is acknowledged again.
@@ -19,15 +20,17 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <tuple>
 #include <variant>
 
 #include "collector/ingest/batch_indexer.h"
 #include "collector/lifecycle/ledger.h"
 #include "collector/store/store.h"
+#include "collector/store/store_write_batch.h"
 #include "schemas/clock.h"
 #include "schemas/frame.h"
 #include "schemas/metrics.h"
@@ -97,11 +100,8 @@ class IngestWriter {
   // Finishes everything queued, then joins the thread. Idempotent.
   void stop();
 
-  bool failed() const { return failed_.load(); }
-  // Called once, on the writer thread, when a write fails.
+  // Called once, on the writer thread, when a write fails. Set before the first submit().
   void set_on_fatal(std::function<void()> f) { on_fatal_ = std::move(f); }
-
-  std::size_t queued_requests() const;
 
  private:
   struct Pending {
@@ -112,12 +112,11 @@ class IngestWriter {
   IngestWriter(Store& store, const Clock& clock, Metrics& metrics, WriterOptions options);
   void run();
   void commit(std::vector<Pending>& group);
-  void apply(Pending& p, rocksdb::WriteBatch& wb);
-  void apply_batch(BatchRequest& r, WriteOutcome& out, rocksdb::WriteBatch& wb);
-  void store_batch(Ledger::Entry& e, BatchRequest& r, rocksdb::WriteBatch& wb);
+  void apply(Pending& p, StoreWriteBatch& wb);
+  void apply_batch(BatchRequest& r, WriteOutcome& out, StoreWriteBatch& wb);
+  void store_batch(Ledger::Entry& e, BatchRequest& r, StoreWriteBatch& wb);
 
   Store& store_;
-  StoreInternals& db_;
   const Clock& clock_;
   WriterOptions options_;
   Ledger ledger_;
@@ -125,17 +124,15 @@ class IngestWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
-  std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
-  std::atomic<bool> failed_{false};
+  bool failed_ = false;  // writer thread only
   std::function<void()> on_fatal_;
   std::thread thread_;
 
   // Writer-thread state.
-  std::uint64_t ingest_seq_ = 0;
-  std::int64_t fleet_max_span_ = 0;
-  // Batches written in the current group: key → hash (duplicates inside one group).
-  std::unordered_map<std::string, ChainHash> group_keys_;
+  // Batches staged in the current group: (instance, stream, first_seq) → hash (duplicates
+  // inside one group).
+  std::map<std::tuple<std::string, std::uint32_t, std::uint64_t>, ChainHash> group_keys_;
 
   struct Counters {
     std::atomic<std::uint64_t>* records;

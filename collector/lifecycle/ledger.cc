@@ -5,17 +5,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
-#include "schemas/bytes.h"
-
 namespace blackbox::collector {
 
-using keys::Cf;
-
 namespace {
-
-std::string_view sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 void remember(std::vector<std::string>& list, const std::string& v, std::size_t cap) {
   if (v.empty() || list.size() >= cap) return;
@@ -24,45 +16,22 @@ void remember(std::vector<std::string>& list, const std::string& v, std::size_t 
 
 }  // namespace
 
-Ledger::Ledger(StoreInternals& store, const Clock& clock, LedgerOptions options)
-    : store_(store), clock_(clock), options_(options) {
-  // Event keys are (instance, time, counter); seeding the counter from the real clock keeps it
-  // increasing across restarts even when tests run on a frozen clock.
-  event_counter_ = static_cast<std::uint64_t>(SystemClock().wall_ns());
-}
+Ledger::Ledger(const Store& store, const Clock& clock, LedgerOptions options)
+    : store_(store), clock_(clock), options_(options) {}
 
 Result<void> Ledger::load() {
   entries_.clear();
   dirty_.clear();
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator({}, store_.cf(Cf::kInstances)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto info = codec::decode_instance(sv(it->value()));
-    if (!info) {
-      spdlog::error("ledger: instance {}: undecodable record", sv(it->key()));
-      return info.error();
-    }
-    auto name = info->instance;
-    entries_[name].info = std::move(*info);
+  auto infos = store_.list_instances();
+  if (!infos) return infos.error();
+  for (auto& info : *infos) {
+    auto heads = store_.stream_heads(info.instance);
+    if (!heads) return heads.error();
+    info.legal_hold = false;  // not part of the ledger's record (the store merges it in)
+    Entry& e = entries_[info.instance];
+    for (const auto& h : *heads) e.heads[h.stream] = h;
+    e.info = std::move(info);
   }
-  if (auto e = status_errc(it->status(), "ledger: load instances"); e != Errc::kOk) return Err(e);
-
-  it.reset(store_.db()->NewIterator({}, store_.cf(Cf::kHeads)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto inst = keys::key_instance(sv(it->key()));
-    auto rest = keys::after_instance(sv(it->key()));
-    if (!inst || !rest || rest->size() != 4) return Err(Errc::kCorrupt);
-    const auto stream = bytes::load_be<std::uint32_t>(rest->data());
-    auto h = codec::decode_head(stream, sv(it->value()));
-    if (!h) return h.error();
-    auto found = entries_.find(*inst);
-    if (found == entries_.end()) {
-      // Heads are written with the instance record; a head without one is a bug or damage.
-      spdlog::error("ledger: stream head for unknown instance {}", *inst);
-      return Err(Errc::kCorrupt);
-    }
-    found->second.heads[stream] = *h;
-  }
-  if (auto e = status_errc(it->status(), "ledger: load heads"); e != Errc::kOk) return Err(e);
   return {};
 }
 
@@ -78,16 +47,13 @@ void Ledger::mark(Entry& e) {
   }
 }
 
-void Ledger::add_event(Entry& e, LifecycleEvent ev, rocksdb::WriteBatch& wb) {
-  auto st = wb.Put(store_.cf(Cf::kLifecycle),
-                   keys::lifecycle_key(e.info.instance, ev.time_ns, ++event_counter_),
-                   codec::encode_event(ev));
-  if (!st.ok()) spdlog::error("ledger: {}: event: {}", e.info.instance, st.ToString());
+void Ledger::add_event(Entry& e, LifecycleEvent ev, StoreWriteBatch& wb) {
+  wb.put_lifecycle(e.info.instance, ev);
   spdlog::info("ledger: instance {}: {}{}{}", e.info.instance, lifecycle_kind_name(ev.kind),
                ev.reason.empty() ? "" : ": ", ev.reason);
 }
 
-std::vector<StreamPosition> Ledger::on_hello(const Hello& hello, rocksdb::WriteBatch& wb) {
+std::vector<StreamPosition> Ledger::on_hello(const Hello& hello, StoreWriteBatch& wb) {
   const std::int64_t now = clock_.wall_ns();
   auto [it, created] = entries_.try_emplace(hello.instance_id);
   Entry& e = it->second;
@@ -125,7 +91,7 @@ std::vector<StreamPosition> Ledger::on_hello(const Hello& hello, rocksdb::WriteB
   return out;
 }
 
-void Ledger::on_seen(Entry& e, rocksdb::WriteBatch& wb) {
+void Ledger::on_seen(Entry& e, StoreWriteBatch& wb) {
   const std::int64_t now = clock_.wall_ns();
   e.info.last_seen_ns = now;
   if (e.info.state == InstanceState::kSilent) {
@@ -144,7 +110,7 @@ void Ledger::on_heartbeat(Entry& e, const Heartbeat& /*hb*/) {
   mark(e);
 }
 
-void Ledger::on_goodbye(Entry& e, const Goodbye& bye, rocksdb::WriteBatch& wb) {
+void Ledger::on_goodbye(Entry& e, const Goodbye& bye, StoreWriteBatch& wb) {
   const std::int64_t now = clock_.wall_ns();
   if (e.info.state == InstanceState::kTerminated) return;  // a repeated GOODBYE
   const bool notice = bye.after_termination_notice || e.info.termination_notice;
@@ -157,7 +123,7 @@ void Ledger::on_goodbye(Entry& e, const Goodbye& bye, rocksdb::WriteBatch& wb) {
 }
 
 void Ledger::on_termination_notice(Entry& e, std::int64_t time_ns, std::uint64_t seq,
-                                   const std::string& reason, rocksdb::WriteBatch& wb) {
+                                   const std::string& reason, StoreWriteBatch& wb) {
   nlohmann::json d = {{"seq", seq}};
   add_event(e, {time_ns, LifecycleKind::kTerminationNotice, "", "", reason, d.dump()}, wb);
   if (!e.info.termination_notice) {
@@ -167,7 +133,7 @@ void Ledger::on_termination_notice(Entry& e, std::int64_t time_ns, std::uint64_t
   mark(e);
 }
 
-std::size_t Ledger::tick(rocksdb::WriteBatch& wb) {
+std::size_t Ledger::tick(StoreWriteBatch& wb) {
   const std::int64_t now = clock_.wall_ns();
   const std::int64_t limit = options_.silent_after.count();
   std::size_t n = 0;
@@ -188,17 +154,14 @@ std::size_t Ledger::tick(rocksdb::WriteBatch& wb) {
   return n;
 }
 
-void Ledger::put_head(Entry& e, const StreamHead& h, rocksdb::WriteBatch& wb) {
+void Ledger::put_head(Entry& e, const StreamHead& h, StoreWriteBatch& wb) {
   e.heads[h.stream] = h;
-  auto st = wb.Put(store_.cf(Cf::kHeads), keys::head_key(e.info.instance, h.stream),
-                   codec::encode_head(h));
-  if (!st.ok()) spdlog::error("ledger: {}: head: {}", e.info.instance, st.ToString());
+  wb.put_head(e.info.instance, h);
 }
 
-void Ledger::flush(rocksdb::WriteBatch& wb) {
+void Ledger::flush(StoreWriteBatch& wb) {
   for (Entry* e : dirty_) {
-    auto st = wb.Put(store_.cf(Cf::kInstances), e->info.instance, codec::encode_instance(e->info));
-    if (!st.ok()) spdlog::error("ledger: {}: instance: {}", e->info.instance, st.ToString());
+    wb.put_instance(e->info);
     e->dirty = false;
   }
   dirty_.clear();

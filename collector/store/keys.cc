@@ -121,12 +121,6 @@ std::string hold_key(std::string_view instance) {
   return k;
 }
 
-std::string cursor_key(std::string_view name) {
-  std::string k(kCursorPrefix);
-  k.append(name);
-  return k;
-}
-
 std::optional<std::string_view> key_instance(std::string_view key) {
   auto nul = key.find('\0');
   if (nul == std::string_view::npos || nul == 0) return std::nullopt;

@@ -52,9 +52,7 @@ std::string lifecycle_key(std::string_view instance, std::int64_t time, std::uin
 std::string gap_key(std::string_view instance, std::uint32_t stream, std::uint64_t from_seq);
 std::string head_key(std::string_view instance, std::uint32_t stream);
 std::string hold_key(std::string_view instance);
-std::string cursor_key(std::string_view name);
 inline constexpr std::string_view kHoldPrefix = "hold/";
-inline constexpr std::string_view kCursorPrefix = "cursor/";
 inline constexpr std::string_view kFormatKey = "format";
 // meta: the widest batch time span of any instance (i64 LE), bounds fleet_time scans.
 inline constexpr std::string_view kFleetSpanKey = "fleet_max_span";

@@ -7,11 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "collector/store/codec.h"
 #include "collector/store/keys.h"
 #include "collector/store/retention_filter.h"
 #include "collector/store/store_internals.h"
+#include "collector/store/store_write_batch.h"
 #include "schemas/batch.h"
 #include "schemas/bytes.h"
 
@@ -70,6 +72,20 @@ class SnapshotGuard {
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snap_;
 };
+
+// The widest batch time span of any instance (meta kFleetSpanKey), 0 if none stored yet. The one
+// reader of that key: open() caches it for commit(), scan_fleet_index() reads its snapshot's.
+Result<std::int64_t> read_fleet_span(const StoreInternals& in, const rocksdb::ReadOptions& ro) {
+  std::string v;
+  auto st = in.db()->Get(ro, in.cf(Cf::kMeta), sl(keys::kFleetSpanKey), &v);
+  if (st.IsNotFound()) return std::int64_t{0};
+  if (auto e = status_errc(st, "read fleet span"); e != Errc::kOk) return Err(e);
+  if (v.size() != 8) {
+    spdlog::error("store: fleet span: value of {} bytes, expected 8", v.size());
+    return Err(Errc::kCorrupt);
+  }
+  return bytes::load_le<std::int64_t>(v.data());
+}
 
 rocksdb::ColumnFamilyOptions cf_options(Cf cf, const StoreOptions& o,
                                         const std::shared_ptr<rocksdb::Cache>& cache,
@@ -170,12 +186,12 @@ const char* lifecycle_kind_name(LifecycleKind k) noexcept {
   return "hello";
 }
 
-bool BatchIndexEntry::has_severity_at_most(Severity s) const {
-  const auto max = static_cast<unsigned>(s);
-  if (s == Severity::kUnknown) return true;
-  for (unsigned i = 0; i <= max && i < 8; ++i)
-    if (severity_counts[i] != 0) return true;
-  return false;
+std::int64_t BatchIndexEntry::time_span_ns() const {
+  // Computed unsigned so that extreme times can't overflow.
+  const std::uint64_t uspan =
+      static_cast<std::uint64_t>(max_time_ns) - static_cast<std::uint64_t>(min_time_ns);
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(uspan, static_cast<std::uint64_t>(kMaxTime)));
 }
 
 bool BatchIndexEntry::may_have_source(std::string_view source) const {
@@ -228,6 +244,7 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
 Store::Store(std::unique_ptr<StoreInternals> internals) : internals_(std::move(internals)) {}
 Store::~Store() = default;
 
+// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   auto in = std::make_unique<StoreInternals>();
   in->path = o.path;
@@ -240,6 +257,10 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   }
 
   rocksdb::DBOptions db;
+  if (o.file_system) {
+    in->env = rocksdb::NewCompositeEnv(o.file_system);
+    db.env = in->env.get();
+  }
   db.create_if_missing = true;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
@@ -257,12 +278,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
     cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in->holds, in->clock));
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st;
-  if (o.read_only) {
-    st = rocksdb::DB::OpenForReadOnly(db, o.path, cfs, &in->handles_, &raw);
-  } else {
-    st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
-  }
+  rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
   if (!st.ok()) {
     spdlog::error("store: {}: open: {}", o.path, st.ToString());
     return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
@@ -272,7 +288,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   // Format version: written once, checked on every open.
   std::string fmt;
   st = in->db()->Get({}, in->cf(Cf::kMeta), sl(keys::kFormatKey), &fmt);
-  if (st.IsNotFound() && !o.read_only) {
+  if (st.IsNotFound()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     st = in->db()->Put(wo, in->cf(Cf::kMeta), sl(keys::kFormatKey), sl(kFormatVersion));
@@ -299,7 +315,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
     if (it->Valid() && it->key().size() == 8)
       in->last_ingest_seq = bytes::load_be<std::uint64_t>(it->key().data());
     if (auto e = it.status("load ingest position"); e != Errc::kOk) return Err(e);
+    in->assigned_ingest_seq = in->last_ingest_seq.load();
   }
+  auto span = read_fleet_span(*in, {});
+  if (!span) return span.error();
+  in->fleet_max_span = *span;
+  // Lifecycle keys are (instance, time, counter); seeding the counter from the real clock keeps
+  // it increasing across restarts even when tests run on a frozen clock.
+  in->event_counter = static_cast<std::uint64_t>(SystemClock().wall_ns());
   return std::unique_ptr<Store>(new Store(std::move(in)));
 }
 
@@ -537,14 +560,10 @@ Result<void> Store::scan_fleet_index(
   SnapshotGuard snap(internals_->db());
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.get();
-  std::int64_t span = 0;
-  {
-    std::string v;
-    auto st = internals_->db()->Get(ro, internals_->cf(Cf::kMeta), sl(keys::kFleetSpanKey), &v);
-    if (st.ok() && v.size() == 8) span = bytes::load_le<std::int64_t>(v.data());
-  }
+  auto span = read_fleet_span(*internals_, ro);
+  if (!span) return span.error();
   std::string lower;
-  keys::put_time(lower, sat_sub(from_ns, span));
+  keys::put_time(lower, sat_sub(from_ns, *span));
   std::string upper;
   if (to_ns != kMaxTime) keys::put_time(upper, to_ns);
   RangeIter it(*internals_, Cf::kFleetTime, std::move(lower), std::move(upper), snap.get());
@@ -580,7 +599,54 @@ Result<std::vector<SnapshotRef>> Store::snapshots(std::string_view instance, std
   return out;
 }
 
-// ---- holds, cursors, maintenance -------------------------------------------------------------
+// ---- writes ---------------------------------------------------------------------------------
+
+StoreWriteBatch Store::write_batch() {
+  auto impl = std::make_unique<StoreWriteBatch::Impl>();
+  impl->in = internals_.get();
+  return StoreWriteBatch(std::move(impl));
+}
+
+Result<void> Store::commit(StoreWriteBatch&& batch, CommitSync sync) {
+  StoreWriteBatch::Impl& b = *batch.impl_;
+  assert(b.in == internals_.get());
+  if (auto e = status_errc(b.status, "commit: stage"); e != Errc::kOk) return Err(e);
+  if (b.wb.Count() == 0) return {};
+  std::lock_guard lock(internals_->commit_mu);
+  const bool wider = b.max_span > internals_->fleet_max_span;
+  if (wider) {
+    std::string v;
+    bytes::put_le(v, b.max_span);
+    auto st = b.wb.Put(internals_->cf(Cf::kMeta), sl(keys::kFleetSpanKey), sl(v));
+    if (auto e = status_errc(st, "commit: stage fleet span"); e != Errc::kOk) return Err(e);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync == CommitSync::kSync;
+  auto st = internals_->db()->Write(wo, &b.wb);
+  if (auto e = status_errc(st, "commit"); e != Errc::kOk) return Err(e);
+  if (wider) internals_->fleet_max_span = b.max_span;
+  if (b.max_ingest_seq > 0) internals_->publish_ingest_seq(b.max_ingest_seq);
+  return {};
+}
+
+Result<std::optional<ChainHash>> Store::stored_batch_hash(std::string_view instance,
+                                                          std::uint32_t stream,
+                                                          std::uint64_t first_seq) const {
+  rocksdb::PinnableSlice v;
+  auto st = internals_->db()->Get({}, internals_->cf(Cf::kBatches),
+                                  keys::batch_key(instance, stream, first_seq), &v);
+  if (st.IsNotFound()) return std::optional<ChainHash>();
+  if (auto e = status_errc(st, "duplicate check"); e != Errc::kOk) return Err(e);
+  auto h = batch_chain_hash(sv(v));
+  if (!h) {
+    spdlog::error("store: batch {}/{}/{}: stored value is not a batch", instance, stream,
+                  first_seq);
+    return Err(Errc::kCorrupt);
+  }
+  return std::optional<ChainHash>(*h);
+}
+
+// ---- holds, maintenance -------------------------------------------------------------
 
 Result<void> Store::set_legal_hold(std::string_view instance, bool on) {
   if (instance.empty()) return Err(Errc::kInvalidArgument);
@@ -601,22 +667,6 @@ bool Store::legal_hold(std::string_view instance) const {
 
 std::vector<std::string> Store::legal_holds() const { return internals_->holds->list(); }
 
-Result<std::optional<std::string>> Store::get_cursor(std::string_view name) const {
-  std::string v;
-  auto st = internals_->db()->Get({}, internals_->cf(Cf::kMeta), keys::cursor_key(name), &v);
-  if (st.IsNotFound()) return std::optional<std::string>();
-  if (auto e = status_errc(st, "get cursor"); e != Errc::kOk) return Err(e);
-  return std::optional<std::string>(std::move(v));
-}
-
-Result<void> Store::put_cursor(std::string_view name, std::string_view value) {
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto st = internals_->db()->Put(wo, internals_->cf(Cf::kMeta), keys::cursor_key(name), sl(value));
-  if (auto e = status_errc(st, "put cursor"); e != Errc::kOk) return Err(e);
-  return {};
-}
-
 Result<void> Store::compact_all() {
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
@@ -636,7 +686,5 @@ bool Store::write_stopped() const {
   std::uint64_t v = 0;
   return internals_->db()->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &v) && v != 0;
 }
-
-const std::string& Store::path() const { return internals_->path; }
 
 }  // namespace blackbox::collector

@@ -7,8 +7,9 @@
 //
 // Threads: every const method may be called from any thread at any time, concurrently with
 // each other and with ingest writes (the single writer lives in collector/ingest/). A scan
-// reads one consistent RocksDB snapshot. Writes go through IngestWriter, not through this
-// header (store/store_internals.h exposes the handles to the collector's own writers).
+// reads one consistent RocksDB snapshot. The collector's writers (ingest, ledger) stage typed
+// writes in a StoreWriteBatch (store_write_batch.h) and commit() it; keys, value codecs and
+// column families stay private to collector/store/.
 //
 // Errors: Errc::kNotFound for a missing instance/batch; Errc::kCorrupt when a stored value
 // does not decode; Errc::kIo for a RocksDB error (logged with its status string).
@@ -31,9 +32,14 @@
 #include "schemas/record.h"
 #include "schemas/result.h"
 
+namespace rocksdb {
+class FileSystem;
+}
+
 namespace blackbox::collector {
 
 class StoreInternals;
+class StoreWriteBatch;
 
 inline constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
@@ -200,8 +206,8 @@ struct BatchIndexEntry {
   TokenFilter words;                 // empty if word indexing is off: don't skip on words
 
   std::uint64_t end_seq() const { return first_seq + record_count; }
-  // Records with severity <= `s` (syslog order: 0 most severe) exist in the batch.
-  bool has_severity_at_most(Severity s) const;
+  // max_time_ns - min_time_ns (>= 0: the indexer checks max >= min), saturated at kMaxTime.
+  std::int64_t time_span_ns() const;
   bool has_kind(RecordKind k) const { return kinds_mask & (1u << static_cast<unsigned>(k)); }
   // False when the batch certainly has no record from `source`.
   bool may_have_source(std::string_view source) const;
@@ -238,12 +244,17 @@ struct SnapshotRef {
 
 struct StoreOptions {
   std::string path;               // data dir; created if missing (parent must exist)
-  bool read_only = false;         // open for reading only (admin tools, tests)
   std::int64_t retention_ns = 0;  // delete batches older than this (event time); 0 = keep
   std::size_t block_cache_bytes = 256u << 20;
   std::size_t write_buffer_bytes = 64u << 20;  // memtable size of the batches column family
   const Clock* clock = nullptr;                // retention's "now"; nullptr = SystemClock
+  // Every file operation of the database goes through this file system (tests wrap the
+  // default one to inject faults: tests/support/fault_file_system.h); nullptr = the default.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
+
+// Whether Store::commit() syncs the WAL before returning.
+enum class CommitSync : std::uint8_t { kNoSync, kSync };
 
 class Store {
  public:
@@ -320,9 +331,22 @@ class Store {
   bool legal_hold(std::string_view instance) const;
   std::vector<std::string> legal_holds() const;
 
-  // ---- Export cursors (opaque values keyed by consumer name), persisted synced.
-  [[nodiscard]] Result<std::optional<std::string>> get_cursor(std::string_view name) const;
-  [[nodiscard]] Result<void> put_cursor(std::string_view name, std::string_view value);
+  // ---- Writes (the collector's writers: one thread at a time, the ingest writer thread)
+  // A new, empty batch of typed writes bound to this store (store_write_batch.h).
+  StoreWriteBatch write_batch();
+  // Writes everything staged in `batch` atomically in one RocksDB write (WAL synced with
+  // kSync), then publishes the highest ingest position it holds (last_ingest_seq(),
+  // wait_for_ingest()). An empty batch is a no-op. Errors: the first staging error, or the
+  // write's (kIo, kDiskFull, kCorrupt, kBusy). After an error nothing of the batch may be
+  // assumed durable or lost: the caller must stop acknowledging (RocksDB refuses further
+  // writes after a failed WAL write or sync).
+  [[nodiscard]] Result<void> commit(StoreWriteBatch&& batch, CommitSync sync);
+
+  // The chain hash of the stored batch (instance, stream, first_seq), nullopt if none is
+  // stored (the writer's duplicate check). kCorrupt if the stored value is not a batch.
+  [[nodiscard]] Result<std::optional<ChainHash>> stored_batch_hash(std::string_view instance,
+                                                                   std::uint32_t stream,
+                                                                   std::uint64_t first_seq) const;
 
   // ---- Maintenance
   // Compacts every column family now (runs retention). Blocking: not on an I/O thread.
@@ -330,11 +354,6 @@ class Store {
   // RocksDB's "is writing stopped or delayed" counters, for metrics.
   std::uint64_t stall_micros() const;
   bool write_stopped() const;
-  const std::string& path() const;
-
-  // For the collector's own writers (ingest, ledger): RocksDB handles.
-  StoreInternals& internals() { return *internals_; }
-  const StoreInternals& internals() const { return *internals_; }
 
  private:
   explicit Store(std::unique_ptr<StoreInternals> internals);

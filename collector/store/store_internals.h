@@ -1,8 +1,10 @@
-// The RocksDB handles behind Store, for the collector's own writers (ingest, ledger) and
-// tests. Not for the query server: it reads through store.h only.
+// The RocksDB handles and writer state behind Store. Private to collector/store/: everything
+// else reads through store.h and writes through store_write_batch.h.
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -14,6 +16,7 @@
 
 #include "collector/store/keys.h"
 #include "collector/store/store.h"
+#include "collector/store/store_write_batch.h"
 
 namespace blackbox::collector {
 
@@ -37,18 +40,35 @@ class StoreInternals {
   rocksdb::ColumnFamilyHandle* cf(keys::Cf c) const { return handles_[static_cast<int>(c)]; }
 
   std::string path;
+  // The Env over StoreOptions::file_system (null: RocksDB's default); outlives db_.
+  std::unique_ptr<rocksdb::Env> env;
   std::shared_ptr<HoldSet> holds = std::make_shared<HoldSet>();
   std::shared_ptr<const Clock> clock_owner;  // set when the store made its own SystemClock
   const Clock* clock = nullptr;
-  // Highest ingest_seq committed; written by the ingest writer after each commit through
-  // publish_ingest_seq(), which also wakes Store::wait_for_ingest().
+  // Highest ingest_seq committed; written by Store::commit() through publish_ingest_seq(),
+  // which also wakes Store::wait_for_ingest().
   std::atomic<std::uint64_t> last_ingest_seq{0};
   void publish_ingest_seq(std::uint64_t seq);
   std::mutex ingest_mu;
   std::condition_variable ingest_cv;
 
+  // Writer state (StoreWriteBatch staging, Store::commit()).
+  std::atomic<std::uint64_t> assigned_ingest_seq{0};  // last ingest_seq handed to put_batch()
+  std::atomic<std::uint64_t> event_counter{0};        // lifecycle key tie-breaker
+  std::mutex commit_mu;                               // serialises commit() (fleet span)
+  std::int64_t fleet_max_span = 0;                    // as stored in meta; under commit_mu
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// What a StoreWriteBatch stages: the encoded puts, and what commit() must publish or widen.
+struct StoreWriteBatch::Impl {
+  StoreInternals* in = nullptr;
+  rocksdb::WriteBatch wb;
+  rocksdb::Status status;            // first failed put; commit() returns it and writes nothing
+  std::uint64_t max_ingest_seq = 0;  // highest ingest_seq staged (0: no batch)
+  std::int64_t max_span = 0;         // widest batch time span staged
 };
 
 // Turns a RocksDB status into our Errc (and logs it). kOk when st.ok().

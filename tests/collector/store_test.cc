@@ -1,42 +1,125 @@
-// Store building blocks: key order, value codecs, the word filter, the memory budget.
+// Store building blocks: the store's format seen through its public API (key order, value
+// round trips), the word filter, the memory budget.
+#include "collector/store/store.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "collector/server/auth.h"
 #include "collector/server/memory_budget.h"
-#include "collector/store/codec.h"
-#include "collector/store/keys.h"
+#include "collector/store/store_write_batch.h"
+#include "tests/collector/fixture.h"
+#include "tests/collector/test_agent.h"
 
 namespace blackbox::collector {
 namespace {
 
-TEST(Keys, TimeKeysSortInTimeOrderAcrossZero) {
+using testing::StreamSource;
+using testing::TempDir;
+
+std::unique_ptr<Store> open_store(const TempDir& dir) {
+  StoreOptions so;
+  so.path = dir.sub("db");
+  so.block_cache_bytes = 8u << 20;
+  so.write_buffer_bytes = 4u << 20;
+  auto s = Store::open(so);
+  if (!s) throw std::runtime_error("store open: " + s.error().message());
+  return std::move(*s);
+}
+
+BatchIndexEntry entry_at(std::string instance, std::uint32_t stream, std::uint64_t first_seq,
+                         std::int64_t time_ns) {
+  BatchIndexEntry e;
+  e.instance = std::move(instance);
+  e.stream = stream;
+  e.first_seq = first_seq;
+  e.record_count = 1;
+  e.min_time_ns = e.max_time_ns = time_ns;
+  return e;
+}
+
+InstanceInfo instance_named(const std::string& name) {
+  InstanceInfo i;
+  i.instance = name;
+  return i;
+}
+
+TEST(StoreFormat, TimeOrderHoldsAcrossZero) {
+  TempDir dir;
+  auto store = open_store(dir);
   std::vector<std::int64_t> times = {kMinTime, -5'000, -1, 0, 1, 1'700'000'000'000'000'000,
                                      kMaxTime};
-  for (std::size_t i = 1; i < times.size(); ++i) {
-    EXPECT_LT(keys::time_index_key("i", times[i - 1], 1, 0),
-              keys::time_index_key("i", times[i], 1, 0));
-    EXPECT_LT(keys::fleet_time_key(times[i - 1], "zzz", 1, 0),
-              keys::fleet_time_key(times[i], "a", 1, 0));
+  auto wb = store->write_batch();
+  wb.put_instance(instance_named("i"));
+  // Stored in reverse; fleet entries alternate between instances that sort the other way.
+  for (std::size_t i = times.size(); i-- > 0;) {
+    auto e = entry_at("i", 1, i, times[i]);
+    wb.put_batch(e, "b");
+    auto f = entry_at(i % 2 ? "a" : "zzz", 1, i, times[i]);
+    wb.put_batch(f, "b");
   }
+  ASSERT_TRUE(store->commit(std::move(wb), CommitSync::kSync));
+  std::vector<std::int64_t> seen;
+  ASSERT_TRUE(store->scan_batches(BatchQuery{"i", std::nullopt, kMinTime, kMaxTime}, nullptr,
+                                  [&](const StoredBatch& b) {
+                                    seen.push_back(b.index.min_time_ns);
+                                    return true;
+                                  }));
+  EXPECT_EQ(seen, times);
+  std::vector<std::int64_t> fleet;
+  ASSERT_TRUE(store->scan_fleet_index(kMinTime, kMaxTime, [&](const BatchIndexEntry& e) {
+    if (e.instance != "i") fleet.push_back(e.min_time_ns);
+    return true;
+  }));
+  EXPECT_EQ(fleet, times);
 }
 
-TEST(Keys, InstancePrefixesDoNotCollide) {
-  // "a" with a big sequence must sort before anything of "ab".
-  EXPECT_LT(keys::batch_key("a", 0xffffffff, UINT64_MAX), keys::batch_key("ab", 0, 0));
-  const auto key = keys::batch_key("i-123", 7, 1ull << 40);
-  auto k = keys::parse_batch_key(key);
-  ASSERT_TRUE(k);
-  EXPECT_EQ(k->instance, "i-123");
-  EXPECT_EQ(k->stream, 7u);
-  EXPECT_EQ(k->first_seq, 1ull << 40);
-  EXPECT_LT(keys::batch_key("i", 1, 255), keys::batch_key("i", 1, 256));
+TEST(StoreFormat, InstancePrefixesDoNotCollide) {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto wb = store->write_batch();
+  auto put = [&](const std::string& instance, std::uint32_t stream, std::uint64_t first_seq) {
+    StreamSource src(stream);
+    auto e = entry_at(instance, stream, first_seq, 0);
+    wb.put_batch(e, src.make_batch(first_seq, 1, {}));
+  };
+  // "a" with a big stream and sequence must not run into anything of "ab".
+  put("a", 0xffffffff, 1ull << 40);
+  put("ab", 0, 0);
+  put("i", 1, 256);
+  put("i", 1, 255);
+  ASSERT_TRUE(store->commit(std::move(wb), CommitSync::kSync));
+  auto firsts = [&](const std::string& instance, std::uint32_t stream) {
+    std::vector<std::uint64_t> out;
+    EXPECT_TRUE(store->scan_stream(instance, stream, 0, [&](const StoredBatch& b) {
+      EXPECT_EQ(b.index.instance, instance);
+      out.push_back(b.index.first_seq);
+      return true;
+    }));
+    return out;
+  };
+  EXPECT_EQ(firsts("a", 0xffffffff), std::vector<std::uint64_t>{1ull << 40});
+  EXPECT_EQ(firsts("ab", 0), std::vector<std::uint64_t>{0});
+  EXPECT_EQ(firsts("a", 0), std::vector<std::uint64_t>{});
+  EXPECT_EQ(firsts("i", 1), (std::vector<std::uint64_t>{255, 256}));
+  auto hash = store->stored_batch_hash("a", 0xffffffff, 1ull << 40);
+  ASSERT_TRUE(hash);
+  EXPECT_TRUE(*hash);
+  hash = store->stored_batch_hash("a", 0xffffffff, 0);
+  ASSERT_TRUE(hash);
+  EXPECT_FALSE(*hash);
 }
 
-TEST(Codec, IndexEntryRoundTrip) {
+TEST(StoreFormat, IndexEntryRoundTrip) {
+  TempDir dir;
+  auto store = open_store(dir);
   std::mt19937_64 rng(42);
   SCOPED_TRACE("seed 42");
+  std::map<std::tuple<std::string, std::uint32_t, std::uint64_t>, BatchIndexEntry> written;
+  auto wb = store->write_batch();
+  std::set<std::string> instances;
   for (int n = 0; n < 200; ++n) {
     BatchIndexEntry e;
     e.instance = "i-" + std::to_string(rng() % 1000);
@@ -47,7 +130,6 @@ TEST(Codec, IndexEntryRoundTrip) {
     e.max_time_ns = static_cast<std::int64_t>(rng());
     e.raw_size = static_cast<std::uint32_t>(rng());
     e.stored_size = static_cast<std::uint32_t>(rng());
-    e.ingest_seq = rng();
     e.ingest_time_ns = static_cast<std::int64_t>(rng());
     for (auto& c : e.severity_counts) c = static_cast<std::uint32_t>(rng() % 100000);
     e.kinds_mask = static_cast<std::uint8_t>(rng());
@@ -56,27 +138,48 @@ TEST(Codec, IndexEntryRoundTrip) {
     e.sources_truncated = rng() % 2;
     e.words = TokenFilter::with_capacity(rng() % 500);
     e.words.add_word("hello");
-    std::string v;
-    codec::encode_index_entry(v, e, true);
-    auto d = codec::decode_index_entry(v);
-    ASSERT_TRUE(d);
-    EXPECT_EQ(d->instance, e.instance);
-    EXPECT_EQ(d->first_seq, e.first_seq);
-    EXPECT_EQ(d->max_time_ns, e.max_time_ns);
-    EXPECT_EQ(d->severity_counts, e.severity_counts);
-    EXPECT_EQ(d->sources, e.sources);
-    EXPECT_EQ(d->words.bits(), e.words.bits());
-    codec::RetentionFields f;
-    ASSERT_TRUE(codec::peek_retention_fields(v, f));
-    EXPECT_EQ(f.instance, e.instance);
-    EXPECT_EQ(f.max_time_ns, e.max_time_ns);
-    // Truncations never decode.
-    for (std::size_t cut = 0; cut < v.size(); cut += 1 + v.size() / 16)
-      EXPECT_FALSE(codec::decode_index_entry(std::string_view(v).substr(0, cut)));
+    if (instances.insert(e.instance).second) wb.put_instance(instance_named(e.instance));
+    wb.put_batch(e, "b");
+    written[{e.instance, e.stream, e.first_seq}] = e;
   }
+  ASSERT_TRUE(store->commit(std::move(wb), CommitSync::kSync));
+  auto check = [&](const BatchIndexEntry& d, bool with_words) {
+    auto it = written.find({d.instance, d.stream, d.first_seq});
+    ASSERT_NE(it, written.end());
+    const BatchIndexEntry& e = it->second;
+    EXPECT_EQ(d.instance, e.instance);
+    EXPECT_EQ(d.first_seq, e.first_seq);
+    EXPECT_EQ(d.max_time_ns, e.max_time_ns);
+    EXPECT_EQ(d.ingest_seq, e.ingest_seq);
+    EXPECT_EQ(d.severity_counts, e.severity_counts);
+    EXPECT_EQ(d.sources, e.sources);
+    if (with_words) {
+      EXPECT_EQ(d.words.bits(), e.words.bits());
+    }
+  };
+  std::size_t seen = 0;
+  for (const auto& instance : instances) {
+    ASSERT_TRUE(store->scan_batches(BatchQuery{instance, std::nullopt, kMinTime, kMaxTime}, nullptr,
+                                    [&](const StoredBatch& b) {
+                                      check(b.index, true);
+                                      ++seen;
+                                      return true;
+                                    }));
+  }
+  EXPECT_EQ(seen, written.size());
+  seen = 0;
+  ASSERT_TRUE(store->scan_fleet_index(kMinTime, kMaxTime, [&](const BatchIndexEntry& d) {
+    check(d, false);
+    ++seen;
+    return true;
+  }));
+  EXPECT_EQ(seen, written.size());
+  EXPECT_EQ(store->last_ingest_seq(), written.size());
 }
 
-TEST(Codec, InstanceAndEventRoundTrip) {
+TEST(StoreFormat, InstanceAndEventRoundTrip) {
+  TempDir dir;
+  auto store = open_store(dir);
   InstanceInfo i;
   i.instance = "i-1";
   i.image = "ami-1";
@@ -86,15 +189,18 @@ TEST(Codec, InstanceAndEventRoundTrip) {
   i.state = InstanceState::kTerminated;
   i.end = InstanceEnd{EndKind::kGoodbye, 77, "sigterm", true};
   i.records = 12;
-  auto d = codec::decode_instance(codec::encode_instance(i));
+  LifecycleEvent e{5, LifecycleKind::kWentSilent, "b", "h", "no heartbeat", R"({"x":1})"};
+  auto wb = store->write_batch();
+  wb.put_instance(i);
+  wb.put_lifecycle("i-1", e);
+  ASSERT_TRUE(store->commit(std::move(wb), CommitSync::kSync));
+  auto d = store->get_instance("i-1");
   ASSERT_TRUE(d);
   EXPECT_EQ(*d, i);
-  LifecycleEvent e{5, LifecycleKind::kWentSilent, "b", "h", "no heartbeat", R"({"x":1})"};
-  auto de = codec::decode_event(codec::encode_event(e));
+  auto de = store->lifecycle_events("i-1");
   ASSERT_TRUE(de);
-  EXPECT_EQ(*de, e);
-  EXPECT_FALSE(codec::decode_instance("not json"));
-  EXPECT_FALSE(codec::decode_event("{}"));
+  ASSERT_EQ(de->size(), 1u);
+  EXPECT_EQ((*de)[0], e);
 }
 
 TEST(TokenFilter, FindsItsWordsAndRejectsMostOthers) {

@@ -6,8 +6,11 @@
 
 namespace blackbox::collector::testing {
 
-WriterHarness::WriterHarness(std::int64_t retention_ns, std::chrono::nanoseconds silent_after)
-    : retention_ns_(retention_ns), silent_after_(silent_after) {
+WriterHarness::WriterHarness(std::int64_t retention_ns, std::chrono::nanoseconds silent_after,
+                             std::shared_ptr<rocksdb::FileSystem> file_system)
+    : retention_ns_(retention_ns),
+      silent_after_(silent_after),
+      file_system_(std::move(file_system)) {
   open();
 }
 
@@ -23,6 +26,7 @@ void WriterHarness::open() {
   so.clock = &clock;
   so.block_cache_bytes = 8u << 20;
   so.write_buffer_bytes = 4u << 20;
+  so.file_system = file_system_;
   auto s = Store::open(so);
   if (!s) throw std::runtime_error("store open: " + s.error().message());
   store = std::move(*s);

@@ -18,7 +18,8 @@ namespace blackbox::collector::testing {
 class WriterHarness {
  public:
   explicit WriterHarness(std::int64_t retention_ns = 0,
-                         std::chrono::nanoseconds silent_after = std::chrono::minutes(2));
+                         std::chrono::nanoseconds silent_after = std::chrono::minutes(2),
+                         std::shared_ptr<rocksdb::FileSystem> file_system = nullptr);
   ~WriterHarness();
 
   void reopen();  // closes writer and store, opens them again (restart)
@@ -44,6 +45,7 @@ class WriterHarness {
   void open();
   std::int64_t retention_ns_;
   std::chrono::nanoseconds silent_after_;
+  std::shared_ptr<rocksdb::FileSystem> file_system_;  // the store's (faults); null = default
   BatchIndexer indexer_{IndexerOptions{}};
 };
 
