@@ -494,8 +494,8 @@ Shipper::~Shipper() { stop(); }
 
 void Shipper::start() {
   Impl* impl = impl_.get();
-  auto* escaped = &impl->metrics.registry.counter(
-      "blackbox_agent_escaped_exceptions_total", "Exceptions caught by a coroutine's LastResort");
+  auto* escaped = &impl->metrics.registry.counter("blackbox_agent_escaped_exceptions_total",
+                                                  "Exceptions caught by a coroutine's LastResort");
   net::co_spawn(impl->io, impl->run(), LastResort("ship: network", escaped, [impl] {
                   std::lock_guard lock(impl->done_mu);
                   impl->done = true;
