@@ -73,11 +73,13 @@ std::uint64_t Spool::entry_bytes(const SpoolAppend& e) {
   return kEntryHeaderBytes + e.batch.size() + e.checkpoint.size();
 }
 
-void Spool::remove_file(const std::string& path, std::string_view what) {
-  if (auto r = ops_.unlink(path); !r) {
+bool Spool::remove_file(const std::string& path, std::string_view what) {
+  auto r = ops_.unlink(path);
+  if (!r) {
     unlink_failures_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("spool: cannot remove {} {}: {}", what, path, r.error().message());
   }
+  return r.has_value();
 }
 
 Result<std::unique_ptr<Spool>> Spool::open(const SpoolOptions& options, RecoveryReport& report) {
@@ -206,8 +208,7 @@ Result<std::shared_ptr<Spool::Segment>> Spool::recover_segment(std::uint64_t id,
         return io_error(t.error());
       }
       if (auto s = ops_.fdatasync(seg->fd.get()); !s) {
-        spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path,
-                         s.error().message());
+        spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path, s.error().message());
         return Err(Errc::kFsyncFailed);
       }
       report.truncated_bytes += scan->damage[0].bytes;
@@ -595,7 +596,10 @@ void Spool::delete_acked_locked() {
       ++it;
       continue;
     }
-    remove_file(seg.path, "acknowledged segment");
+    if (!remove_file(seg.path, "acknowledged segment")) {
+      ++it;  // kept: the next acknowledgement tries again
+      continue;
+    }
     total_bytes_ -= seg.size;
     freed = true;
     it = segments_.erase(it);

@@ -120,8 +120,9 @@ class Spool {
                                              BatchHeader& header);
   // The collector holds every record of `stream` below `end_seq`: deletes every segment
   // (except the active one) that holds nothing else unacknowledged. A segment file that cannot
-  // be removed is logged and counted (unlink_failures()): it is forgotten here, but would be
-  // found — and shipped again, harmlessly — at the next start.
+  // be removed is logged and counted (unlink_failures()) and kept: the next acknowledgement
+  // tries again (until then it counts against max_bytes; found at a restart, it would be
+  // shipped again, which the collector stores once).
   void ack(std::uint32_t stream, std::uint64_t end_seq);
 
   // ---- Any thread ----
@@ -150,7 +151,8 @@ class Spool {
   [[nodiscard]] Result<void> copy_valid_entries(Segment& seg, int out);
   void prune_quarantine();
   [[nodiscard]] Result<void> repair_tail(Segment& seg);
-  void remove_file(const std::string& path, std::string_view what);
+  // Unlinks `path`; a failure is logged and counted (unlink_failures()). Returns success.
+  bool remove_file(const std::string& path, std::string_view what);
   [[nodiscard]] Result<void> roll();
   [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
   bool fully_acked_locked(const Segment& seg) const;
