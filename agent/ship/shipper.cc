@@ -294,9 +294,10 @@ struct Shipper::Impl {
     }
   }
 
-  net::awaitable<Outcome> session(const std::string& addr) {
+  // Resolves and connects to `addr` within connect_timeout; on success `socket` is open.
+  net::awaitable<bool> connect(const std::string& addr) {
     std::string host, port;
-    if (!split_host_port(addr, host, port)) co_return Outcome::kFailed;
+    if (!split_host_port(addr, host, port)) co_return false;
     net::steady_timer timer(io);
     tcp::resolver resolver(io);
     timer.expires_after(opt.connect_timeout);
@@ -304,12 +305,12 @@ struct Shipper::Impl {
         co_await (resolver.async_resolve(host, port, use_nothrow) || timer.async_wait(use_nothrow));
     if (resolved.index() != 0) {
       connect_failed("ship: resolving {} timed out", addr);
-      co_return Outcome::kFailed;
+      co_return false;
     }
     auto [rec, endpoints] = std::get<0>(resolved);
     if (rec) {
       connect_failed("ship: cannot resolve {}: {}", addr, rec.message());
-      co_return Outcome::kFailed;
+      co_return false;
     }
     socket.emplace(io);
     auto connected = co_await (net::async_connect(*socket, endpoints, use_nothrow) ||
@@ -321,26 +322,28 @@ struct Shipper::Impl {
         connect_failed("ship: cannot connect to {}: {}", addr,
                        std::get<0>(std::get<0>(connected)).message());
       socket.reset();
-      co_return Outcome::kFailed;
+      co_return false;
     }
-    tcp::socket& s = *socket;
     error_code ignored;
-    s.set_option(tcp::no_delay(true), ignored);
-    s.set_option(net::socket_base::keep_alive(true), ignored);
+    socket->set_option(tcp::no_delay(true), ignored);
+    socket->set_option(net::socket_base::keep_alive(true), ignored);
+    co_return true;
+  }
 
+  // HELLO → WELCOME within handshake_timeout. nullopt: refused or failed (logged).
+  net::awaitable<std::optional<Welcome>> handshake(tcp::socket& s, const std::string& addr) {
     std::string frame, payload;
     append_frame(frame, FrameType::kHello, encode_hello(opt.hello));
     if (auto ec = co_await send(s, frame)) {
       spdlog::warn("ship: sending HELLO to {} failed: {}", addr, ec.message());
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
+    net::steady_timer timer(io);
     timer.expires_after(opt.handshake_timeout);
     auto answer = co_await (read_frame(s, payload) || timer.async_wait(use_nothrow));
     if (answer.index() != 0) {
       spdlog::warn("ship: no WELCOME from {} within {} ms", addr, opt.handshake_timeout.count());
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
     auto [aec, type] = std::get<0>(answer);
     if (aec || type != FrameType::kWelcome) {
@@ -353,12 +356,21 @@ struct Shipper::Impl {
         spdlog::warn("ship: handshake with {} failed: {}", addr,
                      aec ? aec.message() : std::string("unexpected ") + frame_type_name(type));
       }
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
     auto welcome = decode_welcome(payload);
     if (!welcome) {
       spdlog::error("ship: malformed WELCOME from {}", addr);
+      co_return std::nullopt;
+    }
+    co_return std::move(*welcome);
+  }
+
+  net::awaitable<Outcome> session(const std::string& addr) {
+    if (!co_await connect(addr)) co_return Outcome::kFailed;
+    tcp::socket& s = *socket;
+    auto welcome = co_await handshake(s, addr);
+    if (!welcome) {
       socket.reset();
       co_return Outcome::kFailed;
     }
@@ -382,6 +394,7 @@ struct Shipper::Impl {
     co_await (writer(s) || reader(s) || watchdog());
 
     is_connected = false;
+    error_code ignored;
     socket->close(ignored);
     socket.reset();
     co_return finished ? Outcome::kFinished : Outcome::kFailed;
