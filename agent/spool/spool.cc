@@ -73,6 +73,22 @@ std::uint64_t Spool::entry_bytes(const SpoolAppend& e) {
   return kEntryHeaderBytes + e.batch.size() + e.checkpoint.size();
 }
 
+Result<void> Spool::sync_file(int fd, const std::string& path) {
+  if (auto s = ops_.fdatasync(fd); !s) {
+    spdlog::critical("spool: {}: fdatasync failed: {}", path, s.error().message());
+    return Err(Errc::kFsyncFailed);
+  }
+  return {};
+}
+
+Result<void> Spool::sync_spool_dir() {
+  if (auto s = ops_.sync_dir(options_.dir); !s) {
+    spdlog::critical("spool: fsync of {} failed: {}", options_.dir, s.error().message());
+    return Err(Errc::kFsyncFailed);
+  }
+  return {};
+}
+
 bool Spool::remove_file(const std::string& path, std::string_view what) {
   auto r = ops_.unlink(path);
   if (!r) {
@@ -152,10 +168,7 @@ Result<void> Spool::recover(RecoveryReport& report) {
   if (auto r = roll(); !r) return r.error();
   for (const auto& seg : empty) remove_file(seg->path, "empty segment");
   if (!empty.empty()) {
-    if (auto r = ops_.sync_dir(options_.dir); !r) {
-      spdlog::critical("spool: fsync of {} failed: {}", options_.dir, r.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
+    if (auto r = sync_spool_dir(); !r) return r.error();
   }
   return {};
 }
@@ -207,10 +220,7 @@ Result<std::shared_ptr<Spool::Segment>> Spool::recover_segment(std::uint64_t id,
         spdlog::error("spool: segment {}: cannot truncate: {}", seg->path, t.error().message());
         return io_error(t.error());
       }
-      if (auto s = ops_.fdatasync(seg->fd.get()); !s) {
-        spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path, s.error().message());
-        return Err(Errc::kFsyncFailed);
-      }
+      if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
       report.truncated_bytes += scan->damage[0].bytes;
       scan->file_size = scan->valid_end;
     } else {
@@ -263,10 +273,7 @@ Result<void> Spool::quarantine(Segment& seg) {
     spdlog::error("spool: cannot rewrite {} as {}: {}", seg.path, tmp, w.error().message());
     return io_error(w.error());
   }
-  if (auto s = ops_.fdatasync(out->get()); !s) {
-    spdlog::critical("spool: {}: fdatasync failed: {}", tmp, s.error().message());
-    return Err(Errc::kFsyncFailed);
-  }
+  if (auto s = sync_file(out->get(), tmp); !s) return s.error();
   // Keep the damaged original for forensics (a hard link: no copy), then replace it.
   const std::string kept =
       join(quarantine_dir_, segment_file_name(seg.id) + "." + std::to_string(now_ns()));
@@ -276,10 +283,7 @@ Result<void> Spool::quarantine(Segment& seg) {
     spdlog::error("spool: cannot replace {}: {}", seg.path, r.error().message());
     return io_error(r.error());
   }
-  if (auto s = ops_.sync_dir(options_.dir); !s) {
-    spdlog::critical("spool: fsync of {} failed: {}", options_.dir, s.error().message());
-    return Err(Errc::kFsyncFailed);
-  }
+  if (auto s = sync_spool_dir(); !s) return s.error();
   auto fd = ops_.open(seg.path, OpenMode::kReadWrite);
   if (!fd) return io_error(fd.error());
   seg.fd = std::move(*fd);
@@ -325,10 +329,7 @@ Result<void> Spool::roll() {
   }
   if (old && options_.fsync == FsyncPolicy::kInterval && unsynced_bytes_ > 0) {
     // sync() only looks at the newest segments: leave no unsynced bytes behind a roll.
-    if (auto s = ops_.fdatasync(old->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", old->path, s.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
+    if (auto s = sync_file(old->fd.get(), old->path); !s) return s.error();
     unsynced_bytes_ = 0;
   }
   if (old) {
@@ -356,14 +357,8 @@ Result<void> Spool::roll() {
     return io_error(w.error());
   }
   if (options_.fsync != FsyncPolicy::kNever) {
-    if (auto s = ops_.fdatasync(seg->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path, s.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
-    if (auto s = ops_.sync_dir(options_.dir); !s) {
-      spdlog::critical("spool: fsync of {} failed: {}", options_.dir, s.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
+    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
+    if (auto s = sync_spool_dir(); !s) return s.error();
   }
   seg->size = seg->readable = header.size() + eh.size() + last_checkpoint_.size();
   std::lock_guard lock(mu_);
@@ -451,10 +446,7 @@ Result<void> Spool::write_run(std::span<const SpoolAppend> entries) {
   }
   unsynced_bytes_ += run;
   if (options_.fsync == FsyncPolicy::kAlways) {
-    if (auto s = ops_.fdatasync(seg->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path, s.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
+    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
     unsynced_bytes_ = 0;
   }
   last_checkpoint_.assign(entries.back().checkpoint);
@@ -484,11 +476,7 @@ Result<void> Spool::sync() {
   }
   // Only the last two can hold unsynced bytes (a roll syncs unless the policy is kNever).
   for (std::size_t k = segs.size() >= 2 ? segs.size() - 2 : 0; k < segs.size(); ++k) {
-    if (auto s = ops_.fdatasync(segs[k]->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", segs[k]->path,
-                       s.error().message());
-      return Err(Errc::kFsyncFailed);
-    }
+    if (auto s = sync_file(segs[k]->fd.get(), segs[k]->path); !s) return s.error();
   }
   unsynced_bytes_ = 0;
   return {};

@@ -151,6 +151,10 @@ class Spool {
   [[nodiscard]] Result<void> copy_valid_entries(Segment& seg, int out);
   void prune_quarantine();
   [[nodiscard]] Result<void> repair_tail(Segment& seg);
+  // fdatasync of `fd` / fsync of the spool directory, logged; any failure is kFsyncFailed
+  // (fatal: durability unknown), whatever the errno.
+  [[nodiscard]] Result<void> sync_file(int fd, const std::string& path);
+  [[nodiscard]] Result<void> sync_spool_dir();
   // Unlinks `path`; a failure is logged and counted (unlink_failures()). Returns success.
   bool remove_file(const std::string& path, std::string_view what);
   [[nodiscard]] Result<void> roll();
