@@ -16,12 +16,6 @@ StreamState& Sealer::stream_state(std::uint32_t stream) {
   return streams_.back();
 }
 
-StreamState Sealer::state(std::uint32_t stream) const {
-  for (const auto& s : streams_)
-    if (s.stream == stream) return s;
-  return StreamState{stream, 0, kZeroHash};
-}
-
 void Sealer::raise_floor(std::uint32_t stream, std::uint64_t next_seq, const ChainHash& head) {
   std::lock_guard lock(floor_mu_);
   for (auto& f : floors_) {

@@ -47,7 +47,6 @@ class Sealer {
   // The collector already holds `stream` up to next_seq (chained at `head`): sequences below
   // must not be used again (the agent's own state was lost). Thread-safe.
   void raise_floor(std::uint32_t stream, std::uint64_t next_seq, const ChainHash& head);
-  StreamState state(std::uint32_t stream) const;
 
  private:
   StreamState& stream_state(std::uint32_t stream);

@@ -6,13 +6,13 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
+#include "agent/ship/send_window.h"
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
 #include "schemas/last_resort.h"
@@ -28,14 +28,6 @@ namespace {
 
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
-struct InFlight {
-  std::uint32_t stream;
-  std::uint64_t first_seq;
-  std::uint64_t end_seq;
-  std::uint32_t records;
-  std::uint64_t bytes;
-};
-
 enum class Outcome { kFailed, kFinished };
 
 bool split_host_port(const std::string& addr, std::string& host, std::string& port) {
@@ -48,29 +40,27 @@ bool split_host_port(const std::string& addr, std::string& host, std::string& po
   return true;
 }
 
-// A batch-level rejection: the bytes of one batch are bad; resending them cannot help.
-bool batch_rejection(Errc e) {
-  switch (e) {
-    case Errc::kUnauthorized:
-    case Errc::kIdentityMismatch:
-    case Errc::kProtocolViolation:
-      return false;
-    default:
-      return classify(e) == ErrorClass::kRejected;
-  }
-}
+const SystemClock kSystemClock;
+
+std::chrono::nanoseconds ns(std::int64_t n) { return std::chrono::nanoseconds(n); }
+
+std::int64_t to_ns(std::chrono::nanoseconds d) { return d.count(); }
 
 }  // namespace
 
 struct Shipper::Impl {
   Impl(ShipperOptions o, Spool& s, AgentMetrics& m, ShipperHooks h)
       : opt(std::move(o)),
+        clock(opt.clock ? *opt.clock : kSystemClock),
         spool(s),
         metrics(m),
         hooks(std::move(h)),
-        backoff(opt.backoff_min, opt.backoff_max, std::random_device{}()) {}
+        backoff(opt.backoff_min, opt.backoff_max, std::random_device{}()),
+        window(SendWindowOptions{opt.window_batches, opt.window_bytes, to_ns(opt.ack_timeout)},
+               clock) {}
 
   ShipperOptions opt;
+  const Clock& clock;
   Spool& spool;
   AgentMetrics& metrics;
   ShipperHooks hooks;
@@ -88,18 +78,12 @@ struct Shipper::Impl {
 
   // Per session.
   SpoolCursor cursor;
-  std::deque<InFlight> in_flight;
-  std::uint64_t in_flight_bytes = 0;
-  std::chrono::steady_clock::time_point last_progress;
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> max_sent_end;
-  // A batch the collector rejected, and how many times in a row.
-  std::optional<InFlight> suspect;
-  int suspect_rejections = 0;
+  SendWindow window;
 
-  // Last gasp.
+  // Last gasp (times on clock.steady_ns()).
   bool finishing = false;
   Goodbye goodbye;
-  std::chrono::steady_clock::time_point goodbye_at, deadline;
+  std::int64_t goodbye_at_ns = 0, deadline_ns = 0;
   bool goodbye_sent = false;
   bool finished = false;
   std::mutex done_mu;
@@ -109,17 +93,17 @@ struct Shipper::Impl {
   // Connection failures repeat every backoff period while a collector is down: say it once,
   // then once a minute, and count every attempt in the metrics.
   std::uint64_t failures_in_row = 0;
-  std::chrono::steady_clock::time_point last_failure_log{};
+  std::int64_t last_failure_log_ns = 0;
   template <class... Args>
   void connect_failed(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-    const auto now = std::chrono::steady_clock::now();
+    const std::int64_t now = clock.steady_ns();
     ++failures_in_row;
-    if (failures_in_row == 1 || now - last_failure_log >= std::chrono::minutes(1)) {
+    if (failures_in_row == 1 || now - last_failure_log_ns >= to_ns(std::chrono::minutes(1))) {
       spdlog::warn(fmt, std::forward<Args>(args)...);
       if (failures_in_row > 1)
         spdlog::warn("ship: {} failed attempts in a row; retrying with backoff (spool {} bytes)",
                      failures_in_row, spool.bytes());
-      last_failure_log = now;
+      last_failure_log_ns = now;
     } else {
       spdlog::debug(fmt, std::forward<Args>(args)...);
     }
@@ -130,58 +114,17 @@ struct Shipper::Impl {
     wake_timer.cancel();
   }
 
-  // Highest end sent per stream in this session: an ACK can never cover more (a confused
-  // collector must not make us delete what it never received).
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> session_sent_end;
-
-  std::uint64_t sent_end(std::uint32_t stream) const {
-    for (const auto& [s, e] : session_sent_end)
-      if (s == stream) return e;
-    return 0;
-  }
-
-  void record_sent(const BatchHeader& h) {
-    bool found = false;
-    for (auto& [s, e] : session_sent_end) {
-      if (s == h.stream) {
-        e = std::max(e, h.end_seq());
-        found = true;
-      }
-    }
-    if (!found) session_sent_end.emplace_back(h.stream, h.end_seq());
-    for (auto& [s, e] : max_sent_end) {
-      if (s == h.stream) {
-        if (h.end_seq() <= e) metrics.resends.fetch_add(1, std::memory_order_relaxed);
-        e = std::max(e, h.end_seq());
-        return;
-      }
-    }
-    max_sent_end.emplace_back(h.stream, h.end_seq());
-  }
-
   void handle_ack(std::uint32_t stream, std::uint64_t highest_seq) {
-    if (highest_seq == UINT64_MAX) return;
-    std::uint64_t end = highest_seq + 1;
-    if (end > sent_end(stream)) {
+    auto ack = window.on_ack(stream, highest_seq);
+    if (!ack) return;
+    if (ack->clamped)
       spdlog::warn(
           "ship: ACK for stream {} up to seq {} covers batches never sent (sent up to "
           "{}); trusting only what was sent",
-          stream, highest_seq, sent_end(stream));
-      end = sent_end(stream);
-    }
-    spool.ack(stream, end);
-    for (auto it = in_flight.begin(); it != in_flight.end();) {
-      if (it->stream == stream && it->end_seq <= end) {
-        metrics.records_acked.fetch_add(it->records, std::memory_order_relaxed);
-        metrics.batches_acked.fetch_add(1, std::memory_order_relaxed);
-        in_flight_bytes -= it->bytes;
-        it = in_flight.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    last_progress = std::chrono::steady_clock::now();
-    if (suspect && suspect->stream == stream && suspect->end_seq <= end) suspect.reset();
+          stream, highest_seq, ack->trusted_end);
+    spool.ack(stream, ack->trusted_end);
+    metrics.records_acked.fetch_add(ack->records, std::memory_order_relaxed);
+    metrics.batches_acked.fetch_add(ack->batches, std::memory_order_relaxed);
     wake_now();
   }
 
@@ -208,10 +151,10 @@ struct Shipper::Impl {
   net::awaitable<void> writer(tcp::socket& s) {
     std::string batch, frame;
     BatchHeader header;
-    auto next_heartbeat = std::chrono::steady_clock::now() + opt.heartbeat_interval;
+    std::int64_t next_heartbeat = clock.steady_ns() + to_ns(opt.heartbeat_interval);
     for (;;) {
-      const auto now = std::chrono::steady_clock::now();
-      if (finishing && !goodbye_sent && (spool.all_acked() || now >= goodbye_at)) {
+      const std::int64_t now = clock.steady_ns();
+      if (finishing && !goodbye_sent && (spool.all_acked() || now >= goodbye_at_ns)) {
         frame.clear();
         append_frame(frame, FrameType::kGoodbye, encode_goodbye(goodbye));
         if (co_await send(s, frame)) co_return;
@@ -219,8 +162,7 @@ struct Shipper::Impl {
         spdlog::info("ship: GOODBYE sent ({}); {}", goodbye.reason,
                      spool.all_acked() ? "everything acknowledged" : "deadline reached");
       }
-      if (!goodbye_sent && in_flight.size() < opt.window_batches &&
-          in_flight_bytes < opt.window_bytes) {
+      if (!goodbye_sent && window.has_room()) {
         auto status = spool.read_next(cursor, batch, header);
         if (!status) {
           spdlog::error("ship: reading the spool failed: {}", status.error().message());
@@ -238,11 +180,8 @@ struct Shipper::Impl {
         if (*status == ReadStatus::kBatch) {
           frame.clear();
           append_frame(frame, FrameType::kBatch, batch);
-          if (in_flight.empty()) last_progress = now;
-          in_flight.push_back(InFlight{header.stream, header.first_seq, header.end_seq(),
-                                       header.record_count, batch.size()});
-          in_flight_bytes += batch.size();
-          record_sent(header);
+          if (window.on_sent(header, batch.size()))
+            metrics.resends.fetch_add(1, std::memory_order_relaxed);
           metrics.batches_sent.fetch_add(1, std::memory_order_relaxed);
           metrics.bytes_sent.fetch_add(batch.size(), std::memory_order_relaxed);
           if (co_await send(s, frame)) co_return;
@@ -251,25 +190,23 @@ struct Shipper::Impl {
       }
       if (now >= next_heartbeat) {
         Heartbeat hb;
-        hb.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+        hb.time_ns = clock.wall_ns();
         hb.spool_bytes = spool.bytes();
         hb.interval_ms = static_cast<std::uint64_t>(opt.heartbeat_interval.count());
         frame.clear();
         append_frame(frame, FrameType::kHeartbeat, encode_heartbeat(hb));
         if (co_await send(s, frame)) co_return;
         metrics.heartbeats_sent.fetch_add(1, std::memory_order_relaxed);
-        next_heartbeat = now + opt.heartbeat_interval;
+        next_heartbeat = now + to_ns(opt.heartbeat_interval);
         continue;
       }
       if (wake_pending) {
         wake_pending = false;
         continue;
       }
-      auto until = next_heartbeat;
-      if (finishing && !goodbye_sent) until = std::min(until, goodbye_at);
-      wake_timer.expires_at(until);
+      std::int64_t until = next_heartbeat;
+      if (finishing && !goodbye_sent) until = std::min(until, goodbye_at_ns);
+      wake_timer.expires_after(ns(until - clock.steady_ns()));
       co_await wake_timer.async_wait(use_nothrow);
       wake_pending = false;
     }
@@ -310,7 +247,7 @@ struct Shipper::Impl {
           }
           spdlog::error("ship: collector error {} ({}): {}", static_cast<int>(err->code),
                         errc_name(err->code), err->message);
-          if (batch_rejection(err->code) && !in_flight.empty()) note_rejection(err->code);
+          if (SendWindow::is_batch_rejection(err->code)) note_rejection(err->code);
           co_return;
         }
         default:
@@ -323,14 +260,9 @@ struct Shipper::Impl {
   // The oldest batch in flight is the likely culprit of a batch rejection; rejected twice in a
   // row it is given up (PROTOCOL.md §5): acknowledged locally and reported as a gap.
   void note_rejection(Errc code) {
-    const InFlight& oldest = in_flight.front();
-    if (suspect && suspect->stream == oldest.stream && suspect->first_seq == oldest.first_seq) {
-      ++suspect_rejections;
-    } else {
-      suspect = oldest;
-      suspect_rejections = 1;
-    }
-    if (suspect_rejections < 2) return;
+    const auto dropped = window.on_rejection();
+    if (!dropped) return;
+    const InFlight& oldest = *dropped;
     spdlog::error("ship: stream {} batch [{}, {}) rejected twice ({}): dropped, recorded as a gap",
                   oldest.stream, oldest.first_seq, oldest.end_seq, errc_name(code));
     metrics.gaps.fetch_add(1, std::memory_order_relaxed);
@@ -344,8 +276,6 @@ struct Shipper::Impl {
                                   {"records", oldest.records}}
                        .dump());
     spool.ack(oldest.stream, oldest.end_seq);
-    suspect.reset();
-    suspect_rejections = 0;
   }
 
   net::awaitable<void> watchdog() {
@@ -356,19 +286,19 @@ struct Shipper::Impl {
       t.expires_after(period);
       auto [ec] = co_await t.async_wait(use_nothrow);
       if (ec) co_return;
-      const auto now = std::chrono::steady_clock::now();
-      if (!in_flight.empty() && now - last_progress > opt.ack_timeout) {
+      if (window.ack_overdue()) {
         spdlog::warn("ship: no ACK for {} ms with {} batches in flight; reconnecting",
-                     opt.ack_timeout.count(), in_flight.size());
+                     opt.ack_timeout.count(), window.in_flight());
         co_return;
       }
-      if (finishing && now >= deadline) co_return;
+      if (finishing && clock.steady_ns() >= deadline_ns) co_return;
     }
   }
 
-  net::awaitable<Outcome> session(const std::string& addr) {
+  // Resolves and connects to `addr` within connect_timeout; on success `socket` is open.
+  net::awaitable<bool> connect(const std::string& addr) {
     std::string host, port;
-    if (!split_host_port(addr, host, port)) co_return Outcome::kFailed;
+    if (!split_host_port(addr, host, port)) co_return false;
     net::steady_timer timer(io);
     tcp::resolver resolver(io);
     timer.expires_after(opt.connect_timeout);
@@ -376,12 +306,12 @@ struct Shipper::Impl {
         co_await (resolver.async_resolve(host, port, use_nothrow) || timer.async_wait(use_nothrow));
     if (resolved.index() != 0) {
       connect_failed("ship: resolving {} timed out", addr);
-      co_return Outcome::kFailed;
+      co_return false;
     }
     auto [rec, endpoints] = std::get<0>(resolved);
     if (rec) {
       connect_failed("ship: cannot resolve {}: {}", addr, rec.message());
-      co_return Outcome::kFailed;
+      co_return false;
     }
     socket.emplace(io);
     auto connected = co_await (net::async_connect(*socket, endpoints, use_nothrow) ||
@@ -393,26 +323,28 @@ struct Shipper::Impl {
         connect_failed("ship: cannot connect to {}: {}", addr,
                        std::get<0>(std::get<0>(connected)).message());
       socket.reset();
-      co_return Outcome::kFailed;
+      co_return false;
     }
-    tcp::socket& s = *socket;
     error_code ignored;
-    s.set_option(tcp::no_delay(true), ignored);
-    s.set_option(net::socket_base::keep_alive(true), ignored);
+    socket->set_option(tcp::no_delay(true), ignored);
+    socket->set_option(net::socket_base::keep_alive(true), ignored);
+    co_return true;
+  }
 
+  // HELLO → WELCOME within handshake_timeout. nullopt: refused or failed (logged).
+  net::awaitable<std::optional<Welcome>> handshake(tcp::socket& s, const std::string& addr) {
     std::string frame, payload;
     append_frame(frame, FrameType::kHello, encode_hello(opt.hello));
     if (auto ec = co_await send(s, frame)) {
       spdlog::warn("ship: sending HELLO to {} failed: {}", addr, ec.message());
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
+    net::steady_timer timer(io);
     timer.expires_after(opt.handshake_timeout);
     auto answer = co_await (read_frame(s, payload) || timer.async_wait(use_nothrow));
     if (answer.index() != 0) {
       spdlog::warn("ship: no WELCOME from {} within {} ms", addr, opt.handshake_timeout.count());
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
     auto [aec, type] = std::get<0>(answer);
     if (aec || type != FrameType::kWelcome) {
@@ -425,12 +357,21 @@ struct Shipper::Impl {
         spdlog::warn("ship: handshake with {} failed: {}", addr,
                      aec ? aec.message() : std::string("unexpected ") + frame_type_name(type));
       }
-      socket.reset();
-      co_return Outcome::kFailed;
+      co_return std::nullopt;
     }
     auto welcome = decode_welcome(payload);
     if (!welcome) {
       spdlog::error("ship: malformed WELCOME from {}", addr);
+      co_return std::nullopt;
+    }
+    co_return std::move(*welcome);
+  }
+
+  net::awaitable<Outcome> session(const std::string& addr) {
+    if (!co_await connect(addr)) co_return Outcome::kFailed;
+    tcp::socket& s = *socket;
+    auto welcome = co_await handshake(s, addr);
+    if (!welcome) {
       socket.reset();
       co_return Outcome::kFailed;
     }
@@ -447,16 +388,14 @@ struct Shipper::Impl {
     backoff.reset();
     is_connected = true;
     cursor = spool.begin();
-    session_sent_end.clear();
-    in_flight.clear();
-    in_flight_bytes = 0;
-    last_progress = std::chrono::steady_clock::now();
+    window.start_session();
     goodbye_sent = false;
     wake_pending = true;
 
     co_await (writer(s) || reader(s) || watchdog());
 
     is_connected = false;
+    error_code ignored;
     socket->close(ignored);
     socket.reset();
     co_return finished ? Outcome::kFinished : Outcome::kFailed;
@@ -473,7 +412,7 @@ struct Shipper::Impl {
       auto delay = backoff.next();
       if (finishing) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+            ns(deadline_ns - clock.steady_ns()));
         if (left.count() <= 0) break;
         delay = std::min(delay, left);
       }
@@ -516,8 +455,8 @@ bool Shipper::finish(Goodbye goodbye, TimePoint goodbye_at, TimePoint deadline) 
   net::post(impl->io, [impl, goodbye = std::move(goodbye), goodbye_at, deadline]() mutable {
     impl->finishing = true;
     impl->goodbye = std::move(goodbye);
-    impl->goodbye_at = goodbye_at;
-    impl->deadline = deadline;
+    impl->goodbye_at_ns = to_ns(goodbye_at.time_since_epoch());
+    impl->deadline_ns = to_ns(deadline.time_since_epoch());
     impl->backoff.reset();
     impl->wake_now();
   });

@@ -17,6 +17,7 @@
 
 #include "agent/agent_metrics.h"
 #include "agent/spool/spool.h"
+#include "schemas/clock.h"
 #include "schemas/frame.h"
 #include "schemas/limits.h"
 
@@ -34,6 +35,11 @@ struct ShipperOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{30000};
   Limits limits;  // for frames read from the collector
+  // Every time the shipper reads (heartbeats, ACK timeout, last-gasp deadlines); nullptr: the
+  // system clock. Not owned; must outlive the shipper. Its steady_ns() shares the epoch of
+  // the TimePoints given to finish(). Asio timers still wait in real time: they only wake the
+  // shipper to look at this clock again.
+  const Clock* clock = nullptr;
 };
 
 struct ShipperHooks {

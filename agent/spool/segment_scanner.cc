@@ -1,10 +1,7 @@
 #include "agent/spool/segment_scanner.h"
 
-#include <sys/stat.h>
-
 #include <cstring>
 
-#include "agent/util/unique_fd.h"
 #include "schemas/batch.h"
 #include "schemas/bytes.h"
 
@@ -16,14 +13,14 @@ constexpr std::size_t kSearchWindow = 256 * 1024;
 
 class Scanner {
  public:
-  Scanner(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  Scanner(FileOps& ops, int fd, std::uint64_t size) : ops_(ops), fd_(fd), size_(size) {}
 
   // Tries to read a valid entry at `offset`. Returns its total length, 0 when there is none,
   // or an I/O error.
   Result<std::uint64_t> try_entry(std::uint64_t offset, const EntryVisitor* visit) {
     if (size_ - offset < kEntryHeaderBytes) return std::uint64_t{0};
     char hb[kEntryHeaderBytes];
-    auto n = pread_full(fd_, hb, sizeof hb, offset);
+    auto n = pread_full_at(ops_, fd_, hb, sizeof hb, offset);
     if (!n) return n.error();
     if (*n < sizeof hb) return std::uint64_t{0};
     std::string_view header(hb, sizeof hb);
@@ -31,7 +28,7 @@ class Scanner {
     if (!h) return std::uint64_t{0};
     if (h->total_len() > size_ - offset) return std::uint64_t{0};
     body_.resize(static_cast<std::size_t>(h->body_len()));
-    auto m = pread_full(fd_, body_.data(), body_.size(), offset + kEntryHeaderBytes);
+    auto m = pread_full_at(ops_, fd_, body_.data(), body_.size(), offset + kEntryHeaderBytes);
     if (!m) return m.error();
     if (*m < body_.size() || !entry_crc_ok(*h, header, body_)) return std::uint64_t{0};
     if (h->type == EntryType::kBatch) {
@@ -53,7 +50,7 @@ class Scanner {
       std::size_t len =
           static_cast<std::size_t>(std::min<std::uint64_t>(kSearchWindow, size_ - pos));
       window.resize(len);
-      auto n = pread_full(fd_, window.data(), len, pos);
+      auto n = pread_full_at(ops_, fd_, window.data(), len, pos);
       if (!n) return n.error();
       window.resize(*n);
       if (window.size() < 4) break;
@@ -76,6 +73,7 @@ class Scanner {
   }
 
  private:
+  FileOps& ops_;
   int fd_;
   std::uint64_t size_;
   std::string body_;
@@ -83,13 +81,13 @@ class Scanner {
 
 }  // namespace
 
-Result<SegmentScanResult> scan_segment(int fd, const EntryVisitor& visit) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return Err(Errc::kIo);
+Result<SegmentScanResult> scan_segment(FileOps& ops, int fd, const EntryVisitor& visit) {
+  auto size = ops.file_size(fd);
+  if (!size) return size.error();
   SegmentScanResult r;
-  r.file_size = static_cast<std::uint64_t>(st.st_size);
+  r.file_size = *size;
   char seg_header[kSegmentHeaderBytes];
-  auto n = pread_full(fd, seg_header, sizeof seg_header, 0);
+  auto n = pread_full_at(ops, fd, seg_header, sizeof seg_header, 0);
   if (!n) return n.error();
   r.header_ok = *n == sizeof seg_header &&
                 parse_segment_header(std::string_view(seg_header, sizeof seg_header)).has_value();
@@ -98,7 +96,7 @@ Result<SegmentScanResult> scan_segment(int fd, const EntryVisitor& visit) {
     if (!r.header_ok) r.damage.push_back({0, r.file_size});
     return r;
   }
-  Scanner scanner(fd, r.file_size);
+  Scanner scanner(ops, fd, r.file_size);
   std::uint64_t offset = kSegmentHeaderBytes;
   r.valid_end = offset;
   if (!r.header_ok) r.damage.push_back({0, kSegmentHeaderBytes});

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/spool/file_ops.h"
 #include "agent/spool/segment_format.h"
 #include "schemas/result.h"
 
@@ -39,7 +40,9 @@ struct SegmentScanResult {
 using EntryVisitor = std::function<void(std::uint64_t offset, const EntryHeader& h,
                                         std::string_view header_bytes, std::string_view body)>;
 
-// Scans the open segment `fd`. Errors: kIo only (damage is reported in the result).
-[[nodiscard]] Result<SegmentScanResult> scan_segment(int fd, const EntryVisitor& visit);
+// Scans the open segment `fd`, reading through `ops`. Errors: the failed read's, as FileOps
+// reports it (errno); damage is reported in the result, not as an error.
+[[nodiscard]] Result<SegmentScanResult> scan_segment(FileOps& ops, int fd,
+                                                     const EntryVisitor& visit);
 
 }  // namespace blackbox::agent

@@ -1,23 +1,15 @@
 #include "agent/spool/spool.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 
 #include "agent/spool/segment_format.h"
 #include "agent/spool/segment_scanner.h"
 #include "schemas/batch.h"
 
 namespace blackbox::agent {
-
-namespace fs = std::filesystem;
 
 struct Spool::Segment {
   std::uint64_t id = 0;
@@ -26,6 +18,7 @@ struct Spool::Segment {
   std::uint64_t size = 0;      // bytes written (writer) — guarded by mu_ once published
   std::uint64_t readable = 0;  // bytes the shipper may read
   bool sealed = false;         // no more appends
+  bool torn = false;           // writer: a failed write left bytes past `size` (repair_tail)
   SeqEnds ends;                // per stream: end (exclusive) of its last batch in here
 };
 
@@ -46,10 +39,17 @@ std::string empty_checkpoint() {
   return cp;
 }
 
+// The Result a spool call returns for a failed file operation (errno → Errc).
+boost::system::error_code io_error(const boost::system::error_code& ec) {
+  return Err(file_errc(ec));
+}
+
 }  // namespace
 
 Spool::Spool(SpoolOptions options)
-    : options_(std::move(options)), quarantine_dir_(options_.dir + "/quarantine") {}
+    : options_(std::move(options)),
+      ops_(options_.file_ops ? *options_.file_ops : posix_file_ops()),
+      quarantine_dir_(options_.dir + "/quarantine") {}
 
 Spool::~Spool() = default;
 
@@ -73,103 +73,79 @@ std::uint64_t Spool::entry_bytes(const SpoolAppend& e) {
   return kEntryHeaderBytes + e.batch.size() + e.checkpoint.size();
 }
 
+Result<void> Spool::sync_file(int fd, const std::string& path) {
+  if (auto s = ops_.fdatasync(fd); !s) {
+    spdlog::critical("spool: {}: fdatasync failed: {}", path, s.error().message());
+    return Err(Errc::kFsyncFailed);
+  }
+  return {};
+}
+
+Result<void> Spool::sync_spool_dir() {
+  if (auto s = ops_.sync_dir(options_.dir); !s) {
+    spdlog::critical("spool: fsync of {} failed: {}", options_.dir, s.error().message());
+    return Err(Errc::kFsyncFailed);
+  }
+  return {};
+}
+
+bool Spool::remove_file(const std::string& path, std::string_view what) {
+  auto r = ops_.unlink(path);
+  if (!r) {
+    unlink_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("spool: cannot remove {} {}: {}", what, path, r.error().message());
+  }
+  return r.has_value();
+}
+
 Result<std::unique_ptr<Spool>> Spool::open(const SpoolOptions& options, RecoveryReport& report) {
   std::unique_ptr<Spool> spool(new Spool(options));
-  std::error_code ec;
-  fs::create_directories(spool->quarantine_dir_, ec);
-  if (ec) {
-    spdlog::error("spool: cannot create {}: {}", spool->quarantine_dir_, ec.message());
-    return Err(Errc::kIo);
+  if (auto r = spool->ops_.create_dirs(spool->quarantine_dir_); !r) {
+    spdlog::error("spool: cannot create {}: {}", spool->quarantine_dir_, r.error().message());
+    return io_error(r.error());
   }
   report = RecoveryReport{};
   if (auto r = spool->recover(report); !r) return r.error();
   return spool;
 }
 
-Result<void> Spool::recover(RecoveryReport& report) {
+// The ids of the segment files in the spool directory, sorted; stale temporaries removed.
+Result<std::vector<std::uint64_t>> Spool::list_segments() {
+  auto names = ops_.list_dir(options_.dir);
+  if (!names) {
+    spdlog::error("spool: cannot list {}: {}", options_.dir, names.error().message());
+    return io_error(names.error());
+  }
   std::vector<std::uint64_t> ids;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
-    auto name = entry.path().filename().string();
+  for (const auto& name : *names) {
     if (auto id = parse_segment_file_name(name)) {
       ids.push_back(*id);
     } else if (name.ends_with(".tmp")) {
-      fs::remove(entry.path(), ec);  // an interrupted quarantine rewrite: the original remains
+      // An interrupted quarantine rewrite: the original remains.
+      remove_file(join(options_.dir, name), "stale temporary");
     }
   }
-  if (ec) {
-    spdlog::error("spool: cannot list {}: {}", options_.dir, ec.message());
-    return Err(Errc::kIo);
-  }
   std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
+Result<void> Spool::recover(RecoveryReport& report) {
+  auto ids = list_segments();
+  if (!ids) return ids.error();
   std::string last_cp;
   std::vector<std::shared_ptr<Segment>> found;
   std::vector<std::shared_ptr<Segment>> empty;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto seg = std::make_shared<Segment>();
-    seg->id = ids[i];
-    seg->path = join(options_.dir, segment_file_name(ids[i]));
-    seg->fd = UniqueFd(::open(seg->path.c_str(), O_RDWR | O_CLOEXEC));
-    if (!seg->fd) {
-      spdlog::error("spool: segment {}: cannot open: {}", seg->path, std::strerror(errno));
-      return Err(Errc::kIo);
-    }
+  for (std::size_t i = 0; i < ids->size(); ++i) {
     std::size_t batches = 0;
-    auto visit = [&](std::uint64_t, const EntryHeader& h, std::string_view, std::string_view body) {
-      auto cp = body.substr(h.batch_len);
-      if (decode_checkpoint(cp)) last_cp.assign(cp);
-      if (h.type == EntryType::kBatch) {
-        auto bh = parse_batch_header(body.substr(0, h.batch_len));
-        if (bh) {
-          raise(seg->ends, bh->stream, bh->end_seq());
-          ++batches;
-        }
-      }
-    };
-    auto scan = scan_segment(seg->fd.get(), visit);
-    if (!scan) return scan.error();
-    const bool last = i + 1 == ids.size();
-    if (!scan->damage.empty()) {
-      if (last && scan->entries == 0) {
-        spdlog::warn(
-            "spool: segment {}: nothing valid in its {} bytes (torn at creation); "
-            "removed",
-            seg->path, scan->file_size);
-        report.truncated_bytes += scan->file_size;
-        ::unlink(seg->path.c_str());
-        continue;
-      }
-      if (last && scan->torn_tail_only()) {
-        spdlog::warn("spool: segment {}: torn tail of {} bytes at offset {} truncated", seg->path,
-                     scan->damage[0].bytes, scan->valid_end);
-        if (::ftruncate(seg->fd.get(), static_cast<off_t>(scan->valid_end)) != 0)
-          return Err(Errc::kIo);
-        if (auto s = sync_data(seg->fd.get()); !s) return s.error();
-        report.truncated_bytes += scan->damage[0].bytes;
-        scan->file_size = scan->valid_end;
-      } else {
-        for (const auto& d : scan->damage) {
-          spdlog::error(
-              "spool: segment {}: {} damaged bytes at offset {}: quarantined, reported "
-              "as a gap",
-              seg->path, d.bytes, d.offset);
-          report.damage.push_back({seg->id, d.offset, d.bytes});
-        }
-        if (auto q = quarantine(*seg); !q) return q.error();
-        struct stat st;
-        if (::fstat(seg->fd.get(), &st) != 0) return Err(Errc::kIo);
-        scan->file_size = static_cast<std::uint64_t>(st.st_size);
-      }
-    }
-    seg->size = seg->readable = scan->file_size;
-    seg->sealed = true;
+    auto seg = recover_segment((*ids)[i], i + 1 == ids->size(), last_cp, report, batches);
+    if (!seg) return seg.error();
+    if (!*seg) continue;  // torn at creation: removed
     if (batches == 0) {
-      empty.push_back(seg);
+      empty.push_back(*seg);
       continue;
     }
     report.batches += batches;
-    found.push_back(seg);
+    found.push_back(*seg);
   }
 
   if (!last_cp.empty()) {
@@ -188,50 +164,157 @@ Result<void> Spool::recover(RecoveryReport& report) {
 
   // A fresh active segment carries the state forward; then the old empty ones may go.
   last_checkpoint_ = std::move(last_cp);
-  next_id_ = ids.empty() ? 0 : ids.back() + 1;
+  next_id_ = ids->empty() ? 0 : ids->back() + 1;
   if (auto r = roll(); !r) return r.error();
-  for (const auto& seg : empty) ::unlink(seg->path.c_str());
+  for (const auto& seg : empty) remove_file(seg->path, "empty segment");
   if (!empty.empty()) {
-    if (auto r = sync_dir(options_.dir); !r) return r.error();
+    if (auto r = sync_spool_dir(); !r) return r.error();
   }
   return {};
 }
 
-Result<void> Spool::quarantine(Segment& seg) {
-  const std::string tmp = seg.path + ".tmp";
-  UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (!out) return Err(errno_to_errc(errno));
+// Opens segment `id`, scans it (the last valid checkpoint goes to `last_cp`, the batch count
+// to `batches`) and repairs it: a torn tail of the last segment is truncated, other damage
+// quarantined and reported. Returns nullptr when the segment was removed (torn at creation).
+Result<std::shared_ptr<Spool::Segment>> Spool::recover_segment(std::uint64_t id, bool last,
+                                                               std::string& last_cp,
+                                                               RecoveryReport& report,
+                                                               std::size_t& batches) {
+  auto seg = std::make_shared<Segment>();
+  seg->id = id;
+  seg->path = join(options_.dir, segment_file_name(id));
+  auto fd = ops_.open(seg->path, OpenMode::kReadWrite);
+  if (!fd) {
+    spdlog::error("spool: segment {}: cannot open: {}", seg->path, fd.error().message());
+    return io_error(fd.error());
+  }
+  seg->fd = std::move(*fd);
+  auto visit = [&](std::uint64_t, const EntryHeader& h, std::string_view, std::string_view body) {
+    auto cp = body.substr(h.batch_len);
+    if (decode_checkpoint(cp)) last_cp.assign(cp);
+    if (h.type == EntryType::kBatch) {
+      auto bh = parse_batch_header(body.substr(0, h.batch_len));
+      if (bh) {
+        raise(seg->ends, bh->stream, bh->end_seq());
+        ++batches;
+      }
+    }
+  };
+  auto scan = scan_segment(ops_, seg->fd.get(), visit);
+  if (!scan) {
+    spdlog::error("spool: segment {}: cannot read: {}", seg->path, scan.error().message());
+    return io_error(scan.error());
+  }
+  if (!scan->damage.empty()) {
+    if (last && scan->entries == 0) {
+      spdlog::warn("spool: segment {}: nothing valid in its {} bytes (torn at creation); removed",
+                   seg->path, scan->file_size);
+      report.truncated_bytes += scan->file_size;
+      remove_file(seg->path, "torn segment");
+      return std::shared_ptr<Segment>();
+    }
+    if (last && scan->torn_tail_only()) {
+      spdlog::warn("spool: segment {}: torn tail of {} bytes at offset {} truncated", seg->path,
+                   scan->damage[0].bytes, scan->valid_end);
+      if (auto t = ops_.ftruncate(seg->fd.get(), scan->valid_end); !t) {
+        spdlog::error("spool: segment {}: cannot truncate: {}", seg->path, t.error().message());
+        return io_error(t.error());
+      }
+      if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
+      report.truncated_bytes += scan->damage[0].bytes;
+      scan->file_size = scan->valid_end;
+    } else {
+      for (const auto& d : scan->damage) {
+        spdlog::error(
+            "spool: segment {}: {} damaged bytes at offset {}: quarantined, reported as a gap",
+            seg->path, d.bytes, d.offset);
+        report.damage.push_back({seg->id, d.offset, d.bytes});
+      }
+      if (auto q = quarantine(*seg); !q) return q.error();
+      auto size = ops_.file_size(seg->fd.get());
+      if (!size) return io_error(size.error());
+      scan->file_size = *size;
+    }
+  }
+  seg->size = seg->readable = scan->file_size;
+  seg->sealed = true;
+  return seg;
+}
+
+// Writes the segment header and every valid entry of `seg` to `out`.
+Result<void> Spool::copy_valid_entries(Segment& seg, int out) {
   auto header = make_segment_header(seg.id);
-  if (auto w = write_all(out.get(), header); !w) return w.error();
+  std::uint64_t offset = 0;
+  auto put = [&](std::string_view a, std::string_view b) -> Result<void> {
+    struct iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},
+                           {const_cast<char*>(b.data()), b.size()}};
+    if (auto w = pwrite_all(ops_, out, iov, offset); !w) return w;
+    offset += a.size() + b.size();
+    return {};
+  };
+  if (auto w = put(header, {}); !w) return w;
   Result<void> write_status;
   auto copy = [&](std::uint64_t, const EntryHeader&, std::string_view hb, std::string_view body) {
-    if (!write_status) return;
-    write_status = write_all(out.get(), hb);
-    if (write_status) write_status = write_all(out.get(), body);
+    if (write_status) write_status = put(hb, body);
   };
-  auto scan = scan_segment(seg.fd.get(), copy);
+  auto scan = scan_segment(ops_, seg.fd.get(), copy);
   if (!scan) return scan.error();
-  if (!write_status) return write_status.error();
-  if (auto s = sync_data(out.get()); !s) return s.error();
+  return write_status;
+}
+
+Result<void> Spool::quarantine(Segment& seg) {
+  const std::string tmp = seg.path + ".tmp";
+  auto out = ops_.open(tmp, OpenMode::kCreateTruncate);
+  if (!out) {
+    spdlog::error("spool: cannot create {}: {}", tmp, out.error().message());
+    return io_error(out.error());
+  }
+  if (auto w = copy_valid_entries(seg, out->get()); !w) {
+    spdlog::error("spool: cannot rewrite {} as {}: {}", seg.path, tmp, w.error().message());
+    return io_error(w.error());
+  }
+  if (auto s = sync_file(out->get(), tmp); !s) return s.error();
   // Keep the damaged original for forensics (a hard link: no copy), then replace it.
   const std::string kept =
       join(quarantine_dir_, segment_file_name(seg.id) + "." + std::to_string(now_ns()));
-  if (::link(seg.path.c_str(), kept.c_str()) != 0)
-    spdlog::warn("spool: cannot keep damaged {} as {}: {}", seg.path, kept, std::strerror(errno));
-  if (::rename(tmp.c_str(), seg.path.c_str()) != 0) return Err(errno_to_errc(errno));
-  if (auto s = sync_dir(options_.dir); !s) return s.error();
-  seg.fd = std::move(out);
-  seg.fd = UniqueFd(::open(seg.path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!seg.fd) return Err(errno_to_errc(errno));
-
-  std::vector<fs::path> kept_files;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(quarantine_dir_, ec)) kept_files.push_back(e.path());
-  std::sort(kept_files.begin(), kept_files.end());
-  while (kept_files.size() > options_.max_quarantined) {
-    fs::remove(kept_files.front(), ec);
-    kept_files.erase(kept_files.begin());
+  if (auto l = ops_.link(seg.path, kept); !l)
+    spdlog::warn("spool: cannot keep damaged {} as {}: {}", seg.path, kept, l.error().message());
+  if (auto r = ops_.rename(tmp, seg.path); !r) {
+    spdlog::error("spool: cannot replace {}: {}", seg.path, r.error().message());
+    return io_error(r.error());
   }
+  if (auto s = sync_spool_dir(); !s) return s.error();
+  auto fd = ops_.open(seg.path, OpenMode::kReadWrite);
+  if (!fd) return io_error(fd.error());
+  seg.fd = std::move(*fd);
+  prune_quarantine();
+  return {};
+}
+
+// Keeps the newest max_quarantined damaged originals (names sort by time within a segment).
+void Spool::prune_quarantine() {
+  auto names = ops_.list_dir(quarantine_dir_);
+  if (!names) {
+    spdlog::warn("spool: cannot list {}: {}", quarantine_dir_, names.error().message());
+    return;
+  }
+  std::sort(names->begin(), names->end());
+  const std::size_t excess =
+      names->size() > options_.max_quarantined ? names->size() - options_.max_quarantined : 0;
+  for (std::size_t k = 0; k < excess; ++k)
+    remove_file(join(quarantine_dir_, (*names)[k]), "quarantined copy");
+}
+
+// A failed write may have left part of an entry past seg.size (its truncation failed too):
+// cut it off before anything else is written or the segment is sealed.
+Result<void> Spool::repair_tail(Segment& seg) {
+  if (!seg.torn) return {};
+  if (auto t = ops_.ftruncate(seg.fd.get(), seg.size); !t) {
+    spdlog::error("spool: segment {}: cannot cut a partial entry at {}: {}", seg.path, seg.size,
+                  t.error().message());
+    return Err(Errc::kIo);
+  }
+  seg.torn = false;
   return {};
 }
 
@@ -241,9 +324,12 @@ Result<void> Spool::roll() {
     std::lock_guard lock(mu_);
     if (!segments_.empty()) old = segments_.back();
   }
+  if (old) {
+    if (auto r = repair_tail(*old); !r) return r;
+  }
   if (old && options_.fsync == FsyncPolicy::kInterval && unsynced_bytes_ > 0) {
     // sync() only looks at the newest segments: leave no unsynced bytes behind a roll.
-    if (auto s = sync_data(old->fd.get()); !s) return s;
+    if (auto s = sync_file(old->fd.get(), old->path); !s) return s.error();
     unsynced_bytes_ = 0;
   }
   if (old) {
@@ -254,23 +340,25 @@ Result<void> Spool::roll() {
   auto seg = std::make_shared<Segment>();
   seg->id = id;
   seg->path = join(options_.dir, segment_file_name(id));
-  seg->fd = UniqueFd(::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
-  if (!seg->fd) {
-    spdlog::error("spool: cannot create segment {}: {}", seg->path, std::strerror(errno));
-    return Err(errno_to_errc(errno));
+  auto fd = ops_.open(seg->path, OpenMode::kCreateExclusive);
+  if (!fd) {
+    spdlog::error("spool: cannot create segment {}: {}", seg->path, fd.error().message());
+    return io_error(fd.error());
   }
+  seg->fd = std::move(*fd);
   auto header = make_segment_header(id);
   auto eh = make_entry_header(EntryType::kState, {}, last_checkpoint_);
   struct iovec iov[3] = {{header.data(), header.size()},
                          {eh.data(), eh.size()},
                          {last_checkpoint_.data(), last_checkpoint_.size()}};
-  if (auto w = writev_all(seg->fd.get(), iov, 3); !w) {
-    ::unlink(seg->path.c_str());
-    return w.error();
+  if (auto w = pwrite_all(ops_, seg->fd.get(), iov, 0); !w) {
+    spdlog::error("spool: cannot write segment {}: {}", seg->path, w.error().message());
+    remove_file(seg->path, "unfinished segment");
+    return io_error(w.error());
   }
   if (options_.fsync != FsyncPolicy::kNever) {
-    if (auto s = sync_data(seg->fd.get()); !s) return s.error();
-    if (auto s = sync_dir(options_.dir); !s) return s.error();
+    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
+    if (auto s = sync_spool_dir(); !s) return s.error();
   }
   seg->size = seg->readable = header.size() + eh.size() + last_checkpoint_.size();
   std::lock_guard lock(mu_);
@@ -347,23 +435,18 @@ Result<void> Spool::write_run(std::span<const SpoolAppend> entries) {
     iov.push_back({const_cast<char*>(e.checkpoint.data()), e.checkpoint.size()});
     run += entry_bytes(e);
   }
-  if (::lseek(seg->fd.get(), static_cast<off_t>(seg->size), SEEK_SET) < 0) return Err(Errc::kIo);
-  if (auto w = writev_all(seg->fd.get(), iov.data(), static_cast<int>(iov.size())); !w) {
+  if (auto r = repair_tail(*seg); !r) return r;
+  if (auto w = pwrite_all(ops_, seg->fd.get(), iov, seg->size); !w) {
     // Leave no partial entry behind: the next append must start on a boundary.
-    int saved = errno;
-    if (::ftruncate(seg->fd.get(), static_cast<off_t>(seg->size)) != 0)
-      spdlog::error("spool: segment {}: cannot undo a failed write: {}", seg->path,
-                    std::strerror(errno));
     spdlog::error("spool: segment {}: write of {} bytes failed: {}", seg->path, run,
-                  std::strerror(saved));
-    return w;
+                  w.error().message());
+    seg->torn = true;
+    (void)repair_tail(*seg);  // on failure logged; the next append or roll tries again first
+    return io_error(w.error());
   }
   unsynced_bytes_ += run;
   if (options_.fsync == FsyncPolicy::kAlways) {
-    if (auto s = sync_data(seg->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", seg->path, std::strerror(errno));
-      return s;
-    }
+    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
     unsynced_bytes_ = 0;
   }
   last_checkpoint_.assign(entries.back().checkpoint);
@@ -393,11 +476,7 @@ Result<void> Spool::sync() {
   }
   // Only the last two can hold unsynced bytes (a roll syncs unless the policy is kNever).
   for (std::size_t k = segs.size() >= 2 ? segs.size() - 2 : 0; k < segs.size(); ++k) {
-    if (auto s = sync_data(segs[k]->fd.get()); !s) {
-      spdlog::critical("spool: segment {}: fdatasync failed: {}", segs[k]->path,
-                       std::strerror(errno));
-      return s;
-    }
+    if (auto s = sync_file(segs[k]->fd.get(), segs[k]->path); !s) return s.error();
   }
   unsynced_bytes_ = 0;
   return {};
@@ -442,8 +521,11 @@ Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch, Bat
       continue;
     }
     char hb[kEntryHeaderBytes];
-    auto n = pread_full(seg->fd.get(), hb, sizeof hb, cursor.offset);
-    if (!n) return n.error();
+    auto n = pread_full_at(ops_, seg->fd.get(), hb, sizeof hb, cursor.offset);
+    if (!n) {
+      spdlog::error("spool: segment {}: read failed: {}", seg->path, n.error().message());
+      return io_error(n.error());
+    }
     std::string_view header_bytes(hb, sizeof hb);
     auto h = *n == sizeof hb ? parse_entry_header(header_bytes)
                              : Result<EntryHeader>(Err(Errc::kTruncated));
@@ -457,9 +539,12 @@ Result<ReadStatus> Spool::read_next(SpoolCursor& cursor, std::string& batch, Bat
     cursor.offset += h->total_len();
     if (h->type != EntryType::kBatch) continue;
     batch.resize(static_cast<std::size_t>(h->body_len()));
-    auto m =
-        pread_full(seg->fd.get(), batch.data(), batch.size(), entry_offset + kEntryHeaderBytes);
-    if (!m) return m.error();
+    auto m = pread_full_at(ops_, seg->fd.get(), batch.data(), batch.size(),
+                           entry_offset + kEntryHeaderBytes);
+    if (!m) {
+      spdlog::error("spool: segment {}: read failed: {}", seg->path, m.error().message());
+      return io_error(m.error());
+    }
     if (*m != batch.size() || !entry_crc_ok(*h, header_bytes, batch)) {
       spdlog::error("spool: segment {}: entry at offset {} fails its checksum: skipped", seg->path,
                     entry_offset);
@@ -499,9 +584,10 @@ void Spool::delete_acked_locked() {
       ++it;
       continue;
     }
-    if (::unlink(seg.path.c_str()) != 0)
-      spdlog::warn("spool: cannot remove acknowledged segment {}: {}", seg.path,
-                   std::strerror(errno));
+    if (!remove_file(seg.path, "acknowledged segment")) {
+      ++it;  // kept: the next acknowledgement tries again
+      continue;
+    }
     total_bytes_ -= seg.size;
     freed = true;
     it = segments_.erase(it);
@@ -522,11 +608,6 @@ std::uint64_t Spool::bytes() const {
 std::uint64_t Spool::acked_end(std::uint32_t stream) const {
   std::lock_guard lock(mu_);
   return seq_end(acked_end_, stream);
-}
-
-std::uint64_t Spool::written_end(std::uint32_t stream) const {
-  std::lock_guard lock(mu_);
-  return seq_end(written_end_, stream);
 }
 
 bool Spool::all_acked() const {

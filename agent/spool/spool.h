@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "agent/spool/checkpoint.h"
-#include "agent/util/unique_fd.h"
+#include "agent/spool/file_ops.h"
 #include "schemas/batch.h"
 #include "schemas/result.h"
 
@@ -39,6 +39,9 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 256u << 20;     // hard cap over all segments
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   std::size_t max_quarantined = 8;  // damaged originals kept for forensics
+  // Every file operation goes through this (tests inject faults); nullptr: posix_file_ops().
+  // Not owned; must outlive the spool.
+  FileOps* file_ops = nullptr;
 };
 
 // One stretch of spool bytes that recovery could not read.
@@ -97,9 +100,11 @@ class Spool {
   // Whether `bytes` more fit now.
   bool fits(std::uint64_t bytes) const;
   // Appends `entries` in order, rolling segments as needed, syncing per policy, then makes
-  // them readable and calls the publish callback. On kDiskFull / kIo nothing of the failed
-  // part stays in the file and `appended` says how many entries made it (retry the rest
-  // later); kFsyncFailed is fatal.
+  // them readable and calls the publish callback. On kDiskFull / kIo (retryable) nothing of
+  // the failed part stays readable, `appended` says how many entries made it (durable per the
+  // policy), and a retry of the rest starts on an entry boundary (a partial entry the failed
+  // write left is truncated first; while that truncation fails, appends fail with kIo).
+  // kFsyncFailed is fatal: stop, acknowledge nothing more.
   [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries,
                                     std::size_t* appended = nullptr);
   // Syncs what was written since the last sync (kInterval timer; shutdown).
@@ -114,7 +119,10 @@ class Spool {
   [[nodiscard]] Result<ReadStatus> read_next(SpoolCursor& cursor, std::string& batch,
                                              BatchHeader& header);
   // The collector holds every record of `stream` below `end_seq`: deletes every segment
-  // (except the active one) that holds nothing else unacknowledged.
+  // (except the active one) that holds nothing else unacknowledged. A segment file that cannot
+  // be removed is logged and counted (unlink_failures()) and kept: the next acknowledgement
+  // tries again (until then it counts against max_bytes; found at a restart, it would be
+  // shipped again, which the collector stores once).
   void ack(std::uint32_t stream, std::uint64_t end_seq);
 
   // ---- Any thread ----
@@ -122,10 +130,11 @@ class Spool {
   void cancel_waits();
   std::uint64_t bytes() const;
   std::uint64_t acked_end(std::uint32_t stream) const;
-  // End (exclusive) of the last batch of `stream` appended so far; 0 if none.
-  std::uint64_t written_end(std::uint32_t stream) const;
   // Every batch appended so far is acknowledged.
   bool all_acked() const;
+  // Files the spool meant to remove and could not (acknowledged segments, cleanup after a
+  // failed roll, stale temporaries, old quarantined copies). Each was also logged.
+  std::uint64_t unlink_failures() const { return unlink_failures_.load(); }
 
  private:
   struct Segment;
@@ -133,7 +142,21 @@ class Spool {
 
   explicit Spool(SpoolOptions options);
   [[nodiscard]] Result<void> recover(RecoveryReport& report);
+  [[nodiscard]] Result<std::vector<std::uint64_t>> list_segments();
+  [[nodiscard]] Result<std::shared_ptr<Segment>> recover_segment(std::uint64_t id, bool last,
+                                                                 std::string& last_cp,
+                                                                 RecoveryReport& report,
+                                                                 std::size_t& batches);
   [[nodiscard]] Result<void> quarantine(Segment& seg);
+  [[nodiscard]] Result<void> copy_valid_entries(Segment& seg, int out);
+  void prune_quarantine();
+  [[nodiscard]] Result<void> repair_tail(Segment& seg);
+  // fdatasync of `fd` / fsync of the spool directory, logged; any failure is kFsyncFailed
+  // (fatal: durability unknown), whatever the errno.
+  [[nodiscard]] Result<void> sync_file(int fd, const std::string& path);
+  [[nodiscard]] Result<void> sync_spool_dir();
+  // Unlinks `path`; a failure is logged and counted (unlink_failures()). Returns success.
+  bool remove_file(const std::string& path, std::string_view what);
   [[nodiscard]] Result<void> roll();
   [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
   bool fully_acked_locked(const Segment& seg) const;
@@ -142,6 +165,7 @@ class Spool {
   static void raise(SeqEnds& v, std::uint32_t stream, std::uint64_t end);
 
   SpoolOptions options_;
+  FileOps& ops_;
   std::string quarantine_dir_;
   std::string last_checkpoint_;       // writer: checkpoint of the latest entry, carried by rolls
   std::uint64_t unsynced_bytes_ = 0;  // writer
@@ -154,6 +178,7 @@ class Spool {
   SeqEnds acked_end_;
   SeqEnds written_end_;
   std::function<void()> on_publish_;
+  std::atomic<std::uint64_t> unlink_failures_{0};
 };
 
 }  // namespace blackbox::agent
