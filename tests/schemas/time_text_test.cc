@@ -82,7 +82,6 @@ TEST(Duration, FormatIsReadBackExactly) {
   EXPECT_EQ(format_duration(0), "0s");
 }
 
-
 TEST(TimeText, FormatsRfc3339WithNanoseconds) {
   EXPECT_EQ(format_rfc3339_ns(0), "1970-01-01T00:00:00.000000000Z");
   EXPECT_EQ(format_rfc3339_ns(1'795'674'914'123'456'789), "2026-11-26T06:35:14.123456789Z");
