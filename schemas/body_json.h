@@ -45,4 +45,12 @@ std::string dump(const nlohmann::json& body);
 // Like read(), but the member must be present and a string.
 [[nodiscard]] bool require(const nlohmann::json& obj, const char* key, std::string& out);
 
+// The enumerator named `name` in `names`, a table indexed by the enumerators' values.
+template <class E, std::size_t N>
+std::optional<E> find_name(const char* const (&names)[N], std::string_view name) noexcept {
+  for (std::size_t i = 0; i < N; ++i)
+    if (name == names[i]) return static_cast<E>(i);
+  return std::nullopt;
+}
+
 }  // namespace blackbox::body_json

@@ -60,9 +60,7 @@ const char* lifecycle_event_name(LifecycleEvent e) noexcept {
 }
 
 std::optional<LifecycleEvent> parse_lifecycle_event(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < std::size(kEventNames); ++i)
-    if (name == kEventNames[i]) return static_cast<LifecycleEvent>(i);
-  return std::nullopt;
+  return body_json::find_name<LifecycleEvent>(kEventNames, name);
 }
 
 LifecycleEvent lifecycle_event(const LifecycleBody& body) noexcept {

@@ -28,9 +28,7 @@ const char* snapshot_kind_name(SnapshotKind k) noexcept {
 }
 
 std::optional<SnapshotKind> parse_snapshot_kind(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < std::size(kKindNames); ++i)
-    if (name == kKindNames[i]) return static_cast<SnapshotKind>(i);
-  return std::nullopt;
+  return body_json::find_name<SnapshotKind>(kKindNames, name);
 }
 
 bool is_snapshot_section_name(std::string_view name) noexcept {

@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/schemas/generators.h"
-#include "tests/support/json_schema_check.h"
+#include "tests/schemas/body_test_support.h"
 
 namespace blackbox {
 namespace {
@@ -17,8 +16,7 @@ using nlohmann::json;
 using testing::SeededRng;
 
 const json& schema() {
-  static const json s =
-      testing::load_json_file(std::string(BLACKBOX_SOURCE_DIR) + "/schemas/gap_body.schema.json");
+  static const json s = testing::load_schema("gap_body.schema.json");
   return s;
 }
 
@@ -55,17 +53,7 @@ GapBody random_gap(SeededRng& rng) {
 }
 
 TEST(GapBody, RoundTripsGeneratedBodiesThatMatchTheSchema) {
-  SeededRng rng;
-  SCOPED_TRACE(rng.trace());
-  for (int i = 0; i < 2000; ++i) {
-    const GapBody gap = random_gap(rng);
-    const std::string line = encode_gap_body(gap);
-    auto back = decode_gap_body(line);
-    ASSERT_TRUE(back) << line;
-    ASSERT_EQ(*back, gap) << line;
-    const auto errors = testing::validate(schema(), json::parse(line));
-    ASSERT_TRUE(errors.empty()) << line << "\n" << testing::join(errors);
-  }
+  testing::expect_round_trips(2000, schema(), random_gap, encode_gap_body, decode_gap_body);
 }
 
 // The exact lines the agent wrote before these types existed (nlohmann, sorted keys).

@@ -8,8 +8,7 @@
 #include <string>
 
 #include "schemas/body_json.h"
-#include "tests/schemas/generators.h"
-#include "tests/support/json_schema_check.h"
+#include "tests/schemas/body_test_support.h"
 
 namespace blackbox {
 namespace {
@@ -18,8 +17,7 @@ using nlohmann::json;
 using testing::SeededRng;
 
 const json& schema() {
-  static const json s = testing::load_json_file(std::string(BLACKBOX_SOURCE_DIR) +
-                                                "/schemas/lifecycle_body.schema.json");
+  static const json s = testing::load_schema("lifecycle_body.schema.json");
   return s;
 }
 
@@ -52,18 +50,8 @@ LifecycleBody random_body(SeededRng& rng) {
 }
 
 TEST(LifecycleBody, RoundTripsGeneratedBodiesThatMatchTheSchema) {
-  SeededRng rng;
-  SCOPED_TRACE(rng.trace());
-  for (int i = 0; i < 2000; ++i) {
-    const LifecycleBody body = random_body(rng);
-    const std::string line = encode_lifecycle_body(body);
-    auto back = decode_lifecycle_body(line);
-    ASSERT_TRUE(back) << line;
-    ASSERT_EQ(*back, body) << line;
-    EXPECT_EQ(lifecycle_event(*back), lifecycle_event(body));
-    const auto errors = testing::validate(schema(), json::parse(line));
-    ASSERT_TRUE(errors.empty()) << line << "\n" << testing::join(errors);
-  }
+  testing::expect_round_trips(2000, schema(), random_body, encode_lifecycle_body,
+                              decode_lifecycle_body);
 }
 
 // The exact lines the agent wrote before these types existed (nlohmann, sorted keys): stored

@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/schemas/generators.h"
-#include "tests/support/json_schema_check.h"
+#include "tests/schemas/body_test_support.h"
 
 namespace blackbox {
 namespace {
@@ -17,8 +17,7 @@ using nlohmann::json;
 using testing::SeededRng;
 
 const json& schema() {
-  static const json s = testing::load_json_file(std::string(BLACKBOX_SOURCE_DIR) +
-                                                "/schemas/snapshot_body.schema.json");
+  static const json s = testing::load_schema("snapshot_body.schema.json");
   return s;
 }
 
@@ -44,17 +43,9 @@ SnapshotBody random_snapshot(SeededRng& rng) {
 }
 
 TEST(SnapshotBody, RoundTripsGeneratedEnvelopesThatMatchTheSchema) {
-  SeededRng rng;
-  SCOPED_TRACE(rng.trace());
-  for (int i = 0; i < 200; ++i) {  // the validator compiles the name pattern per item
-    const SnapshotBody body = random_snapshot(rng);
-    const std::string line = encode_snapshot_body(body);
-    auto back = decode_snapshot_body(line);
-    ASSERT_TRUE(back) << line;
-    ASSERT_EQ(*back, body) << line;
-    const auto errors = testing::validate(schema(), json::parse(line));
-    ASSERT_TRUE(errors.empty()) << line << "\n" << testing::join(errors);
-  }
+  // 200: the validator compiles the section name pattern once per item.
+  testing::expect_round_trips(200, schema(), random_snapshot, encode_snapshot_body,
+                              decode_snapshot_body);
 }
 
 TEST(SnapshotBody, EncodesASortedVersionedEnvelope) {
