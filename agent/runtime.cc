@@ -142,7 +142,7 @@ int run_agent(const Config& c, const char* version) {
   pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
                          encode_lifecycle_body(hello), startup_deadline);
   for (const auto& d : recovered.damage) {
-    GapBody gap{.reason = std::string(gap_reason::kSpoolDamaged), .source = "spool"};
+    GapBody gap(gap_reason::kSpoolDamaged, "spool");
     gap.segment = d.segment;
     gap.offset = d.offset;
     gap.lost_bytes = d.bytes;

@@ -31,6 +31,9 @@ inline constexpr std::string_view kBatchRejected = "batch rejected by the collec
 }  // namespace gap_reason
 
 struct GapBody {
+  GapBody() = default;
+  GapBody(std::string_view why, std::string_view where) : reason(why), source(where) {}
+
   std::string reason;  // why: one of gap_reason, or other free text
   std::string source;  // where: a file path, "spool", "syslog", …
 

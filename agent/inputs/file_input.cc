@@ -87,7 +87,7 @@ void FileInput::open_file(const std::string& path, FileId id, LineSink& sink,
       mid_line = (p.flags & position_flags::kMidLine) != 0;
       source = p.path;
     } else if (same && *same) {
-      GapBody gap{.reason = std::string(gap_reason::kTruncatedWhileStopped), .source = p.path};
+      GapBody gap(gap_reason::kTruncatedWhileStopped, p.path);
       gap.offset = p.offset;
       gap.size = size;
       sink.on_gap(p.path, encode_gap_body(gap), wall_ns);

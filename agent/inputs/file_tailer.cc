@@ -135,7 +135,7 @@ Result<FileChange> FileTailer::check() {
 void FileTailer::restart_after_truncation(LineSink& sink, std::int64_t wall_ns,
                                           std::int64_t steady_ns) {
   flush_partial(sink, wall_ns, steady_ns, true);
-  GapBody gap{.reason = std::string(gap_reason::kTruncated), .source = path_};
+  GapBody gap(gap_reason::kTruncated, path_);
   gap.offset = read_offset_;
   gap.note =
       "bytes written after the last read and before the truncation are not in this file any more";

@@ -228,8 +228,7 @@ struct Shipper::Impl {
         if (*status == ReadStatus::kCorruptSkipped) {
           metrics.gaps.fetch_add(1, std::memory_order_relaxed);
           if (hooks.on_gap)
-            hooks.on_gap(encode_gap_body(
-                {.reason = std::string(gap_reason::kSpoolUnreadable), .source = "spool"}));
+            hooks.on_gap(encode_gap_body(GapBody(gap_reason::kSpoolUnreadable, "spool")));
           continue;
         }
         if (*status == ReadStatus::kBatch) {
@@ -332,7 +331,7 @@ struct Shipper::Impl {
                   oldest.stream, oldest.first_seq, oldest.end_seq, errc_name(code));
     metrics.gaps.fetch_add(1, std::memory_order_relaxed);
     if (hooks.on_gap) {
-      GapBody gap{.reason = std::string(gap_reason::kBatchRejected), .source = "spool"};
+      GapBody gap(gap_reason::kBatchRejected, "spool");
       gap.error = errc_name(code);
       gap.stream = oldest.stream;
       gap.first_seq = oldest.first_seq;

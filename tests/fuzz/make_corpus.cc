@@ -72,14 +72,14 @@ void write_bodies(const std::filesystem::path& dir) {
   write(dir / "lifecycle_notice",
         encode_lifecycle_body(TerminationNoticeBody{"spot interruption"}));
   write(dir / "lifecycle_goodbye", encode_lifecycle_body(GoodbyeBody{"sigterm", true, "spot"}));
-  GapBody rejected{.reason = std::string(gap_reason::kBatchRejected), .source = "spool"};
+  GapBody rejected(gap_reason::kBatchRejected, "spool");
   rejected.error = "malformed_record";
   rejected.stream = 1;
   rejected.first_seq = 10;
   rejected.end_seq = 15;
   rejected.records = 5;
   write(dir / "gap_rejected", encode_gap_body(rejected));
-  GapBody truncated{.reason = std::string(gap_reason::kTruncated), .source = "/var/log/a.log"};
+  GapBody truncated(gap_reason::kTruncated, "/var/log/a.log");
   truncated.offset = 812;
   truncated.note = "gone";
   write(dir / "gap_truncated", encode_gap_body(truncated));

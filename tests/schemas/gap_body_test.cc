@@ -58,12 +58,12 @@ TEST(GapBody, RoundTripsGeneratedBodiesThatMatchTheSchema) {
 
 // The exact lines the agent wrote before these types existed (nlohmann, sorted keys).
 TEST(GapBody, EncodesTheBytesTheAgentAlwaysWrote) {
-  GapBody tail{.reason = "truncated", .source = "/var/log/a.log"};
+  GapBody tail("truncated", "/var/log/a.log");
   tail.offset = 812;
   tail.note = "gone";
   EXPECT_EQ(encode_gap_body(tail),
             R"({"note":"gone","offset":812,"reason":"truncated","source":"/var/log/a.log"})");
-  GapBody rejected{.reason = std::string(gap_reason::kBatchRejected), .source = "spool"};
+  GapBody rejected(gap_reason::kBatchRejected, "spool");
   rejected.error = "malformed_record";
   rejected.stream = 1;
   rejected.first_seq = 10;
@@ -73,7 +73,7 @@ TEST(GapBody, EncodesTheBytesTheAgentAlwaysWrote) {
       encode_gap_body(rejected),
       R"({"end_seq":15,"error":"malformed_record","first_seq":10,)"
       R"("reason":"batch rejected by the collector","records":5,"source":"spool","stream":1})");
-  GapBody damaged{.reason = std::string(gap_reason::kSpoolDamaged), .source = "spool"};
+  GapBody damaged(gap_reason::kSpoolDamaged, "spool");
   damaged.segment = 4;
   damaged.offset = 8192;
   damaged.lost_bytes = 100;
