@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "agent/agent_metrics.h"
 #include "agent/control_socket.h"
@@ -20,6 +19,8 @@
 #include "agent/spool/spool.h"
 #include "agent/util/unique_fd.h"
 #include "schemas/clock.h"
+#include "schemas/gap_body.h"
+#include "schemas/lifecycle_body.h"
 #include "schemas/streams.h"
 
 namespace blackbox::agent {
@@ -27,10 +28,6 @@ namespace blackbox::agent {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 ShipperOptions shipper_options(const Config& c, const Identity& id, const char* version) {
   ShipperOptions o;
@@ -135,27 +132,22 @@ int run_agent(const Config& c, const char* version) {
   pipeline.start();
   shipper.start();  // before anything waits for room in the spool: only ACKs make room
   const auto startup_deadline = SteadyClock::now() + std::chrono::seconds(10);
+  HelloBody hello{
+      version,
+      identity->instance_id_source,
+      identity->image_id,
+      identity->boot_id,
+      identity->hostname,
+      {recovered.fresh, recovered.batches, recovered.truncated_bytes, recovered.damage.size()}};
   pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
-                         dump({{"event", "hello"},
-                               {"agent_version", version},
-                               {"instance_id_source", identity->instance_id_source},
-                               {"image_id", identity->image_id},
-                               {"boot_id", identity->boot_id},
-                               {"hostname", identity->hostname},
-                               {"spool",
-                                {{"fresh", recovered.fresh},
-                                 {"batches_waiting", recovered.batches},
-                                 {"torn_tail_bytes", recovered.truncated_bytes},
-                                 {"damaged_ranges", recovered.damage.size()}}}}),
-                         startup_deadline);
+                         encode_lifecycle_body(hello), startup_deadline);
   for (const auto& d : recovered.damage) {
+    GapBody gap(gap_reason::kSpoolDamaged, "spool");
+    gap.segment = d.segment;
+    gap.offset = d.offset;
+    gap.lost_bytes = d.bytes;
     pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
-                           dump({{"reason", "spool segment damaged; quarantined"},
-                                 {"source", "spool"},
-                                 {"segment", d.segment},
-                                 {"offset", d.offset},
-                                 {"lost_bytes", d.bytes}}),
-                           startup_deadline);
+                           encode_gap_body(gap), startup_deadline);
   }
 
   std::unique_ptr<MetricsServer> metrics_server;
@@ -188,9 +180,9 @@ int run_agent(const Config& c, const char* version) {
         }
         spdlog::warn("termination notice: {}", reason);
         const auto until = SteadyClock::now() + std::chrono::seconds(5);
-        if (pipeline.append_record(
-                kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning, "agent",
-                dump({{"event", "termination_notice"}, {"reason", reason}}), until) == 0 ||
+        if (pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning,
+                                   "agent", encode_lifecycle_body(TerminationNoticeBody{reason}),
+                                   until) == 0 ||
             !pipeline.flush(until))
           return "error termination notice recorded, but the spool did not confirm within 5 s";
         return "ok termination notice recorded and spooled; shipping now";
@@ -235,12 +227,11 @@ int run_agent(const Config& c, const char* version) {
                c.ship.shutdown_deadline_ms);
   control->reset();
   const bool drained = pipeline.drain_inputs(goodbye_at);
-  nlohmann::json bye = {{"event", "goodbye"},
-                        {"reason", reason},
-                        {"after_termination_notice", !notice_reason.empty()}};
-  if (!notice_reason.empty()) bye["termination_notice"] = notice_reason;
-  const auto ticket = pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle,
-                                             Severity::kNotice, "agent", dump(bye), goodbye_at);
+  GoodbyeBody bye{reason, !notice_reason.empty(), std::nullopt};
+  if (!notice_reason.empty()) bye.termination_notice = notice_reason;
+  const auto ticket =
+      pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kNotice, "agent",
+                             encode_lifecycle_body(bye), goodbye_at);
   const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
   Goodbye goodbye;
   goodbye.reason =

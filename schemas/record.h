@@ -30,9 +30,9 @@ namespace blackbox {
 
 enum class RecordKind : std::uint8_t {
   kLog = 1,        // a line from a file, syslog or journald
-  kLifecycle = 2,  // body: JSON {"event":"hello|heartbeat|termination_notice|goodbye",...}
-  kSnapshot = 3,   // body: JSON host snapshot
-  kGap = 4,        // body: JSON {"reason":..., "source":..., "lost_bytes":..., ...}
+  kLifecycle = 2,  // line: a LifecycleBody (lifecycle_body.h)
+  kSnapshot = 3,   // line: a SnapshotBody envelope and its sections (snapshot_body.h)
+  kGap = 4,        // line: a GapBody (gap_body.h)
 };
 bool is_valid_kind(std::uint8_t k) noexcept;
 const char* kind_name(RecordKind k) noexcept;

@@ -8,8 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <unordered_set>
+
+#include "schemas/gap_body.h"
 
 namespace blackbox::agent {
 
@@ -86,11 +87,10 @@ void FileInput::open_file(const std::string& path, FileId id, LineSink& sink,
       mid_line = (p.flags & position_flags::kMidLine) != 0;
       source = p.path;
     } else if (same && *same) {
-      nlohmann::json gap = {{"reason", "truncated while the agent was not running"},
-                            {"source", p.path},
-                            {"offset", p.offset},
-                            {"size", size}};
-      sink.on_gap(p.path, gap.dump(), wall_ns);
+      GapBody gap(gap_reason::kTruncatedWhileStopped, p.path);
+      gap.offset = p.offset;
+      gap.size = size;
+      sink.on_gap(p.path, encode_gap_body(gap), wall_ns);
       metrics_.truncations.fetch_add(1, std::memory_order_relaxed);
       source = p.path;
     }

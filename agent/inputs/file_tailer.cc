@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
+#include "schemas/gap_body.h"
 #include "schemas/record.h"
 
 namespace blackbox::agent {
@@ -135,13 +135,11 @@ Result<FileChange> FileTailer::check() {
 void FileTailer::restart_after_truncation(LineSink& sink, std::int64_t wall_ns,
                                           std::int64_t steady_ns) {
   flush_partial(sink, wall_ns, steady_ns, true);
-  nlohmann::json gap = {{"reason", "truncated"},
-                        {"source", path_},
-                        {"offset", read_offset_},
-                        {"note",
-                         "bytes written after the last read and before the truncation "
-                         "are not in this file any more"}};
-  sink.on_gap(path_, gap.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), wall_ns);
+  GapBody gap(gap_reason::kTruncated, path_);
+  gap.offset = read_offset_;
+  gap.note =
+      "bytes written after the last read and before the truncation are not in this file any more";
+  sink.on_gap(path_, encode_gap_body(gap), wall_ns);
   read_offset_ = 0;
   mid_line_ = false;
   fp_ = {};

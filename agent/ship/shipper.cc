@@ -8,13 +8,13 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "agent/ship/send_window.h"
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
+#include "schemas/gap_body.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::agent {
@@ -171,10 +171,7 @@ struct Shipper::Impl {
         if (*status == ReadStatus::kCorruptSkipped) {
           metrics.gaps.fetch_add(1, std::memory_order_relaxed);
           if (hooks.on_gap)
-            hooks.on_gap(nlohmann::json{
-                {"reason", "spool entry unreadable when shipped"},
-                {"source",
-                 "spool"}}.dump());
+            hooks.on_gap(encode_gap_body(GapBody(gap_reason::kSpoolUnreadable, "spool")));
           continue;
         }
         if (*status == ReadStatus::kBatch) {
@@ -266,15 +263,15 @@ struct Shipper::Impl {
     spdlog::error("ship: stream {} batch [{}, {}) rejected twice ({}): dropped, recorded as a gap",
                   oldest.stream, oldest.first_seq, oldest.end_seq, errc_name(code));
     metrics.gaps.fetch_add(1, std::memory_order_relaxed);
-    if (hooks.on_gap)
-      hooks.on_gap(nlohmann::json{{"reason", "batch rejected by the collector"},
-                                  {"source", "spool"},
-                                  {"error", errc_name(code)},
-                                  {"stream", oldest.stream},
-                                  {"first_seq", oldest.first_seq},
-                                  {"end_seq", oldest.end_seq},
-                                  {"records", oldest.records}}
-                       .dump());
+    if (hooks.on_gap) {
+      GapBody gap(gap_reason::kBatchRejected, "spool");
+      gap.error = errc_name(code);
+      gap.stream = oldest.stream;
+      gap.first_seq = oldest.first_seq;
+      gap.end_seq = oldest.end_seq;
+      gap.records = oldest.records;
+      hooks.on_gap(encode_gap_body(gap));
+    }
     spool.ack(oldest.stream, oldest.end_seq);
   }
 

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <nlohmann/json.hpp>
+#include <variant>
 
+#include "schemas/lifecycle_body.h"
 #include "schemas/streams.h"
 
 namespace blackbox::collector {
@@ -98,15 +99,13 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
     }
     if (r.kind == RecordKind::kSnapshot) {
       out.snapshots.push_back(SnapshotRef{r.event_time_ns, r.seq, out.header.first_seq});
-    } else if (r.kind == RecordKind::kLifecycle &&
-               r.line.find("termination_notice") != std::string_view::npos) {
-      auto j = nlohmann::json::parse(r.line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_object() && j.value("event", "") == "termination_notice") {
-        auto reason = j.find("reason");
-        out.notices.push_back(NoticeRecord{
-            r.event_time_ns, r.seq,
-            (reason != j.end() && reason->is_string()) ? reason->get<std::string>() : ""});
-      }
+    } else if (r.kind == RecordKind::kLifecycle) {
+      // Lifecycle records are few (hello, notice, goodbye): decoding each costs nothing. A body
+      // that does not decode is stored as it is and indexes nothing.
+      auto body = decode_lifecycle_body(r.line);
+      if (body && std::holds_alternative<TerminationNoticeBody>(*body))
+        out.notices.push_back(
+            NoticeRecord{r.event_time_ns, r.seq, std::get<TerminationNoticeBody>(*body).reason});
     }
   };
 

@@ -8,6 +8,8 @@
 #include "query/commands/instances.h"
 #include "query/output/record_writer.h"
 #include "query/output/time_display.h"
+#include "schemas/gap_body.h"
+#include "schemas/record_json.h"
 #include "schemas/time_text.h"
 
 namespace blackbox::query {
@@ -118,12 +120,14 @@ void render_timeline(const json& doc, Output& out, bool utc) {
     l.time_ns = ns(r, "time_ns");
     l.order = 1;
     l.label = "gap (agent)";
-    const json body = r.value("body", json::object());
-    l.detail = escape_controls(body.is_object() ? str(body, "source") : std::string());
-    if (body.is_object() && body.contains("lost_bytes"))
-      l.detail += " lost " + body["lost_bytes"].dump() + " bytes";
-    if (body.is_object()) {
-      if (auto reason = str(body, "reason"); !reason.empty()) l.detail += ": " + reason;
+    // The record's line is its gap body (schemas/gap_body.h); one that does not decode shows
+    // no detail.
+    auto line = record_message_bytes(r);
+    auto gap = line ? decode_gap_body(*line) : Result<GapBody>(line.error());
+    if (gap) {
+      l.detail = escape_controls(gap->source);
+      if (gap->lost_bytes) l.detail += " lost " + std::to_string(*gap->lost_bytes) + " bytes";
+      if (!gap->reason.empty()) l.detail += ": " + gap->reason;
     }
     l.color = Ansi::kYellow;
     lines.push_back(std::move(l));

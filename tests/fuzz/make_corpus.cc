@@ -1,10 +1,14 @@
 // Writes the seed corpora of the fuzz targets: valid frames of every type and valid batches
-// (uncompressed and zstd, every record kind), plus inputs for batch_fuzz's wrapping modes.
-// Usage: fuzz_make_corpus <dir>   → <dir>/frame/*, <dir>/batch/*
+// (uncompressed and zstd, every record kind), plus inputs for batch_fuzz's wrapping modes, and
+// record bodies of every kind for body_fuzz.
+// Usage: fuzz_make_corpus <dir>   → <dir>/frame/*, <dir>/batch/*, <dir>/body/*
 // The committed seeds in tests/fuzz/corpus/ came from this program.
 #include "schemas/batch.h"
 #include "schemas/bytes.h"
 #include "schemas/frame.h"
+#include "schemas/gap_body.h"
+#include "schemas/lifecycle_body.h"
+#include "schemas/snapshot_body.h"
 #include "schemas/zstd_codec.h"
 
 #include <cstdio>
@@ -61,6 +65,30 @@ std::string batch(bool compressed, std::uint64_t first_seq, const ChainHash& pre
   return out;
 }
 
+void write_bodies(const std::filesystem::path& dir) {
+  write(dir / "lifecycle_hello",
+        encode_lifecycle_body(
+            HelloBody{"0.1.0", "config", "ami-1", "b-1", "web-1", {false, 3, 12, 1}}));
+  write(dir / "lifecycle_notice",
+        encode_lifecycle_body(TerminationNoticeBody{"spot interruption"}));
+  write(dir / "lifecycle_goodbye", encode_lifecycle_body(GoodbyeBody{"sigterm", true, "spot"}));
+  GapBody rejected(gap_reason::kBatchRejected, "spool");
+  rejected.error = "malformed_record";
+  rejected.stream = 1;
+  rejected.first_seq = 10;
+  rejected.end_seq = 15;
+  rejected.records = 5;
+  write(dir / "gap_rejected", encode_gap_body(rejected));
+  GapBody truncated(gap_reason::kTruncated, "/var/log/a.log");
+  truncated.offset = 812;
+  truncated.note = "gone";
+  write(dir / "gap_truncated", encode_gap_body(truncated));
+  write(dir / "snapshot_final",
+        encode_snapshot_body(
+            {SnapshotKind::kFinal, 1'795'674'914'123'456'789, {"packages", "users"}}));
+  write(dir / "malformed_nested", R"({"event":"hello","spool":{"fresh":"no"},"x":[[[[[[]]]]]]})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +99,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir(argv[1]);
   std::filesystem::create_directories(dir / "frame");
   std::filesystem::create_directories(dir / "batch");
+  std::filesystem::create_directories(dir / "body");
 
   ChainHash prev{};
   prev[0] = 0x5a;
@@ -116,6 +145,7 @@ int main(int argc, char** argv) {
   std::string ctl("\x02\x04", 2);
   bytes::put_le(ctl, static_cast<std::uint16_t>(raw_records.size()));
   write(dir / "batch/wrap_zstd", ctl + zpayload);
+  write_bodies(dir / "body");
   std::printf("corpus written to %s\n", dir.c_str());
   return 0;
 }

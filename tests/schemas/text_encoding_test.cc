@@ -91,5 +91,29 @@ TEST(Utf8, LossyOutputIsAlwaysValidAndValidInputIsUnchanged) {
   }
 }
 
+TEST(TextEncoding, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("h\xc3\xa9llo \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
+  EXPECT_EQ(utf8_lossy("\xe2\x82"
+                       "a"),
+            "\xEF\xBF\xBD"
+            "a");  // one U+FFFD per maximal subpart
+}
+
+TEST(TextEncoding, Base64) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(*base64_decode("Zm8="), "fo");
+  EXPECT_FALSE(base64_decode("Zm8"));
+  EXPECT_FALSE(base64_decode("Z=8="));
+  EXPECT_FALSE(base64_decode("Zm 8"));
+}
+
 }  // namespace
 }  // namespace blackbox
