@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "collector/http/cursor.h"
 
 namespace blackbox {
 namespace {
@@ -32,26 +31,6 @@ TEST(HttpTarget, ParsesServerUrls) {
   EXPECT_EQ(parse_server_url("http://example.org")->port, 80);
   for (const char* bad : {"https://x:1", "ftp://x", "http://u:p@x:1", "http://x:1/?q", "http://"})
     EXPECT_FALSE(parse_server_url(bad)) << bad;
-}
-
-TEST(Cursor, RecordsCursorRoundTrips) {
-  collector::http::RecordsCursor c;
-  c.since = -5;
-  c.until = INT64_MAX;
-  c.scan_from = {-100, 1, 10, 12};
-  c.emit_from = {-100, 1, 10, 15};
-  c.keys.push_back({1, collector::http::source_hash("/var/log/a"), 12, 2});
-  c.keys.push_back({2, 0xffffffffffffffffull, collector::http::kNoSeq, 1});
-  auto back = collector::http::decode_records_cursor(collector::http::encode_records_cursor(c));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(*back, c);
-  for (const char* bad : {"", "r1", "r2.0.0.0_0_0_0.0_0_0_0", "r1.0.0.0_0_0_5.0_0_0_1",
-                          "r1.0.0.0_0_0_0.0_0_0_0.x", "f1.3"})
-    EXPECT_FALSE(collector::http::decode_records_cursor(bad)) << bad;
-  EXPECT_EQ(*collector::http::decode_follow_cursor(collector::http::encode_follow_cursor(77)), 77u);
-  EXPECT_EQ(*collector::http::decode_instances_cursor(
-                collector::http::encode_instances_cursor("i-\x01z")),
-            "i-\x01z");
 }
 
 }  // namespace

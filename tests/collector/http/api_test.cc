@@ -1,5 +1,6 @@
 // The query API (collector/http/api.h) over a real store filled through the collector's write
-// path: filters, pagination, context, tail, --last, follow, timeline and errors.
+// path: filters, pagination, context, tail, --last, follow, timeline and errors, as JSON.
+// The engine alone (no HTTP, typed results): tests/collector/query/.
 #include "collector/http/api.h"
 
 #include <gtest/gtest.h>
