@@ -297,8 +297,7 @@ void grep_engine(benchmark::State& state, const char* pattern) {
       req.instance = "i-bench-0";
       matches = 0;
       for (;;) {
-        collector::query::RecordsQuery q(w.fx->store(), **filter, Limits{}, limits, w.clock,
-                                         &pool);
+        collector::query::RecordsQuery q(w.fx->store(), **filter, Limits{}, limits, w.clock, &pool);
         auto page = q.page(req);
         if (!page) {
           state.SkipWithError(page.error().message().c_str());

@@ -389,7 +389,8 @@ struct Handler {
       out["group_start"] = group_start_flags_json(page->records);
     }
     out["matches"] = page->matches;
-    out["next_cursor"] = page->next ? json(query::encode_records_cursor(*page->next)) : json(nullptr);
+    out["next_cursor"] =
+        page->next ? json(query::encode_records_cursor(*page->next)) : json(nullptr);
     out["follow_cursor"] = query::encode_follow_cursor(follow_from);
     out["partial"] = page->partial;
     out["stats"] = stats_json(page->stats, clock.steady_ns() - started);

@@ -1,7 +1,8 @@
 // Api: the query API's routing, parameter checking and answers, without any networking (the
 // HttpServer feeds it; tests call it directly). It maps each request onto the query engine
-// (collector/query/) and the engine's typed results onto JSON; it holds no query logic. Every endpoint is documented in
-// query/README.md. Errors are {"error":{"code","message"}} with a status code:
+// (collector/query/) and the engine's typed results onto JSON; it holds no query logic.
+// Every endpoint is documented in query/README.md. Errors are {"error":{"code","message"}}
+// with a status code:
 //   400 bad_parameter | bad_time | bad_regex | bad_cursor   404 not_found
 //   405 method_not_allowed   500 internal | storage_error   503 busy (HttpServer)
 // Thread-safe: handle() may run on several worker threads at once (each call builds its own

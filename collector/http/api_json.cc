@@ -100,7 +100,8 @@ json timeline_json(const query::Timeline& t) {
   json doc = json::object();
   doc["instance"] = instance_json(t.instance);
   doc["events"] = json::array();
-  for (const auto& e : t.events) doc["events"].push_back(lifecycle_event_json(t.instance.instance, e));
+  for (const auto& e : t.events)
+    doc["events"].push_back(lifecycle_event_json(t.instance.instance, e));
   doc["gaps"] = json::array();
   for (const auto& g : t.gaps) doc["gaps"].push_back(gap_json(g));
   json bursts = json::array();

@@ -124,8 +124,7 @@ struct HttpServer::Impl {
       if (!r.poll_again || stopping.load() ||
           std::chrono::steady_clock::now() - started >= r.poll_wait)
         co_return r;
-      if (!co_await wait_for_ingest(timer, r.poll_after, started + r.poll_wait) ||
-          stopping.load())
+      if (!co_await wait_for_ingest(timer, r.poll_after, started + r.poll_wait) || stopping.load())
         co_return r;
     }
   }

@@ -71,8 +71,8 @@ class PageCutter {
   PageCutter(const PageLimits& limits, const Clock& clock);
 
   // Appends a record to `page` (a match unless `context`).
-  void add(RecordsPage& page, std::string_view instance, std::uint32_t stream,
-           const RecordView& r, bool context, bool group_start);
+  void add(RecordsPage& page, std::string_view instance, std::uint32_t stream, const RecordView& r,
+           bool context, bool group_start);
   void add(RecordsPage& page, QueryRecord&& r);
 
   // The records or bytes limit is reached: cut after the last record added.

@@ -76,11 +76,10 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
   RecordsPage out;
   PageCutter cutter(page_limits_, clock_);
   const Window w = window_of(req);
-  ContextScanner scanner(req.before, req.after,
-                         [&](const RecordView& r, std::uint32_t stream, const ScanPos&,
-                             bool context, bool group_start, std::uint64_t) {
-                           cutter.add(out, req.instance, stream, r, context, group_start);
-                         });
+  ContextScanner scanner(
+      req.before, req.after,
+      [&](const RecordView& r, std::uint32_t stream, const ScanPos&, bool context, bool group_start,
+          std::uint64_t) { cutter.add(out, req.instance, stream, r, context, group_start); });
   if (req.cursor) scanner.restore(*req.cursor);
   const bool context = scanner.context();
   const RecordScan::Mode mode = RecordScan::mode_for(filter_, context);
@@ -176,13 +175,12 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
       const Pending& p = chunk[i];
       Found& f = found[i];
       const RecordScan::Range range{min_seq_from(p.first, w.emit_from), w.since, w.until};
-      f.error = workers_[slot]->read(p.bytes, range, RecordScan::Mode::kCandidates, f.stats,
-                                     [&](const RecordView& r, bool matched) {
-                                       if (matched)
-                                         f.records.push_back(
-                                             QueryRecord::from(req.instance, p.first.stream, r));
-                                       return true;
-                                     });
+      f.error = workers_[slot]->read(
+          p.bytes, range, RecordScan::Mode::kCandidates, f.stats,
+          [&](const RecordView& r, bool matched) {
+            if (matched) f.records.push_back(QueryRecord::from(req.instance, p.first.stream, r));
+            return true;
+          });
     });
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       Found& f = found[i];
@@ -240,9 +238,9 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   return out;
 }
 
-Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t from,
-                                      std::int64_t to, bool use_index, const PageCutter& cutter,
-                                      RecordsPage& out, const RangeVisit& on_record) {
+Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t from, std::int64_t to,
+                                      bool use_index, const PageCutter& cutter, RecordsPage& out,
+                                      const RangeVisit& on_record) {
   const RecordScan::Mode mode = RecordScan::mode_for(filter_, /*context=*/!use_index);
   bool stop = false;
   Result<void> batch_error;
@@ -262,13 +260,13 @@ Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t fr
       return false;
     }
     const ScanPos first = batch_first(b.index);
-    auto read = scan_.read(b.bytes, RecordScan::Range{0, from, to}, mode, out.stats,
-                           [&](const RecordView& r, bool matched) {
-                             const ScanPos pos{first.min_time, first.stream, first.first_seq,
-                                               r.seq};
-                             on_record(r, first.stream, pos, matched);
-                             return true;
-                           });
+    auto read =
+        scan_.read(b.bytes, RecordScan::Range{0, from, to}, mode, out.stats,
+                   [&](const RecordView& r, bool matched) {
+                     const ScanPos pos{first.min_time, first.stream, first.first_seq, r.seq};
+                     on_record(r, first.stream, pos, matched);
+                     return true;
+                   });
     if (!read) {
       batch_error = read.error();
       return false;
@@ -359,14 +357,15 @@ Result<FollowPage> RecordsQuery::follow_once(const RecordsRequest& req, FollowPo
     if (req.stream && b.index.stream != *req.stream) return true;
     const bool resumed = b.index.ingest_seq == from.after + 1;
     const RecordScan::Range range{resumed ? from.skip_seq : 0, req.since, req.until};
-    auto read = scan_.read(b.bytes, range, mode, page.stats, [&](const RecordView& r, bool matched) {
-      if (!matched) return true;
-      cutter.add(page, req.instance, b.index.stream, r, false, false);
-      if (!cutter.full()) return true;
-      stopped = true;
-      out.next = FollowPosition{b.index.ingest_seq - 1, r.seq + 1};
-      return false;
-    });
+    auto read =
+        scan_.read(b.bytes, range, mode, page.stats, [&](const RecordView& r, bool matched) {
+          if (!matched) return true;
+          cutter.add(page, req.instance, b.index.stream, r, false, false);
+          if (!cutter.full()) return true;
+          stopped = true;
+          out.next = FollowPosition{b.index.ingest_seq - 1, r.seq + 1};
+          return false;
+        });
     if (!read) {
       batch_error = read.error();
       return false;

@@ -100,8 +100,7 @@ class RecordsQuery {
   // Reads [from, to) in scan order for tail(): on_record(record, stream, pos, matched) for
   // each wanted record. `use_index` (no context) lets index entries rule batches out and a
   // payload-searchable grep skip records. Stops with out.partial when the time budget is spent.
-  using RangeVisit =
-      std::function<void(const RecordView&, std::uint32_t, const ScanPos&, bool)>;
+  using RangeVisit = std::function<void(const RecordView&, std::uint32_t, const ScanPos&, bool)>;
   [[nodiscard]] Result<void> scan_range(const RecordsRequest& req, std::int64_t from,
                                         std::int64_t to, bool use_index, const PageCutter& cutter,
                                         RecordsPage& out, const RangeVisit& on_record);
@@ -112,7 +111,7 @@ class RecordsQuery {
   PageLimits page_limits_;
   const Clock& clock_;
   ScanPool* pool_;
-  RecordScan scan_;                               // this thread's reader
+  RecordScan scan_;                                   // this thread's reader
   std::vector<std::unique_ptr<RecordScan>> workers_;  // per ScanPool slot
 };
 

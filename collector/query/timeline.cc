@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 
-
 #include "schemas/batch.h"
 #include "schemas/zstd_codec.h"
 

@@ -21,9 +21,7 @@ TEST(Cursor, RecordsCursorRoundTrips) {
                           "r1.0.0.0_0_0_0.0_0_0_0.x", "f1.3"})
     EXPECT_FALSE(decode_records_cursor(bad)) << bad;
   EXPECT_EQ(*decode_follow_cursor(encode_follow_cursor(77)), 77u);
-  EXPECT_EQ(*decode_instances_cursor(
-                encode_instances_cursor("i-\x01z")),
-            "i-\x01z");
+  EXPECT_EQ(*decode_instances_cursor(encode_instances_cursor("i-\x01z")), "i-\x01z");
 }
 
 }  // namespace

@@ -123,7 +123,9 @@ TEST(RecordFilter, FieldsPrioritySource) {
 TEST(RecordFilter, WhereComparesDecodedStrings) {
   FilterSpec spec;
   // b, e-acute, b, space, "q", newline, U+1F600 (a surrogate pair in JSON), slash; UTF-8.
-  spec.where = {{"s", "b\xc3\xa9" "b \"q\"\n\xf0\x9f\x98\x80/"}};
+  spec.where = {{"s",
+                 "b\xc3\xa9"
+                 "b \"q\"\n\xf0\x9f\x98\x80/"}};
   auto f = make(spec);
   auto matches = [&](std::string_view raw_value) {
     const std::vector<Field> fields = {{"s", raw_value}};
@@ -139,9 +141,11 @@ TEST(RecordFilter, WhereComparesDecodedStrings) {
   };
   EXPECT_TRUE(matches(R"("b\u00e9b \"q\"\n\ud83d\ude00\/")"));
   EXPECT_TRUE(matches(R"("b\u00E9b \u0022q\"\u000a\uD83D\uDE00/")"));
-  EXPECT_TRUE(matches("\"b\xc3\xa9" "b \\\"q\\\"\\n\xf0\x9f\x98\x80/\""));
+  EXPECT_TRUE(
+      matches("\"b\xc3\xa9"
+              "b \\\"q\\\"\\n\xf0\x9f\x98\x80/\""));
   EXPECT_FALSE(matches(R"("b\u00e9b \"q\"\n\ud83d/")"));  // a lone surrogate
-  EXPECT_FALSE(matches(R"("b\u00e9b \"q\"\x")"));           // not an escape
+  EXPECT_FALSE(matches(R"("b\u00e9b \"q\"\x")"));         // not an escape
   EXPECT_FALSE(matches(R"("beb \"q\"\n\ud83d\ude00/")"));
 }
 

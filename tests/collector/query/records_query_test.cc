@@ -63,8 +63,8 @@ class RecordsQueryTest : public ::testing::Test {
   }
 
   // Every page of `req`, following the cursors, at most `max_records` per page.
-  std::vector<RecordsPage> pages(const RecordFilter& f, RecordsRequest req,
-                                 std::size_t max_records, ScanPool* pool = nullptr) {
+  std::vector<RecordsPage> pages(const RecordFilter& f, RecordsRequest req, std::size_t max_records,
+                                 ScanPool* pool = nullptr) {
     PageLimits limits;
     limits.max_records = max_records;
     std::vector<RecordsPage> out;
@@ -179,8 +179,8 @@ TEST_F(RecordsQueryTest, ContextStaysWithinTheSameSource) {
   auto p = pages(*f, req, 1000);
   ASSERT_EQ(p.size(), 1u);
   // 17 is from app.log: its neighbours there are 14, 16 | 19, 20.
-  EXPECT_EQ(seqs_of(p[0].records), (Seqs{{14, true}, {16, true}, {17, false}, {19, true},
-                                         {20, true}}));
+  EXPECT_EQ(seqs_of(p[0].records),
+            (Seqs{{14, true}, {16, true}, {17, false}, {19, true}, {20, true}}));
   EXPECT_EQ(p[0].matches, 1u);
   EXPECT_TRUE(p[0].records[0].group_start);
   EXPECT_FALSE(p[0].records[1].group_start);
@@ -230,7 +230,7 @@ TEST_F(RecordsQueryTest, FollowWakesOnACommit) {
     return q.follow(request(), from, std::chrono::hours(1));
   });
   fx_->add_batch("i-1", 1, {log_record(kRecords + 7)});  // an ERROR line: no match
-  fx_->hello("i-2");                                      // another instance
+  fx_->hello("i-2");                                     // another instance
   fx_->add_batch("i-1", 1, {log_record(kRecords), log_record(kRecords + 1)});
   auto got = waiting.get();
   ASSERT_TRUE(got) << got.error().message();
