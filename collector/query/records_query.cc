@@ -140,27 +140,15 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
   return out;
 }
 
-// Batches are copied out of the scan in chunks, read on the ScanPool, then merged in scan
-// order through the same PageCutter. Long because the chunking, the parallel read and the
-// ordered merge share the cut state; split, they would pass it around by reference.
+// Batches are copied out of the scan in chunks, read on the ScanPool (read_chunk), then merged
+// in scan order through the same PageCutter.
 Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   RecordsPage out;
   PageCutter cutter(page_limits_, clock_);
   const Window w = window_of(req);
   while (workers_.size() < pool_->width())
     workers_.push_back(std::make_unique<RecordScan>(filter_, limits_));
-
-  struct Pending {
-    ScanPos first;  // seq = first_seq
-    std::uint64_t end_seq = 0;
-    std::string bytes;
-  };
-  struct Found {
-    std::vector<QueryRecord> records;
-    ScanStats stats;
-    Result<void> error;
-  };
-  std::vector<Pending> chunk;
+  std::vector<PendingBatch> chunk;
   // Chunks start small (a first answer soon) and grow until waking the helpers (a barrier
   // per chunk) costs little next to the work.
   std::size_t chunk_size = pool_->width();
@@ -170,20 +158,9 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   Result<void> batch_error;
 
   auto flush = [&](bool final) -> bool {
-    std::vector<Found> found(chunk.size());
-    pool_->parallel_for(chunk.size(), [&](std::size_t i, std::size_t slot) {
-      const Pending& p = chunk[i];
-      Found& f = found[i];
-      const RecordScan::Range range{min_seq_from(p.first, w.emit_from), w.since, w.until};
-      f.error = workers_[slot]->read(
-          p.bytes, range, RecordScan::Mode::kCandidates, f.stats,
-          [&](const RecordView& r, bool matched) {
-            if (matched) f.records.push_back(QueryRecord::from(req.instance, p.first.stream, r));
-            return true;
-          });
-    });
+    std::vector<BatchMatches> found = read_chunk(req, w.since, w.until, w.emit_from, chunk);
     for (std::size_t i = 0; i < chunk.size(); ++i) {
-      Found& f = found[i];
+      BatchMatches& f = found[i];
       out.stats.batches_read += f.stats.batches_read;
       out.stats.records_scanned += f.stats.records_scanned;
       out.stats.raw_bytes_scanned += f.stats.raw_bytes_scanned;
@@ -202,7 +179,7 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
         }
       }
     }
-    const Pending last{chunk.back().first, chunk.back().end_seq, {}};
+    const PendingBatch last{chunk.back().first, chunk.back().end_seq, {}};
     chunk.clear();
     if (!final && cutter.over_budget()) {
       stop = true;
@@ -224,7 +201,7 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   };
   auto visit = [&](const StoredBatch& b) {
     if (stop) return false;
-    chunk.push_back(Pending{batch_first(b.index), b.index.end_seq(), std::string(b.bytes)});
+    chunk.push_back(PendingBatch{batch_first(b.index), b.index.end_seq(), std::string(b.bytes)});
     if (chunk.size() < chunk_size) return true;
     chunk_size = std::min(2 * chunk_size, max_chunk);
     return flush(/*final=*/false);
@@ -236,6 +213,24 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   if (!batch_error) return batch_error.error();
   if (stop) out.next = cursor_at(w, cut_at);
   return out;
+}
+
+std::vector<RecordsQuery::BatchMatches> RecordsQuery::read_chunk(
+    const RecordsRequest& req, std::int64_t since, std::int64_t until, const ScanPos& emit_from,
+    const std::vector<PendingBatch>& chunk) {
+  std::vector<BatchMatches> found(chunk.size());
+  pool_->parallel_for(chunk.size(), [&](std::size_t i, std::size_t slot) {
+    const PendingBatch& p = chunk[i];
+    BatchMatches& f = found[i];
+    const RecordScan::Range range{min_seq_from(p.first, emit_from), since, until};
+    f.error = workers_[slot]->read(
+        p.bytes, range, RecordScan::Mode::kCandidates, f.stats,
+        [&](const RecordView& r, bool matched) {
+          if (matched) f.records.push_back(QueryRecord::from(req.instance, p.first.stream, r));
+          return true;
+        });
+  });
+  return found;
 }
 
 Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t from, std::int64_t to,

@@ -88,6 +88,21 @@ class RecordsQuery {
  private:
   // page() for a payload-searchable grep without context, on the ScanPool.
   [[nodiscard]] Result<RecordsPage> page_parallel(const RecordsRequest& req);
+  // A stored batch copied out of the scan for page_parallel(), and what one read found in it.
+  struct PendingBatch {
+    ScanPos first;  // seq = first_seq
+    std::uint64_t end_seq = 0;
+    std::string bytes;
+  };
+  struct BatchMatches {
+    std::vector<QueryRecord> records;
+    ScanStats stats;
+    Result<void> error;
+  };
+  // Reads the batches of `chunk` on the ScanPool: the matches of each, in chunk order.
+  std::vector<BatchMatches> read_chunk(const RecordsRequest& req, std::int64_t since,
+                                       std::int64_t until, const ScanPos& emit_from,
+                                       const std::vector<PendingBatch>& chunk);
   // One pass of follow(): at most one chunk of the ingest log, no waiting.
   [[nodiscard]] Result<FollowPage> follow_once(const RecordsRequest& req, FollowPosition from);
   // tail() step 1: where a forward read must start to see `n` matches in [lo, hi); nullopt
