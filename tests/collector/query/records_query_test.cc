@@ -9,29 +9,15 @@
 #include <thread>
 
 #include "collector/query/timeline.h"
-#include "tests/query/store_fixture.h"
+#include "tests/collector/query/sample_instance.h"
 
 namespace blackbox::collector::query {
 namespace {
 
-using testing::TestRecord;
 
-constexpr std::int64_t kS = 1'000'000'000;
-constexpr std::int64_t kT0 = 1'795'674'900'000'000'000;  // 2026-11-26T06:35:00Z
-
-// Record i of i-1's log stream: its line, source and severity are a function of i.
-TestRecord log_record(int i) {
-  TestRecord r;
-  r.time_ns = kT0 + i * kS;
-  r.source = i % 3 == 0 ? "/var/log/db.log" : "/var/log/app.log";
-  r.severity = i % 10 == 7 ? Severity::kErr : (i % 25 == 0 ? Severity::kCrit : Severity::kInfo);
-  r.line = "line " + std::to_string(i) + (i % 10 == 7 ? " ERROR disk full" : " ok");
-  if (i % 4 == 0) {
-    r.flags = record_flags::kJson;
-    r.fields = {{"user", i % 8 == 0 ? "\"bob\"" : "\"alice\""}, {"n", std::to_string(i)}};
-  }
-  return r;
-}
+using testing::kS;
+using testing::kT0;
+using testing::log_record;
 
 using Seqs = std::vector<std::pair<std::uint64_t, bool>>;  // (seq, context)
 
@@ -47,12 +33,7 @@ class RecordsQueryTest : public ::testing::Test {
 
   void SetUp() override {
     fx_ = std::make_unique<testing::StoreFixture>("engine");
-    fx_->hello("i-1", "ami-1");
-    for (int b = 0; b < kRecords / 10; ++b) {
-      std::vector<TestRecord> batch;
-      for (int i = b * 10; i < b * 10 + 10; ++i) batch.push_back(log_record(i));
-      fx_->add_batch("i-1", 1, batch);
-    }
+    testing::add_sample_instance(*fx_, kRecords);
   }
 
   std::unique_ptr<RecordFilter> filter(FilterSpec spec = {}) {
