@@ -86,7 +86,7 @@ TEST_F(RecordsQueryTest, PageReturnsTypedRecords) {
   EXPECT_EQ(p[0].stats.batches_read, static_cast<std::uint64_t>(kRecords / 10));
   for (int i = 0; i < kRecords; ++i) {
     const QueryRecord& r = p[0].records[i];
-    const TestRecord want = log_record(i);
+    const testing::TestRecord want = log_record(i);
     EXPECT_EQ(r.instance, "i-1");
     EXPECT_EQ(r.stream, 1u);
     EXPECT_EQ(r.seq, static_cast<std::uint64_t>(i));
