@@ -6,5 +6,6 @@ add_executable(query_bench ${CMAKE_CURRENT_LIST_DIR}/query_bench.cc)
 target_include_directories(query_bench PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(query_bench PRIVATE BLACKBOX_CLI_BIN="$<TARGET_FILE:blackbox>")
 target_link_libraries(query_bench PRIVATE
-  blackbox_collector_http blackbox_query_lib benchmark::benchmark nlohmann_json::nlohmann_json)
+  blackbox_collector_http blackbox_collector_query blackbox_query_lib benchmark::benchmark
+  nlohmann_json::nlohmann_json)
 add_dependencies(query_bench blackbox)

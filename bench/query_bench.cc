@@ -10,6 +10,8 @@
 //   GrepInstance       `logs I --grep 'connection reset by peer'` over I's whole life, p50/p99
 //                      and MB/s of raw lines
 //   GrepCli            the same with the real `blackbox` process (-o cat > /dev/null)
+//   GrepEngine         the same grep through the query engine alone (collector/query/, typed
+//                      records, no HTTP or JSON), with the API's default scan helper
 //   GnuGrepCount / RipgrepCount   `grep -c` / `rg -c` on the same raw lines (a file), MB/s
 //   ...Rare            the same four for a pattern only the crash at the end of a life holds
 #include <benchmark/benchmark.h>
@@ -25,6 +27,7 @@
 #include <random>
 
 #include "collector/http/http_server.h"
+#include "collector/query/records_query.h"
 #include "query/client/http_client.h"
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
@@ -272,6 +275,45 @@ void grep_instance(benchmark::State& state, const char* pattern) {
   state.counters["matches"] = static_cast<double>(matches);
 }
 
+void grep_engine(benchmark::State& state, const char* pattern) {
+  World& w = world();
+  collector::query::FilterSpec spec;
+  spec.grep = pattern;
+  std::string error;
+  auto filter = collector::query::RecordFilter::compile(spec, error);
+  if (!filter) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  collector::query::ScanPool pool(
+      static_cast<unsigned>(env_size("BLACKBOX_BENCH_SCAN_HELPERS", 1)));  // as the server
+  const collector::query::PageLimits limits = collector::http::ApiOptions{}.page;
+  std::vector<double> t;
+  std::size_t matches = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 20; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      collector::query::RecordsRequest req;
+      req.instance = "i-bench-0";
+      matches = 0;
+      for (;;) {
+        collector::query::RecordsQuery q(w.fx->store(), **filter, Limits{}, limits, w.clock, &pool);
+        auto page = q.page(req);
+        if (!page) {
+          state.SkipWithError(page.error().message().c_str());
+          return;
+        }
+        matches += page->matches;
+        if (!page->next) break;
+        req.cursor = page->next;
+      }
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  report(state, t, static_cast<double>(w.grep_bytes));
+  state.counters["matches"] = static_cast<double>(matches);
+}
+
 void grep_cli(benchmark::State& state, const char* pattern) {
   World& w = world();
   std::vector<double> t;
@@ -297,10 +339,12 @@ void count_with(benchmark::State& state, const char* program, const char* patter
 
 void GrepInstance(benchmark::State& s) { grep_instance(s, kPattern); }
 void GrepCli(benchmark::State& s) { grep_cli(s, kPattern); }
+void GrepEngine(benchmark::State& s) { grep_engine(s, kPattern); }
 void GnuGrepCount(benchmark::State& s) { count_with(s, "grep", kPattern); }
 void RipgrepCount(benchmark::State& s) { count_with(s, "rg", kPattern); }
 void GrepInstanceRare(benchmark::State& s) { grep_instance(s, kRarePattern); }
 void GrepCliRare(benchmark::State& s) { grep_cli(s, kRarePattern); }
+void GrepEngineRare(benchmark::State& s) { grep_engine(s, kRarePattern); }
 void GnuGrepCountRare(benchmark::State& s) { count_with(s, "grep", kRarePattern); }
 void RipgrepCountRare(benchmark::State& s) { count_with(s, "rg", kRarePattern); }
 
@@ -308,10 +352,12 @@ BENCHMARK(LastTenMinutes)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(LastTenMinutesCli)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GrepInstance)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GrepCli)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(GrepEngine)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GnuGrepCount)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(RipgrepCount)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GrepInstanceRare)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GrepCliRare)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(GrepEngineRare)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(GnuGrepCountRare)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(RipgrepCountRare)->Iterations(1)->Unit(benchmark::kMillisecond);
 

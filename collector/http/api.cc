@@ -7,11 +7,11 @@
 #include <optional>
 
 #include "collector/http/api_json.h"
-#include "collector/http/cursor.h"
-#include "collector/http/record_filter.h"
-#include "collector/http/timeline.h"
+#include "collector/query/cursor.h"
+#include "collector/query/record_filter.h"
+#include "collector/query/records_query.h"
+#include "collector/query/timeline.h"
 #include "schemas/http_target.h"
-#include "schemas/record_json.h"
 #include "schemas/streams.h"
 #include "schemas/time_text.h"
 
@@ -19,6 +19,13 @@ namespace blackbox::collector::http {
 namespace {
 
 using nlohmann::json;
+using query::FilterSpec;
+using query::PageLimits;
+using query::RecordFilter;
+using query::RecordsPage;
+using query::RecordsQuery;
+using query::RecordsRequest;
+using query::ScanStats;
 
 ApiResponse json_response(unsigned status, const json& body) {
   ApiResponse r;
@@ -158,7 +165,7 @@ void parse_record_params(Params& p, RecordParams& out) {
   }
   if (const std::string* pr = p.one("priority")) {
     out.filter.priority_set = true;
-    if (!parse_priority_range(*pr, out.filter.min_priority, out.filter.max_priority)) {
+    if (!query::parse_priority_range(*pr, out.filter.min_priority, out.filter.max_priority)) {
       p.fail("bad_parameter", "priority=" + *pr +
                                   ": expected a level (emerg alert crit err warning notice info "
                                   "debug, or 0-7) or a range FROM..TO");
@@ -214,7 +221,7 @@ Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& 
       metrics_(metrics),
       options_(std::move(options)),
       clock_(clock),
-      pool_(std::make_unique<ScanPool>(options_.scan_helpers)) {
+      pool_(std::make_unique<query::ScanPool>(options_.scan_helpers)) {
   counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
   counters_.client_errors =
       &metrics.counter("blackbox_query_client_errors_total", "Query API answers with a 4xx status");
@@ -237,7 +244,7 @@ struct Handler {
   const ApiOptions& options;
   const Clock& clock;
   Metrics& metrics;
-  ScanPool& pool;
+  query::ScanPool& pool;
 
   ApiResponse instances(Params& p) {
     p.allow({"state", "image", "since", "until", "limit", "cursor"});
@@ -254,7 +261,7 @@ struct Handler {
     p.number("limit", 100'000, limit);
     std::string after;
     if (const std::string* c = p.one("cursor")) {
-      auto d = decode_instances_cursor(*c);
+      auto d = query::decode_instances_cursor(*c);
       if (!d)
         p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
       else
@@ -276,7 +283,7 @@ struct Handler {
       out["instances"].push_back(instance_json(i));
       last = i.instance;
     }
-    out["next_cursor"] = more ? json(encode_instances_cursor(last)) : json(nullptr);
+    out["next_cursor"] = more ? json(query::encode_instances_cursor(last)) : json(nullptr);
     return json_response(200, out);
   }
 
@@ -328,7 +335,7 @@ struct Handler {
     const bool want_tail = p.one("tail") != nullptr;
     if (want_tail) p.number("tail", options.max_tail, tail);
     if (const std::string* c = p.one("cursor")) {
-      auto d = decode_records_cursor(*c);
+      auto d = query::decode_records_cursor(*c);
       if (!d)
         p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
       else
@@ -376,14 +383,15 @@ struct Handler {
     const auto until = rp.req.cursor ? rp.req.cursor->until : rp.req.until;
     out["since"] = time_or_null(since, kMinTime);
     out["until"] = time_or_null(until, kMaxTime);
-    out["records"] = std::move(page->records);
+    out["records"] = records_json(page->records);
     if (rp.req.before > 0 || rp.req.after > 0) {
-      out["context"] = page->context;
-      out["group_start"] = page->group_start;
+      out["context"] = context_flags_json(page->records);
+      out["group_start"] = group_start_flags_json(page->records);
     }
     out["matches"] = page->matches;
-    out["next_cursor"] = page->next ? json(encode_records_cursor(*page->next)) : json(nullptr);
-    out["follow_cursor"] = encode_follow_cursor(follow_from);
+    out["next_cursor"] =
+        page->next ? json(query::encode_records_cursor(*page->next)) : json(nullptr);
+    out["follow_cursor"] = query::encode_follow_cursor(follow_from);
     out["partial"] = page->partial;
     out["stats"] = stats_json(page->stats, clock.steady_ns() - started);
     returned = out["records"].size();
@@ -404,7 +412,7 @@ struct Handler {
     wait_ns = std::min<std::int64_t>(
         wait_ns,
         std::chrono::duration_cast<std::chrono::nanoseconds>(options.max_follow_wait).count());
-    std::uint64_t after = 0, skip = 0;
+    query::FollowPosition from;
     const std::string* c = p.one("cursor");
     if (!c) {
       p.fail("bad_parameter",
@@ -413,12 +421,12 @@ struct Handler {
     } else {
       // "f1.<after>" or "f1.<after>.<skip>"
       const auto dot = c->find('.', 3);
-      auto a = decode_follow_cursor(c->substr(0, dot));
+      auto a = query::decode_follow_cursor(c->substr(0, dot));
       bool ok = a.has_value();
-      if (ok) after = *a;
+      if (ok) from.after = *a;
       if (ok && dot != std::string::npos) {
         const std::string s = c->substr(dot + 1);
-        auto [q, ec] = std::from_chars(s.data(), s.data() + s.size(), skip);
+        auto [q, ec] = std::from_chars(s.data(), s.data() + s.size(), from.skip_seq);
         ok = ec == std::errc() && q == s.data() + s.size();
       }
       if (!ok) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
@@ -430,28 +438,33 @@ struct Handler {
     PageLimits limits = options.page;
     limits.max_records = static_cast<std::size_t>(limit);
     RecordsQuery q(store, *filter, options.limits, limits, clock);
-    auto page = q.follow(rp.req, after, skip);
+    // Everything stored up to here is read by this answer; an empty one waits beyond it.
+    const std::uint64_t known = store.last_ingest_seq();
+    // No wait here: the HttpServer waits for the store's ingest position without holding a
+    // worker, then asks again (ApiResponse::poll_again).
+    auto page = q.follow(rp.req, from);
     if (!page) return store_error(page.error(), "records of " + id);
     stats = page->page.stats;
     json out = json::object();
     out["instance"] = id;
     const bool empty = page->page.records.empty();
     returned = page->page.records.size();
-    out["records"] = std::move(page->page.records);
-    std::string cursor = encode_follow_cursor(page->next_after);
-    if (page->next_skip > 0) cursor += "." + std::to_string(page->next_skip);
+    out["records"] = records_json(page->page.records);
+    std::string cursor = query::encode_follow_cursor(page->next.after);
+    if (page->next.skip_seq > 0) cursor += "." + std::to_string(page->next.skip_seq);
     out["cursor"] = cursor;
     ApiResponse r = json_response(200, out);
     if (empty && wait_ns > 0) {
       r.poll_again = true;
       r.poll_wait = std::chrono::milliseconds(wait_ns / 1'000'000);
+      r.poll_after = std::max(known, page->next.after);
     }
     return r;
   }
 
   ApiResponse timeline(Params& p, const std::string& id) {
     p.allow({"bucket", "priority"});
-    TimelineRequest t;
+    query::TimelineRequest t;
     t.instance = id;
     if (p.one("bucket")) {
       p.duration("bucket", t.bucket_ns);
@@ -460,13 +473,13 @@ struct Handler {
     }
     if (const std::string* pr = p.one("priority")) {
       int lo = 0;
-      if (!parse_priority_range(*pr, lo, t.max_priority))
+      if (!query::parse_priority_range(*pr, lo, t.max_priority))
         p.fail("bad_parameter", "priority=" + *pr + ": expected a level (err, warning, 0-7)");
     }
     if (p.error) return *p.error;
-    auto doc = build_timeline(store, t, options.limits, options.page, clock);
-    if (!doc) return not_found(doc.error(), id);
-    return json_response(200, *doc);
+    auto timeline = query::build_timeline(store, t, options.limits, options.page, clock);
+    if (!timeline) return not_found(timeline.error(), id);
+    return json_response(200, timeline_json(*timeline));
   }
 };
 

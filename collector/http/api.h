@@ -1,6 +1,8 @@
 // Api: the query API's routing, parameter checking and answers, without any networking (the
-// HttpServer feeds it; tests call it directly). Every endpoint is documented in
-// query/README.md. Errors are {"error":{"code","message"}} with a status code:
+// HttpServer feeds it; tests call it directly). It maps each request onto the query engine
+// (collector/query/) and the engine's typed results onto JSON; it holds no query logic.
+// Every endpoint is documented in query/README.md. Errors are {"error":{"code","message"}}
+// with a status code:
 //   400 bad_parameter | bad_time | bad_regex | bad_cursor   404 not_found
 //   405 method_not_allowed   500 internal | storage_error   503 busy (HttpServer)
 // Thread-safe: handle() may run on several worker threads at once (each call builds its own
@@ -14,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "collector/http/records_query.h"
-#include "collector/http/scan_pool.h"
+#include "collector/query/records_page.h"
+#include "collector/query/scan_pool.h"
 #include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
@@ -25,7 +27,7 @@ namespace blackbox::collector::http {
 
 struct ApiOptions {
   // Per answer: records (the largest `limit`), approximate JSON bytes, wall time.
-  PageLimits page{10'000, 8u << 20, std::chrono::seconds(2)};
+  query::PageLimits page{10'000, 8u << 20, std::chrono::seconds(2)};
   std::size_t default_page_records = 1000;  // `limit` when absent
   std::size_t max_tail = 10'000;            // largest `tail`
   std::uint32_t max_context = 100;          // largest `before` / `after`
@@ -40,10 +42,12 @@ struct ApiResponse {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  // Long poll (follow): nothing new yet. The caller may ask again with the same target until
+  // Long poll (follow): nothing new yet. The caller may ask again with the same target once
+  // the store's ingest position passes `poll_after` (Store::wait_for_ingest), until
   // `poll_wait` has passed since the first call, then send this (empty) answer.
   bool poll_again = false;
   std::chrono::milliseconds poll_wait{0};
+  std::uint64_t poll_after = 0;
 };
 
 class Api {
@@ -53,6 +57,7 @@ class Api {
   ApiResponse handle(std::string_view method, std::string_view target) const;
 
   const ApiOptions& options() const { return options_; }
+  const Store& store() const { return store_; }
 
  private:
   struct Counters {
@@ -70,7 +75,7 @@ class Api {
   ApiOptions options_;
   const Clock& clock_;
   Counters counters_;
-  std::unique_ptr<ScanPool> pool_;
+  std::unique_ptr<query::ScanPool> pool_;
 };
 
 }  // namespace blackbox::collector::http

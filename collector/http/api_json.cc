@@ -1,5 +1,6 @@
 #include "collector/http/api_json.h"
 
+#include "schemas/record_json.h"
 #include "schemas/streams.h"
 #include "schemas/text_encoding.h"
 #include "schemas/time_text.h"
@@ -75,6 +76,55 @@ json gap_json(const GapRange& g) {
 
 json error_json(std::string_view code, std::string_view message) {
   return {{"error", {{"code", code}, {"message", text(message)}}}};
+}
+
+json records_json(const std::vector<query::QueryRecord>& records) {
+  json a = json::array();
+  for (const auto& r : records) a.push_back(record_to_json(r.instance, r.stream, r.view()));
+  return a;
+}
+
+json context_flags_json(const std::vector<query::QueryRecord>& records) {
+  json a = json::array();
+  for (const auto& r : records) a.push_back(r.context);
+  return a;
+}
+
+json group_start_flags_json(const std::vector<query::QueryRecord>& records) {
+  json a = json::array();
+  for (const auto& r : records) a.push_back(r.group_start);
+  return a;
+}
+
+json timeline_json(const query::Timeline& t) {
+  json doc = json::object();
+  doc["instance"] = instance_json(t.instance);
+  doc["events"] = json::array();
+  for (const auto& e : t.events)
+    doc["events"].push_back(lifecycle_event_json(t.instance.instance, e));
+  doc["gaps"] = json::array();
+  for (const auto& g : t.gaps) doc["gaps"].push_back(gap_json(g));
+  json bursts = json::array();
+  for (const auto& b : t.bursts) {
+    bursts.push_back({{"time", format_rfc3339_ns(b.time_ns)},
+                      {"time_ns", b.time_ns},
+                      {"count", b.count},
+                      {"worst", severity_name(b.worst)}});
+  }
+  doc["bursts"] = std::move(bursts);
+  doc["bucket_ns"] = t.bucket_ns;
+  doc["gap_records"] = records_json(t.gap_records);
+  const InstanceInfo& info = t.instance;
+  json records = {{"count", info.records}};
+  if (info.records > 0 && info.min_event_ns <= info.max_event_ns) {
+    records["first"] = format_rfc3339_ns(info.min_event_ns);
+    records["first_ns"] = info.min_event_ns;
+    records["last"] = format_rfc3339_ns(info.max_event_ns);
+    records["last_ns"] = info.max_event_ns;
+  }
+  doc["records"] = std::move(records);
+  doc["partial"] = t.partial;
+  return doc;
 }
 
 }  // namespace blackbox::collector::http

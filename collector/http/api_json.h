@@ -1,11 +1,16 @@
-// The JSON shapes of the query API that come from the store's types: instances
-// (schemas/instance.schema.json), lifecycle events (schemas/lifecycle_event.schema.json), gap
-// ranges, and the error body {"error":{"code","message"}}. Records: schemas/record_json.h.
+// The JSON shapes of the query API that come from the store's and the query engine's types:
+// instances (schemas/instance.schema.json), lifecycle events
+// (schemas/lifecycle_event.schema.json), gap ranges, records (each made by
+// schemas/record_json.h, byte for byte the shape of record.schema.json), the timeline, and
+// the error body {"error":{"code","message"}}.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
+#include "collector/query/records_page.h"
+#include "collector/query/timeline.h"
 #include "collector/store/store.h"
 
 namespace blackbox::collector::http {
@@ -16,5 +21,17 @@ nlohmann::json lifecycle_event_json(std::string_view instance, const LifecycleEv
 //  "detected_ns":…,"reason":"…"}
 nlohmann::json gap_json(const GapRange& g);
 nlohmann::json error_json(std::string_view code, std::string_view message);
+
+// [record…] in page order (schemas/record_json.h per record).
+nlohmann::json records_json(const std::vector<query::QueryRecord>& records);
+// [bool…] per record: printed as context / starts a group (the API's "context" and
+// "group_start", given when the query asked for context).
+nlohmann::json context_flags_json(const std::vector<query::QueryRecord>& records);
+nlohmann::json group_start_flags_json(const std::vector<query::QueryRecord>& records);
+
+// {"instance":{…},"events":[…],"gaps":[…],"gap_records":[record…],
+//  "bursts":[{"time","time_ns","count","worst"}],"bucket_ns":N,
+//  "records":{"count":N,"first":…,"first_ns":…,"last":…,"last_ns":…},"partial":bool}
+nlohmann::json timeline_json(const query::Timeline& t);
 
 }  // namespace blackbox::collector::http

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +27,8 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+// How long stop() may wait for the ingest watcher (it waits on the store between checks).
+constexpr auto kWatcherStopCheck = std::chrono::milliseconds(100);
 
 struct HttpServer::Impl {
   HttpServerOptions options;
@@ -41,6 +44,13 @@ struct HttpServer::Impl {
   std::uint16_t port = 0;
   std::atomic<std::uint64_t>* busy_rejects;
   std::atomic<std::uint64_t>* escaped;
+  // Follow long polls waiting for the ingest position to pass a value (I/O thread only).
+  struct Waiter {
+    net::steady_timer& timer;
+    bool woken = false;
+  };
+  std::multimap<std::uint64_t, Waiter*> ingest_waiters;
+  std::thread watcher;
 
   Impl(const HttpServerOptions& o, const Store& store, Metrics& metrics, const Clock& clock)
       : options(o), api(store, metrics, o.api, clock), workers(std::max(1u, o.worker_threads)) {
@@ -57,6 +67,41 @@ struct HttpServer::Impl {
           co_return api.handle(method, target);
         },
         net::use_awaitable);
+  }
+
+  // The one thread that waits on the store's ingest position (Store::wait_for_ingest, a
+  // condition woken by every commit) for every waiting follow, so that a long poll holds
+  // neither a query worker nor a thread of its own. Wakes them on the I/O thread.
+  void watch_ingest() {
+    std::uint64_t seen = api.store().last_ingest_seq();
+    while (!stopping.load()) {
+      const std::uint64_t now = api.store().wait_for_ingest(seen, kWatcherStopCheck);
+      if (now == seen) continue;
+      seen = now;
+      net::post(ioc, [this, now] { wake_followers(now); });
+    }
+  }
+
+  void wake_followers(std::uint64_t pos) {
+    const auto end = ingest_waiters.lower_bound(pos);  // those waiting for a position < pos
+    for (auto it = ingest_waiters.begin(); it != end; ++it) {
+      it->second->woken = true;
+      it->second->timer.cancel();
+    }
+    ingest_waiters.erase(ingest_waiters.begin(), end);
+  }
+
+  // Waits until the store's ingest position passes `after` (true) or `deadline` (false).
+  net::awaitable<bool> wait_for_ingest(net::steady_timer& timer, std::uint64_t after,
+                                       std::chrono::steady_clock::time_point deadline) {
+    // A commit seen by the watcher before this registration is seen here: positions only grow.
+    if (api.store().last_ingest_seq() > after) co_return true;
+    Waiter w{timer};
+    const auto it = ingest_waiters.emplace(after, &w);
+    timer.expires_at(deadline);
+    co_await timer.async_wait(kTuple);
+    if (!w.woken) ingest_waiters.erase(it);
+    co_return w.woken;
   }
 
   net::awaitable<ApiResponse> answer(const std::string& method, const std::string& target) {
@@ -80,9 +125,8 @@ struct HttpServer::Impl {
       if (!r.poll_again || stopping.load() ||
           std::chrono::steady_clock::now() - started >= r.poll_wait)
         co_return r;
-      timer.expires_after(options.poll_interval);
-      auto [ec] = co_await timer.async_wait(kTuple);
-      if (ec) co_return r;
+      if (!co_await wait_for_ingest(timer, r.poll_after, started + r.poll_wait) || stopping.load())
+        co_return r;
     }
   }
 
@@ -192,6 +236,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   Impl* s = impl.get();
   net::co_spawn(s->ioc, s->accept_loop(), LastResort("http: accept loop", s->escaped));
   s->io_thread = std::thread([s] { s->ioc.run(); });
+  s->watcher = std::thread([s] { s->watch_ingest(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -200,6 +245,7 @@ void HttpServer::stop() {
   Impl& s = *impl_;
   std::call_once(s.stopped, [&s] {
     s.stopping.store(true);
+    if (s.watcher.joinable()) s.watcher.join();
     net::post(s.ioc, [&s] {
       beast::error_code ignored;  // already closed is fine
       s.acceptor.close(ignored);

@@ -6,7 +6,9 @@
 // Bounds: connections (max_connections, beyond: closed at once), queries queued or running
 // (max_pending_queries, beyond: 503 busy), request header size, a deadline on every read and
 // write, and the per-answer limits of ApiOptions (records, bytes, wall time). A follow long
-// poll waits on a timer on the I/O thread, holding no worker.
+// poll with nothing new waits on the I/O thread, holding no worker, until one watcher thread
+// sees the store's ingest position move (Store::wait_for_ingest, woken by every commit); then
+// the query runs again.
 // Asio stays inside http_server.cc.
 #pragma once
 
@@ -33,7 +35,6 @@ struct HttpServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds io_timeout{30'000};     // read one request / write one answer
   std::chrono::milliseconds idle_timeout{120'000};  // keep-alive connection with no request
-  std::chrono::milliseconds poll_interval{200};     // long poll: how often follow looks again
   ApiOptions api;
 };
 

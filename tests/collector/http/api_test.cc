@@ -1,5 +1,6 @@
 // The query API (collector/http/api.h) over a real store filled through the collector's write
-// path: filters, pagination, context, tail, --last, follow, timeline and errors.
+// path: filters, pagination, context, tail, --last, follow, timeline and errors, as JSON.
+// The engine alone (no HTTP, typed results): tests/collector/query/.
 #include "collector/http/api.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,7 @@
 
 #include "schemas/http_target.h"
 #include "schemas/time_text.h"
-#include "tests/query/store_fixture.h"
+#include "tests/collector/query/sample_instance.h"
 #include "tests/support/json_schema_check.h"
 
 namespace blackbox::collector::http {
@@ -17,8 +18,9 @@ namespace {
 using nlohmann::json;
 using testing::TestRecord;
 
-constexpr std::int64_t kS = 1'000'000'000;
-constexpr std::int64_t kT0 = 1'795'674'900'000'000'000;  // 2026-11-26T06:35:00Z
+using testing::kS;
+using testing::kT0;
+using testing::log_record;
 
 // A clock whose every reading is 1 ms later than the last: lets a test hit the time budget.
 class TickingClock final : public Clock {
@@ -40,32 +42,13 @@ Answer get(const Api& api, const std::string& path, const QueryParams& params = 
   return {r.status, json::parse(r.body, nullptr, false)};
 }
 
-// Record i of i-1's log stream: its line, source and severity are a function of i.
-TestRecord log_record(int i) {
-  TestRecord r;
-  r.time_ns = kT0 + i * kS;
-  r.source = i % 3 == 0 ? "/var/log/db.log" : "/var/log/app.log";
-  r.severity = i % 10 == 7 ? Severity::kErr : (i % 25 == 0 ? Severity::kCrit : Severity::kInfo);
-  r.line = "line " + std::to_string(i) + (i % 10 == 7 ? " ERROR disk full" : " ok");
-  if (i % 4 == 0) {
-    r.flags = record_flags::kJson;
-    r.fields = {{"user", i % 8 == 0 ? "\"bob\"" : "\"alice\""}, {"n", std::to_string(i)}};
-  }
-  return r;
-}
-
 class ApiTest : public ::testing::Test {
  protected:
   static constexpr int kRecords = 120;
 
   void SetUp() override {
     fx_ = std::make_unique<testing::StoreFixture>("api");
-    fx_->hello("i-1", "ami-1");
-    for (int b = 0; b < kRecords / 10; ++b) {
-      std::vector<TestRecord> batch;
-      for (int i = b * 10; i < b * 10 + 10; ++i) batch.push_back(log_record(i));
-      fx_->add_batch("i-1", 1, batch);
-    }
+    testing::add_sample_instance(*fx_, kRecords);
     TestRecord hello;
     hello.kind = RecordKind::kLifecycle;
     hello.source = "agent";

@@ -1,10 +1,10 @@
-#include "collector/http/record_filter.h"
+#include "collector/query/record_filter.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 namespace {
 
 std::unique_ptr<RecordFilter> make(FilterSpec spec) {
@@ -119,6 +119,36 @@ TEST(RecordFilter, FieldsPrioritySource) {
   EXPECT_EQ(got, (std::vector<bool>{true, false, false, false}));
 }
 
+// A field value is JSON text: `where` compares the decoded string, whatever its escapes.
+TEST(RecordFilter, WhereComparesDecodedStrings) {
+  FilterSpec spec;
+  // b, e-acute, b, space, "q", newline, U+1F600 (a surrogate pair in JSON), slash; UTF-8.
+  spec.where = {{"s",
+                 "b\xc3\xa9"
+                 "b \"q\"\n\xf0\x9f\x98\x80/"}};
+  auto f = make(spec);
+  auto matches = [&](std::string_view raw_value) {
+    const std::vector<Field> fields = {{"s", raw_value}};
+    std::string raw;
+    RecordData d;
+    d.line = "x";
+    d.fields = fields;
+    append_record(raw, d);
+    RecordReader reader(raw, 0, 1);
+    RecordView r;
+    EXPECT_TRUE(*reader.next(r));
+    return f->matches_fields(r);
+  };
+  EXPECT_TRUE(matches(R"("b\u00e9b \"q\"\n\ud83d\ude00\/")"));
+  EXPECT_TRUE(matches(R"("b\u00E9b \u0022q\"\u000a\uD83D\uDE00/")"));
+  EXPECT_TRUE(
+      matches("\"b\xc3\xa9"
+              "b \\\"q\\\"\\n\xf0\x9f\x98\x80/\""));
+  EXPECT_FALSE(matches(R"("b\u00e9b \"q\"\n\ud83d/")"));  // a lone surrogate
+  EXPECT_FALSE(matches(R"("b\u00e9b \"q\"\x")"));         // not an escape
+  EXPECT_FALSE(matches(R"("beb \"q\"\n\ud83d\ude00/")"));
+}
+
 TEST(RecordFilter, IndexRulesOutBatches) {
   FilterSpec spec;
   spec.grep = "disk full";  // needs no whole word: cannot use the word filter
@@ -148,4 +178,4 @@ TEST(RecordFilter, IndexRulesOutBatches) {
 }
 
 }  // namespace
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query

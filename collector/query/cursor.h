@@ -20,7 +20,7 @@
 
 #include "schemas/result.h"
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 
 struct ScanPos {
   std::int64_t min_time = INT64_MIN;
@@ -63,4 +63,4 @@ std::string encode_follow_cursor(std::uint64_t ingest_pos);
 std::string encode_instances_cursor(std::string_view last_instance);
 [[nodiscard]] Result<std::string> decode_instances_cursor(std::string_view s);
 
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query

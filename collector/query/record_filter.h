@@ -28,7 +28,7 @@ class RE2;
 class FilteredRE2;
 }  // namespace re2
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 
 struct FilterSpec {
   std::string grep;  // RE2; empty = no grep
@@ -103,4 +103,4 @@ class RecordFilter {
 // Parses "err", "3", "warning..emerg" into a severity range [min, max] (0 most severe).
 [[nodiscard]] bool parse_priority_range(std::string_view s, int& min_priority, int& max_priority);
 
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query

@@ -1,8 +1,8 @@
-#include "collector/http/scan_pool.h"
+#include "collector/query/scan_pool.h"
 
 #include <atomic>
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 
 struct ScanPool::Job {
   std::size_t n = 0;
@@ -78,4 +78,4 @@ void ScanPool::parallel_for(std::size_t n,
   std::erase(jobs_, job);
 }
 
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 
 class ScanPool {
  public:
@@ -42,4 +42,4 @@ class ScanPool {
   std::vector<std::thread> helpers_;
 };
 
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query

@@ -1,10 +1,10 @@
-#include "collector/http/cursor.h"
+#include "collector/query/cursor.h"
 
 #include <charconv>
 #include <cstdio>
 #include <vector>
 
-namespace blackbox::collector::http {
+namespace blackbox::collector::query {
 namespace {
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -119,4 +119,4 @@ Result<std::string> decode_instances_cursor(std::string_view s) {
   return out;
 }
 
-}  // namespace blackbox::collector::http
+}  // namespace blackbox::collector::query
