@@ -1,5 +1,7 @@
 #include "collector/query/record_filter.h"
 
+#include "schemas/json_string.h"
+
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 
@@ -36,102 +38,6 @@ bool context_sensitive(std::string_view pattern) {
 bool plain_string_literal(std::string_view raw) {
   return raw.size() >= 2 && raw.front() == '"' && raw.back() == '"' &&
          raw.find('\\') == std::string_view::npos;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-std::optional<std::uint32_t> hex4(std::string_view s, std::size_t at) {
-  if (at + 4 > s.size()) return std::nullopt;
-  std::uint32_t v = 0;
-  for (std::size_t i = at; i < at + 4; ++i) {
-    const char c = s[i];
-    const int d = c >= '0' && c <= '9'   ? c - '0'
-                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                         : -1;
-    if (d < 0) return std::nullopt;
-    v = v * 16 + static_cast<std::uint32_t>(d);
-  }
-  return v;
-}
-
-// The text of a field value that is a string literal with escapes (RFC 8259 section 7), or
-// nullopt. Stored field values were validated as JSON by the agent; the engine links no JSON
-// library (issue 9: results are types, JSON is made at the edge), and string escapes are the
-// only decoding that `where` equality needs.
-std::optional<std::string> decode_string_literal(std::string_view raw) {
-  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return std::nullopt;
-  const std::string_view body = raw.substr(1, raw.size() - 2);
-  std::string out;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != '\\') {
-      out += body[i];
-      continue;
-    }
-    if (++i == body.size()) return std::nullopt;
-    switch (body[i]) {
-      case '"':
-        out += '"';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '/':
-        out += '/';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        auto cp = hex4(body, i + 1);
-        if (!cp) return std::nullopt;
-        i += 4;
-        if (*cp >= 0xD800 && *cp < 0xDC00) {  // a high surrogate: its low half must follow
-          auto lo = i + 2 < body.size() && body[i + 1] == '\\' && body[i + 2] == 'u'
-                        ? hex4(body, i + 3)
-                        : std::nullopt;
-          if (!lo || *lo < 0xDC00 || *lo >= 0xE000) return std::nullopt;
-          cp = 0x10000 + ((*cp - 0xD800) << 10) + (*lo - 0xDC00);
-          i += 6;
-        } else if (*cp >= 0xDC00 && *cp < 0xE000) {
-          return std::nullopt;
-        }
-        append_utf8(out, *cp);
-        break;
-      }
-      default:
-        return std::nullopt;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -207,7 +113,7 @@ bool RecordFilter::record_field_equals(const RecordView& r, std::string_view key
       continue;
     }
     if (!f.value.empty() && f.value.front() == '"') {
-      auto text = decode_string_literal(f.value);
+      auto text = decode_json_string(f.value);
       if (text && *text == value) return true;
       continue;
     }
