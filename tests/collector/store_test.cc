@@ -3,6 +3,9 @@
 #include "collector/store/store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <functional>
 
 #include <random>
 #include <set>
@@ -201,6 +204,92 @@ TEST(StoreFormat, InstanceAndEventRoundTrip) {
   ASSERT_TRUE(de);
   ASSERT_EQ(de->size(), 1u);
   EXPECT_EQ((*de)[0], e);
+}
+
+// Rewrites every value of one column family of the closed store at `path` with what `damage`
+// makes of it: the raw RocksDB API, so that the test needs none of the store's private
+// headers and checks the format from outside, as a damaged disk would present it.
+void damage_values(const std::string& path, const std::string& cf_name,
+                   const std::function<std::string(const std::string&)>& damage) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  int rewritten = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != cf_name) continue;
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      kv.emplace_back(it->key().ToString(), it->value().ToString());
+    ASSERT_TRUE(it->status().ok());
+    for (const auto& [k, v] : kv) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], k, damage(v)).ok());
+      ++rewritten;
+    }
+  }
+  EXPECT_GT(rewritten, 0) << "no value in column family " << cf_name;
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+}
+
+std::string stored_value(const std::string& path, const std::string& cf_name) {
+  std::string out;
+  damage_values(path, cf_name, [&](const std::string& v) {
+    out = v;
+    return v;
+  });
+  return out;
+}
+
+TEST(StoreFormat, DamagedValuesAreReportedCorruptNeverMisread) {
+  TempDir dir;
+  const std::string path = dir.sub("db");
+  {
+    auto store = open_store(dir);
+    auto wb = store->write_batch();
+    wb.put_instance(instance_named("i-1"));
+    wb.put_lifecycle("i-1", LifecycleEvent{5, LifecycleKind::kHello, "b", "h", "", "{}"});
+    auto e = entry_at("i-1", 1, 0, 1'000);
+    e.sources = {"/var/log/a"};
+    e.words = TokenFilter::with_capacity(4);
+    e.words.add_word("hello");
+    wb.put_batch(e, "batch-bytes");
+    ASSERT_TRUE(store->commit(std::move(wb), CommitSync::kSync));
+  }
+  auto scan = [&](std::unique_ptr<Store>& s) {
+    BatchQuery q;
+    q.instance = "i-1";
+    return s->scan_batches(q, nullptr, [](const StoredBatch&) { return true; });
+  };
+  // Every truncation of an index entry is refused, never read as a shorter entry.
+  const std::string index_value = stored_value(path, "time_index");
+  ASSERT_GT(index_value.size(), 8u);
+  for (std::size_t cut = 0; cut < index_value.size(); ++cut) {
+    damage_values(path, "time_index", [&](const std::string&) { return index_value.substr(0, cut); });
+    auto store = open_store(dir);
+    auto r = scan(store);
+    ASSERT_FALSE(r) << "index entry cut to " << cut << " of " << index_value.size() << " bytes";
+    EXPECT_EQ(r.error(), Errc::kCorrupt);
+  }
+  damage_values(path, "time_index", [&](const std::string&) { return index_value; });
+  {
+    auto store = open_store(dir);
+    EXPECT_TRUE(scan(store));
+  }
+  // An instance record or lifecycle event that is not what the store wrote.
+  damage_values(path, "instances", [](const std::string&) { return std::string("not json"); });
+  damage_values(path, "lifecycle", [](const std::string&) { return std::string("{}"); });
+  auto store = open_store(dir);
+  auto info = store->get_instance("i-1");
+  ASSERT_FALSE(info);
+  EXPECT_EQ(info.error(), Errc::kCorrupt);
+  auto events = store->lifecycle_events("i-1");
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error(), Errc::kCorrupt);
 }
 
 TEST(TokenFilter, FindsItsWordsAndRejectsMostOthers) {
