@@ -15,6 +15,7 @@
 
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
+#include "schemas/host_port.h"
 
 namespace blackbox::agent {
 
@@ -36,16 +37,6 @@ struct InFlight {
 };
 
 enum class Outcome { kFailed, kFinished };
-
-bool split_host_port(const std::string& addr, std::string& host, std::string& port) {
-  auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = addr.substr(0, colon);
-  port = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return true;
-}
 
 // A batch-level rejection: the bytes of one batch are bad; resending them cannot help.
 bool batch_rejection(Errc e) {
@@ -366,8 +357,9 @@ struct Shipper::Impl {
   }
 
   net::awaitable<Outcome> session(const std::string& addr) {
-    std::string host, port;
-    if (!split_host_port(addr, host, port)) co_return Outcome::kFailed;
+    auto hp = parse_host_port(addr);
+    if (!hp) co_return Outcome::kFailed;
+    const std::string host = hp->host, port = std::to_string(hp->port);
     net::steady_timer timer(io);
     tcp::resolver resolver(io);
     timer.expires_after(opt.connect_timeout);

@@ -1,4 +1,4 @@
-#include "tests/collector/test_agent.h"
+#include "tests/support/test_agent.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
