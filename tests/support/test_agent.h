@@ -26,7 +26,7 @@ class TestConnection {
  public:
   TestConnection() = default;
   ~TestConnection();
-  TestConnection(TestConnection&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  TestConnection(TestConnection&& o) noexcept : fd_(o.fd_), broken_(o.broken_) { o.fd_ = -1; }
   TestConnection& operator=(TestConnection&& o) noexcept;
 
   // Connects to 127.0.0.1:port. False on failure.
@@ -38,8 +38,11 @@ class TestConnection {
 
   bool send_raw(std::string_view bytes, std::chrono::milliseconds timeout = 10s);
   bool send_frame(FrameType type, std::string_view payload);
-  // Reads one whole frame. nullopt on timeout, EOF, error or a malformed frame.
+  // Reads one whole frame. nullopt when nothing arrives within `timeout` (the connection stays
+  // usable), or on EOF, an error, a frame cut short or a malformed frame (then broken()).
   std::optional<Frame> read_frame(std::chrono::milliseconds timeout = 10s);
+  // True after read_frame() failed past the start of a frame: close and reconnect.
+  bool broken() const { return broken_; }
   // True when the peer closed (EOF or reset) within the timeout, discarding any data.
   bool wait_closed(std::chrono::milliseconds timeout);
 
@@ -52,6 +55,7 @@ class TestConnection {
  private:
   bool read_exact(char* p, std::size_t n, std::chrono::steady_clock::time_point deadline);
   int fd_ = -1;
+  bool broken_ = false;
   std::optional<ErrorFrame> last_error_;
 };
 
