@@ -1,12 +1,7 @@
 #include "agent/config.h"
 
-#include "schemas/toml_reader.h"
-
-#include <toml++/toml.h>
-
-#include <fstream>
-#include <sstream>
-
+#include "schemas/config_table.h"
+#include "schemas/host_port.h"
 #include "schemas/limits.h"
 
 namespace blackbox::agent {
@@ -19,98 +14,86 @@ std::string Config::lock_path() const { return agent.state_dir + "/agent.lock"; 
 
 namespace {
 
+using config::Kind;
+template <auto Section, auto Member>
+constexpr auto kField = &config::member<Config, Section, Member>;
+using A = AgentSection;
+using F = FilesSection;
+using S = SpoolSection;
+using H = ShipSection;
+constexpr auto kAgent = &Config::agent;
+constexpr auto kFiles = &Config::files;
+constexpr auto kSpool = &Config::spool;
+constexpr auto kShip = &Config::ship;
+
+// Every key of the agent's config file, in the order of agent/blackbox-agent.toml (the test
+// Config.TheExampleFileDocumentsEveryKeyWithItsDefault keeps the two in step).
+constexpr config::Key<Config> kKeys[] = {
+    {"agent", "instance_id", Kind::kString, kField<kAgent, &A::instance_id>},
+    {"agent", "image_id", Kind::kString, kField<kAgent, &A::image_id>},
+    {"agent", "image_id_file", Kind::kString, kField<kAgent, &A::image_id_file>},
+    {"agent", "state_dir", Kind::kString, kField<kAgent, &A::state_dir>},
+    {"agent", "log_level", Kind::kString, kField<kAgent, &A::log_level>},
+    {"agent", "metrics_listen", Kind::kString, kField<kAgent, &A::metrics_listen>},
+    {"agent", "cloud_instance_id_file", Kind::kString, kField<kAgent, &A::cloud_instance_id_file>},
+    {"agent", "machine_id_file", Kind::kString, kField<kAgent, &A::machine_id_file>},
+    {"agent", "boot_id_file", Kind::kString, kField<kAgent, &A::boot_id_file>},
+    {"files", "paths", Kind::kStringList, kField<kFiles, &F::paths>},
+    {"files", "read_from", Kind::kString, kField<kFiles, &F::read_from>},
+    {"files", "max_line_bytes", Kind::kSize, kField<kFiles, &F::max_line_bytes>},
+    {"files", "partial_line_timeout", Kind::kDuration, kField<kFiles, &F::partial_line_timeout_ms>},
+    {"files", "rotate_wait", Kind::kDuration, kField<kFiles, &F::rotate_wait_ms>},
+    {"files", "poll_interval", Kind::kDuration, kField<kFiles, &F::poll_interval_ms>},
+    {"files", "glob_interval", Kind::kDuration, kField<kFiles, &F::glob_interval_ms>},
+    {"files", "read_chunk_bytes", Kind::kSize, kField<kFiles, &F::read_chunk_bytes>},
+    {"files", "fingerprint_bytes", Kind::kSize, kField<kFiles, &F::fingerprint_bytes>},
+    {"files", "max_open_files", Kind::kInteger, kField<kFiles, &F::max_open_files>},
+    {"files", "parse_json", Kind::kBool, kField<kFiles, &F::parse_json>},
+    {"spool", "dir", Kind::kString, kField<kSpool, &S::dir>},
+    {"spool", "segment_bytes", Kind::kSize, kField<kSpool, &S::segment_bytes>},
+    {"spool", "max_bytes", Kind::kSize, kField<kSpool, &S::max_bytes>},
+    {"spool", "fsync", Kind::kString, kField<kSpool, &S::fsync>},
+    {"spool", "fsync_interval", Kind::kDuration, kField<kSpool, &S::fsync_interval_ms>},
+    {"spool", "batch_bytes", Kind::kSize, kField<kSpool, &S::batch_bytes>},
+    {"spool", "batch_linger", Kind::kDuration, kField<kSpool, &S::batch_linger_ms>},
+    {"spool", "max_records_per_batch", Kind::kInteger, kField<kSpool, &S::max_records_per_batch>},
+    {"spool", "compression_level", Kind::kInteger, kField<kSpool, &S::compression_level>},
+    {"ship", "collectors", Kind::kStringList, kField<kShip, &H::collectors>},
+    {"ship", "token", Kind::kString, kField<kShip, &H::token>},
+    {"ship", "window_batches", Kind::kInteger, kField<kShip, &H::window_batches>},
+    {"ship", "window_bytes", Kind::kSize, kField<kShip, &H::window_bytes>},
+    {"ship", "connect_timeout", Kind::kDuration, kField<kShip, &H::connect_timeout_ms>},
+    {"ship", "handshake_timeout", Kind::kDuration, kField<kShip, &H::handshake_timeout_ms>},
+    {"ship", "ack_timeout", Kind::kDuration, kField<kShip, &H::ack_timeout_ms>},
+    {"ship", "backoff_min", Kind::kDuration, kField<kShip, &H::backoff_min_ms>},
+    {"ship", "backoff_max", Kind::kDuration, kField<kShip, &H::backoff_max_ms>},
+    {"ship", "heartbeat_interval", Kind::kDuration, kField<kShip, &H::heartbeat_interval_ms>},
+    {"ship", "shutdown_deadline", Kind::kDuration, kField<kShip, &H::shutdown_deadline_ms>},
+};
 
 }  // namespace
+
+std::vector<config::BoundKey> config_keys(Config& c) { return config::bind(kKeys, c); }
+
+std::string render_config(Config c) { return config::render_toml(config_keys(c)); }
 
 Result<Config> parse_config(std::string_view text, const std::string& origin,
                             std::vector<std::string>& problems) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
-        << e.description();
-    problems.push_back(msg.str());
-    return Err(Errc::kInvalidArgument);
-  }
   Config c;
-  TomlReader r(root, problems);
-  const auto* a = r.section("agent");
-  r.get(a, "agent", "instance_id", c.agent.instance_id);
-  r.get(a, "agent", "image_id", c.agent.image_id);
-  r.get(a, "agent", "image_id_file", c.agent.image_id_file);
-  r.get(a, "agent", "state_dir", c.agent.state_dir);
-  r.get(a, "agent", "log_level", c.agent.log_level);
-  r.get(a, "agent", "metrics_listen", c.agent.metrics_listen);
-  r.get(a, "agent", "cloud_instance_id_file", c.agent.cloud_instance_id_file);
-  r.get(a, "agent", "machine_id_file", c.agent.machine_id_file);
-  r.get(a, "agent", "boot_id_file", c.agent.boot_id_file);
-  const auto* f = r.section("files");
-  r.get(f, "files", "paths", c.files.paths);
-  r.get(f, "files", "read_from", c.files.read_from);
-  r.get(f, "files", "max_line_bytes", c.files.max_line_bytes);
-  r.get(f, "files", "partial_line_timeout_ms", c.files.partial_line_timeout_ms);
-  r.get(f, "files", "rotate_wait_ms", c.files.rotate_wait_ms);
-  r.get(f, "files", "poll_interval_ms", c.files.poll_interval_ms);
-  r.get(f, "files", "glob_interval_ms", c.files.glob_interval_ms);
-  r.get(f, "files", "read_chunk_bytes", c.files.read_chunk_bytes);
-  r.get(f, "files", "fingerprint_bytes", c.files.fingerprint_bytes);
-  r.get(f, "files", "max_open_files", c.files.max_open_files);
-  r.get(f, "files", "parse_json", c.files.parse_json);
-  const auto* s = r.section("spool");
-  r.get(s, "spool", "dir", c.spool.dir);
-  r.get(s, "spool", "segment_bytes", c.spool.segment_bytes);
-  r.get(s, "spool", "max_bytes", c.spool.max_bytes);
-  r.get(s, "spool", "fsync", c.spool.fsync);
-  r.get(s, "spool", "fsync_interval_ms", c.spool.fsync_interval_ms);
-  r.get(s, "spool", "batch_bytes", c.spool.batch_bytes);
-  r.get(s, "spool", "batch_linger_ms", c.spool.batch_linger_ms);
-  r.get(s, "spool", "max_records_per_batch", c.spool.max_records_per_batch);
-  r.get(s, "spool", "compression_level", c.spool.compression_level);
-  const auto* h = r.section("ship");
-  r.get(h, "ship", "collectors", c.ship.collectors);
-  r.get(h, "ship", "token", c.ship.token);
-  r.get(h, "ship", "window_batches", c.ship.window_batches);
-  r.get(h, "ship", "window_bytes", c.ship.window_bytes);
-  r.get(h, "ship", "connect_timeout_ms", c.ship.connect_timeout_ms);
-  r.get(h, "ship", "handshake_timeout_ms", c.ship.handshake_timeout_ms);
-  r.get(h, "ship", "ack_timeout_ms", c.ship.ack_timeout_ms);
-  r.get(h, "ship", "backoff_min_ms", c.ship.backoff_min_ms);
-  r.get(h, "ship", "backoff_max_ms", c.ship.backoff_max_ms);
-  r.get(h, "ship", "heartbeat_interval_ms", c.ship.heartbeat_interval_ms);
-  r.get(h, "ship", "shutdown_deadline_ms", c.ship.shutdown_deadline_ms);
-  r.check_unknown();
-  if (!problems.empty()) return Err(Errc::kInvalidArgument);
+  if (auto ok = config::read_toml(text, origin, config_keys(c), problems); !ok) return ok.error();
   return c;
 }
 
+Result<void> read_config_file(const std::string& path, Config& c,
+                              std::vector<std::string>& problems) {
+  return config::read_toml_file(path, config_keys(c), problems);
+}
+
 Result<Config> load_config_file(const std::string& path, std::vector<std::string>& problems) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    problems.push_back("cannot read config file " + path);
-    return Err(Errc::kNotFound);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path, problems);
+  Config c;
+  if (auto ok = read_config_file(path, c, problems); !ok) return ok.error();
+  return c;
 }
-
-namespace {
-
-bool valid_host_port(const std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
-  unsigned long port = 0;
-  for (char ch : s.substr(colon + 1)) {
-    if (ch < '0' || ch > '9') return false;
-    port = port * 10 + static_cast<unsigned long>(ch - '0');
-    if (port > 65535) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::vector<std::string> validate(const Config& c) {
   std::vector<std::string> p;
@@ -118,25 +101,25 @@ std::vector<std::string> validate(const Config& c) {
   if (std::find(std::begin(kLevels), std::end(kLevels), c.agent.log_level) == std::end(kLevels))
     p.push_back("agent.log_level must be one of trace, debug, info, warn, error, critical, off");
   if (c.agent.state_dir.empty()) p.push_back("agent.state_dir must not be empty");
-  if (!c.agent.metrics_listen.empty() && !valid_host_port(c.agent.metrics_listen))
+  if (!c.agent.metrics_listen.empty() && !parse_host_port(c.agent.metrics_listen))
     p.push_back("agent.metrics_listen must be HOST:PORT (127.0.0.1:9466) or empty to disable");
   if (c.files.paths.empty()) p.push_back("no files to tail: set files.paths or pass --file GLOB");
   if (c.files.read_from != "beginning" && c.files.read_from != "end")
     p.push_back("files.read_from must be \"beginning\" or \"end\"");
   if (c.files.max_line_bytes < 16 || c.files.max_line_bytes > kDefaultMaxLineBytes)
-    p.push_back("files.max_line_bytes must be in [16, " + std::to_string(kDefaultMaxLineBytes) +
-                "]");
+    p.push_back("files.max_line_bytes must be in [16B, " +
+                config::format_size_bytes(kDefaultMaxLineBytes) + "]");
   if (c.files.read_chunk_bytes < 4096 || c.files.read_chunk_bytes > (16u << 20))
-    p.push_back("files.read_chunk_bytes must be in [4096, 16777216]");
+    p.push_back("files.read_chunk_bytes must be in [4KiB, 16MiB]");
   if (c.files.fingerprint_bytes < 16 || c.files.fingerprint_bytes > 65536)
-    p.push_back("files.fingerprint_bytes must be in [16, 65536]");
-  if (c.files.poll_interval_ms == 0) p.push_back("files.poll_interval_ms must be > 0");
-  if (c.files.glob_interval_ms == 0) p.push_back("files.glob_interval_ms must be > 0");
+    p.push_back("files.fingerprint_bytes must be in [16B, 64KiB]");
+  if (c.files.poll_interval_ms == 0) p.push_back("files.poll_interval must be at least 1ms");
+  if (c.files.glob_interval_ms == 0) p.push_back("files.glob_interval must be at least 1ms");
   if (c.files.max_open_files == 0) p.push_back("files.max_open_files must be > 0");
   if (c.spool.fsync != "always" && c.spool.fsync != "interval" && c.spool.fsync != "never")
     p.push_back("spool.fsync must be \"always\", \"interval\" or \"never\"");
   if (c.spool.batch_bytes < 1024 || c.spool.batch_bytes > (8u << 20))
-    p.push_back("spool.batch_bytes must be in [1024, 8388608]");
+    p.push_back("spool.batch_bytes must be in [1KiB, 8MiB]");
   if (c.spool.max_records_per_batch == 0 ||
       c.spool.max_records_per_batch > kDefaultMaxRecordsPerBatch / 2)
     p.push_back("spool.max_records_per_batch must be in [1, " +
@@ -146,7 +129,7 @@ std::vector<std::string> validate(const Config& c) {
   const std::uint64_t max_entry = std::uint64_t{c.spool.batch_bytes} + c.files.read_chunk_bytes +
                                   c.files.max_line_bytes + 64 * 1024;
   if (c.spool.segment_bytes < 2 * max_entry)
-    p.push_back("spool.segment_bytes must be at least " + std::to_string(2 * max_entry) +
+    p.push_back("spool.segment_bytes must be at least " + config::format_size_bytes(2 * max_entry) +
                 " (2 × (batch_bytes + read_chunk_bytes + max_line_bytes + 64 KiB))");
   if (c.spool.max_bytes < 2 * c.spool.segment_bytes)
     p.push_back("spool.max_bytes must be at least 2 × spool.segment_bytes");
@@ -155,16 +138,19 @@ std::vector<std::string> validate(const Config& c) {
   if (c.ship.collectors.empty())
     p.push_back("no collector: set ship.collectors or pass --collector HOST:PORT");
   for (const auto& addr : c.ship.collectors)
-    if (!valid_host_port(addr)) p.push_back("collector address \"" + addr + "\" is not HOST:PORT");
+    if (!parse_host_port(addr)) p.push_back("collector address \"" + addr + "\" is not HOST:PORT");
   if (c.ship.window_batches == 0) p.push_back("ship.window_batches must be > 0");
-  if (c.ship.window_bytes < (1u << 20)) p.push_back("ship.window_bytes must be >= 1048576");
+  if (c.ship.window_bytes < (1u << 20)) p.push_back("ship.window_bytes must be at least 1MiB");
   if (c.ship.backoff_min_ms == 0 || c.ship.backoff_max_ms < c.ship.backoff_min_ms)
-    p.push_back("ship.backoff_min_ms must be > 0 and <= ship.backoff_max_ms");
-  if (c.ship.heartbeat_interval_ms < 100) p.push_back("ship.heartbeat_interval_ms must be >= 100");
+    p.push_back("ship.backoff_min must be at least 1ms and at most ship.backoff_max");
+  if (c.ship.heartbeat_interval_ms < 100)
+    p.push_back("ship.heartbeat_interval must be at least 100ms");
   if (c.ship.connect_timeout_ms == 0 || c.ship.handshake_timeout_ms == 0 ||
       c.ship.ack_timeout_ms == 0)
-    p.push_back("ship timeouts must be > 0");
-  if (c.ship.shutdown_deadline_ms < 100) p.push_back("ship.shutdown_deadline_ms must be >= 100");
+    p.push_back(
+        "ship.connect_timeout, ship.handshake_timeout and ship.ack_timeout must be at least 1ms");
+  if (c.ship.shutdown_deadline_ms < 100)
+    p.push_back("ship.shutdown_deadline must be at least 100ms");
   return p;
 }
 

@@ -1,5 +1,8 @@
 // The agent's configuration: plain data with every default in its declaration, one comment
-// per field (agent/blackbox-agent.toml documents the same keys). Loaded from TOML, then
+// per field. Its keys are declared once, in the table of config.cc (schemas/config_table.h):
+// that table reads TOML, renders --check-config and is tested against the documented example
+// agent/blackbox-agent.toml. Durations are read as "10s"/"500ms" (held here in *_ms fields,
+// named without the _ms in the file), sizes as "64MiB" (held in bytes). Loaded from TOML, then
 // flags override it, then validate() reports every problem at once.
 #pragma once
 
@@ -9,6 +12,7 @@
 
 #include "agent/inputs/file_input.h"
 #include "agent/spool/spool.h"
+#include "schemas/config_table.h"
 #include "schemas/result.h"
 
 namespace blackbox::agent {
@@ -81,8 +85,17 @@ struct Config {
                                           std::vector<std::string>& problems);
 [[nodiscard]] Result<Config> load_config_file(const std::string& path,
                                               std::vector<std::string>& problems);
+// Reads the file into `c`: the keys it sets with a valid value; the others keep theirs, so that
+// validate(c) can still report the rest. Every problem is appended to `problems`.
+[[nodiscard]] Result<void> read_config_file(const std::string& path, Config& c,
+                                            std::vector<std::string>& problems);
 // Every problem of a complete config (after flags), each one a sentence saying what to fix.
 std::vector<std::string> validate(const Config& c);
+
+// The table of keys bound to `c`'s fields (schemas/config_table.h), in the example file's order.
+std::vector<config::BoundKey> config_keys(Config& c);
+// Every key of `c` as TOML (what --check-config prints).
+std::string render_config(Config c);
 
 // Conversions for the components (valid configs only).
 FsyncPolicy fsync_policy(const Config& c);

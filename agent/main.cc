@@ -1,7 +1,6 @@
 // blackbox-agent: parse flags, load the config, run (agent/runtime.h). Nothing else.
 #include <malloc.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -12,10 +11,8 @@
 #include "agent/control_socket.h"
 #include "agent/identity.h"
 #include "agent/runtime.h"
-
-#ifndef BLACKBOX_VERSION
-#define BLACKBOX_VERSION "0.0.0"
-#endif
+#include "schemas/logging.h"
+#include "schemas/version.h"
 
 namespace {
 
@@ -60,7 +57,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "blackbox-agent: tails logs, spools them durably and ships them to a Blackbox "
       "collector; on SIGTERM it drains, ships and says goodbye (the last gasp)."};
-  app.set_version_flag("--version", std::string("blackbox-agent ") + BLACKBOX_VERSION);
+  app.set_version_flag("--version", "blackbox-agent " + std::string(blackbox::kVersion));
   std::string config_path, read_from, metrics_listen, log_level, instance_id, image_id, state_dir;
   std::vector<std::string> collectors, files;
   bool check_config = false;
@@ -93,18 +90,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (*notify) return notify_termination(notify_state_dir, reason);
 
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("agent"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  blackbox::setup_logging("agent");
 
+  // Every problem at once: those of the file, then those of the values (flags applied).
   std::vector<std::string> problems;
   Config config;
   if (!config_path.empty()) {
-    auto loaded = blackbox::agent::load_config_file(config_path, problems);
-    if (!loaded) {
-      for (const auto& p : problems) std::fprintf(stderr, "config: %s\n", p.c_str());
-      return 2;
-    }
-    config = *loaded;
+    (void)blackbox::agent::read_config_file(config_path, config, problems);  // see `problems`
   }
   if (!collectors.empty()) config.ship.collectors = collectors;
   if (!files.empty()) config.files.paths = files;
@@ -115,7 +107,7 @@ int main(int argc, char** argv) {
   if (app.count("--metrics-listen")) config.agent.metrics_listen = metrics_listen;
   if (!log_level.empty()) config.agent.log_level = log_level;
 
-  problems = blackbox::agent::validate(config);
+  for (auto& p : blackbox::agent::validate(config)) problems.push_back(std::move(p));
   if (!problems.empty()) {
     for (const auto& p : problems) std::fprintf(stderr, "config: %s\n", p.c_str());
     return 2;
@@ -135,8 +127,10 @@ int main(int argc, char** argv) {
     std::printf("config ok: %zu file pattern(s), %zu collector(s), state dir %s\n",
                 config.files.paths.size(), config.ship.collectors.size(),
                 config.agent.state_dir.c_str());
+    std::printf("%s", blackbox::agent::render_config(config).c_str());
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(config.agent.log_level));
-  return blackbox::agent::run_agent(config, BLACKBOX_VERSION);
+  return blackbox::agent::run_agent(config,
+                                    blackbox::kVersion.data());  // a literal: NUL-terminated
 }

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include "schemas/host_port.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::agent {
@@ -93,22 +94,16 @@ std::uint16_t MetricsServer::port() const {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
                                                             const Metrics& registry) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return Err(Errc::kInvalidArgument);
+  auto hp = parse_host_port(listen);
+  if (!hp) return hp.error();
   beast::error_code ec;
-  auto address = net::ip::make_address(listen.substr(0, colon), ec);
+  auto address = net::ip::make_address(hp->host, ec);
   if (ec) {
-    spdlog::error("metrics: \"{}\" is not an IP address", listen.substr(0, colon));
-    return Err(Errc::kInvalidArgument);
-  }
-  unsigned port = 0;
-  try {
-    port = static_cast<unsigned>(std::stoul(listen.substr(colon + 1)));
-  } catch (const std::exception&) {
+    spdlog::error("metrics: \"{}\" is not an IP address", hp->host);
     return Err(Errc::kInvalidArgument);
   }
   auto impl = std::make_unique<Impl>(registry);
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  tcp::endpoint endpoint(address, hp->port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);

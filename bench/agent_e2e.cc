@@ -15,11 +15,12 @@
 #include <string>
 #include <thread>
 
-#include "tests/agent/support/agent_process.h"
-#include "tests/agent/support/temp_dir.h"
-#include "tests/agent/support/test_peer.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_peer.h"
 
-using namespace blackbox::agent::testing;
+using namespace blackbox::agent::testing;  // TestPeer
+using namespace blackbox::testing;         // ChildProcess, TempDir, poll_until
 using namespace std::chrono_literals;
 
 namespace {
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
   const int json_percent = std::stoi(arg(argc, argv, "--json-percent", "0"));
   const std::string fsync = arg(argc, argv, "--fsync", "always");
   const std::string batch_bytes = arg(argc, argv, "--batch-bytes", "");
-  const std::string binary = arg(argc, argv, "--agent", agent_binary().c_str());
+  const std::string binary = arg(argc, argv, "--agent", BLACKBOX_AGENT_BIN);
   const int steady_rate = std::stoi(arg(argc, argv, "--steady-lines-per-sec", "0"));
   const int steady_seconds = std::stoi(arg(argc, argv, "--steady-seconds", "20"));
   TempDir tmp;
@@ -110,10 +111,10 @@ int main(int argc, char** argv) {
     cfg << "[agent]\ninstance_id = \"i-bench\"\nstate_dir = \"" << dir << "/state\"\n"
         << "metrics_listen = \"\"\n[files]\npaths = [\"" << log << "\"]\n"
         << "[spool]\nfsync = \"" << fsync << "\"\n"
-        << (batch_bytes.empty() ? "" : "batch_bytes = " + batch_bytes + "\n")
+        << (batch_bytes.empty() ? "" : "batch_bytes = \"" + batch_bytes + "B\"\n")
         << "[ship]\ncollectors = [\"" << sink.address() << "\"]\n";
   }
-  AgentProcess agent(binary, {"--config", dir + "/agent.toml"}, dir + "/agent.out");
+  ChildProcess agent(binary, {"--config", dir + "/agent.toml"}, dir + "/agent.out");
 
   if (steady_rate > 0) {
     // Steady state: append `steady_rate` lines/s for `steady_seconds`, then read the CPU.

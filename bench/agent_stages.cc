@@ -16,7 +16,7 @@
 #include "agent/pipeline/sealer.h"
 #include "agent/spool/spool.h"
 #include "schemas/metrics.h"
-#include "tests/agent/support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace blackbox;
 using namespace blackbox::agent;
@@ -73,7 +73,7 @@ struct NullSink : LineSink {
 };
 
 void BM_TailerSplit(benchmark::State& state) {
-  testing::TempDir dir;
+  blackbox::testing::TempDir dir;
   const std::string path = dir / "a.log";
   Lines lines(false, 100000);
   {
@@ -148,7 +148,7 @@ void BM_Seal(benchmark::State& state) {
 BENCHMARK(BM_Seal)->Unit(benchmark::kMillisecond);
 
 void BM_SpoolAppend(benchmark::State& state) {
-  testing::TempDir dir;
+  blackbox::testing::TempDir dir;
   SpoolOptions o;
   o.dir = dir / "spool";
   o.fsync = state.range(0) ? FsyncPolicy::kAlways : FsyncPolicy::kNever;

@@ -18,7 +18,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -26,7 +25,8 @@
 #include "collector/collector.h"
 #include "collector/ingest/batch_indexer.h"
 #include "schemas/streams.h"
-#include "tests/collector/test_agent.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_agent.h"
 
 namespace {
 
@@ -137,11 +137,6 @@ double process_cpu_s() {
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
-std::string temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "bbbench-XXXXXX").string();
-  return ::mkdtemp(tmpl.data());
-}
-
 // One agent: sends its batches with a window, records per-batch ACK latency.
 void run_agent(std::uint16_t port, int index, const AgentWork& work,
                std::vector<double>& latencies_ms, std::atomic<bool>& failed) {
@@ -202,7 +197,8 @@ double percentile(std::vector<double> v, double p) {
 
 // The same batch bytes, 8 threads, one Put per synced write: RocksDB's own ceiling.
 double raw_rocksdb_records_per_s(const std::vector<AgentWork>& work, bool sync) {
-  const std::string dir = temp_dir();
+  const blackbox::testing::TempDir tmp("bbbench");
+  const std::string& dir = tmp.path();
   rocksdb::Options o;
   o.create_if_missing = true;
   o.compression = rocksdb::kNoCompression;
@@ -230,7 +226,6 @@ double raw_rocksdb_records_per_s(const std::vector<AgentWork>& work, bool sync) 
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   db.reset();
-  std::filesystem::remove_all(dir);
   return static_cast<double>(records) / secs;
 }
 
@@ -246,7 +241,8 @@ void BM_CollectorIngest8Agents(benchmark::State& state) {
     for (const auto& b : w.batches) stored_bytes += b.size();
   }
   for (auto _ : state) {
-    const std::string dir = temp_dir();
+    const blackbox::testing::TempDir tmp("bbbench");
+    const std::string& dir = tmp.path();
     Config config;
     config.collector.data_dir = dir + "/db";
     config.collector.listen = "127.0.0.1:0";
@@ -276,7 +272,6 @@ void BM_CollectorIngest8Agents(benchmark::State& state) {
     (*c)->stop();
     io.join();
     c->reset();
-    std::filesystem::remove_all(dir);
     if (failed) {
       state.SkipWithError("an agent failed (connection or ACK)");
       return;

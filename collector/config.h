@@ -1,6 +1,9 @@
 // The collector's configuration: plain data, every default in its declaration, one comment per
-// field (collector/blackbox-collector.toml documents the same keys). Loaded from TOML, then
-// flags override it, then validate() reports every problem at once.
+// field. Its keys are declared once, in the table of config.cc (schemas/config_table.h): that
+// table reads TOML, renders --check-config and is tested against the documented example
+// collector/blackbox-collector.toml. Durations are read as "10s"/"500ms" (held here in *_ms
+// fields, named without the _ms in the file), sizes as "64MiB" (held in bytes). Loaded from TOML,
+// then flags override it, then validate() reports every problem at once.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include "collector/ingest/ingest_writer.h"
 #include "collector/server/server_options.h"
 #include "collector/store/store.h"
+#include "schemas/config_table.h"
 #include "schemas/result.h"
 
 namespace blackbox::collector {
@@ -45,7 +49,7 @@ struct LimitsSection {
 
 struct StorageSection {
   bool sync_writes = true;              // fsync the WAL before every ACK (group commit)
-  std::string retention = "0";          // delete batches older than this ("30d"); "0" = never
+  std::uint64_t retention_ms = 0;       // delete batches older than this ("30d"); 0s = never
   std::vector<std::string> legal_hold;  // instances retention never deletes (added at start)
   bool index_words = true;              // word filter per batch for searches
   std::uint64_t block_cache_bytes = 256u << 20;
@@ -71,11 +75,17 @@ struct Config {
                                           std::vector<std::string>& problems);
 [[nodiscard]] Result<Config> load_config_file(const std::string& path,
                                               std::vector<std::string>& problems);
+// Reads the file into `c`: the keys it sets with a valid value; the others keep theirs, so that
+// validate(c) can still report the rest. Every problem is appended to `problems`.
+[[nodiscard]] Result<void> read_config_file(const std::string& path, Config& c,
+                                            std::vector<std::string>& problems);
 // Every problem of a complete config (after flags), each a sentence saying what to fix.
 std::vector<std::string> validate(const Config& c);
 
-// "HOST:PORT" or "[v6]:PORT" → host, port; false if malformed.
-bool split_host_port(std::string_view s, std::string& host, std::uint16_t& port);
+// The table of keys bound to `c`'s fields (schemas/config_table.h), in the example file's order.
+std::vector<config::BoundKey> config_keys(Config& c);
+// Every key of `c` as TOML (what --check-config prints).
+std::string render_config(Config c);
 
 // Conversions for the components (valid configs only).
 Limits limits(const Config& c);

@@ -1,6 +1,5 @@
 // blackbox-collector: receives, verifies and stores what agents send (collector/README.md).
 // Flags parse into Config; Collector does the rest.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -11,13 +10,13 @@
 #include "collector/collector.h"
 #include "collector/config.h"
 #include "collector/http/collector_http.h"
+#include "schemas/logging.h"
+#include "schemas/version.h"
 
 namespace {
 
 using namespace blackbox;
 using namespace blackbox::collector;
-
-constexpr const char* kVersion = "0.1.0";
 
 // Connections are file descriptors: allow as many as the hard limit lets us.
 void raise_fd_limit() {
@@ -71,29 +70,28 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
-    std::cout << "blackbox-collector " << kVersion << "\n";
+    std::cout << "blackbox-collector " << blackbox::kVersion << "\n";
     return 0;
   }
-  spdlog::set_default_logger(spdlog::stderr_color_mt("collector"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  setup_logging("collector");
 
+  // Every problem at once: those of the file, then those of the values (flags applied).
   std::vector<std::string> problems;
   Config config;
   if (!config_file.empty()) {
-    auto loaded = load_config_file(config_file, problems);
-    if (loaded) config = std::move(*loaded);
+    (void)read_config_file(config_file, config, problems);  // its problems are in `problems`
   }
   if (!data_dir.empty()) config.collector.data_dir = data_dir;
   if (!listen.empty()) config.collector.listen = listen;
   if (!http.empty()) config.collector.http = http;
   if (!log_level.empty()) config.collector.log_level = log_level;
-  if (problems.empty()) problems = validate(config);
+  for (auto& p : validate(config)) problems.push_back(std::move(p));
   if (!problems.empty()) {
     for (const auto& p : problems) std::cerr << "blackbox-collector: config: " << p << "\n";
     return 2;
   }
   if (check_config) {
-    std::cout << "config ok\n";
+    std::cout << "config ok\n" << render_config(config);
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(config.collector.log_level));

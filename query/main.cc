@@ -20,6 +20,7 @@
 #include "schemas/clock.h"
 #include "schemas/http_api.h"
 #include "schemas/http_target.h"
+#include "schemas/version.h"
 
 namespace {
 
@@ -77,7 +78,7 @@ constexpr const char* kFooter =
 int main(int argc, char** argv) {
   CLI::App app{"blackbox: ask a Blackbox collector what happened to an instance", "blackbox"};
   app.footer(std::string(kFooter) + kExitCodesHelp);
-  app.set_version_flag("--version", "blackbox 0.1.0");
+  app.set_version_flag("--version", "blackbox " + std::string(blackbox::kVersion));
   app.require_subcommand(1);
   app.fallthrough();  // global flags also after the subcommand
 

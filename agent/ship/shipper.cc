@@ -15,6 +15,7 @@
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
 #include "schemas/gap_body.h"
+#include "schemas/host_port.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::agent {
@@ -29,16 +30,6 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 
 enum class Outcome { kFailed, kFinished };
-
-bool split_host_port(const std::string& addr, std::string& host, std::string& port) {
-  auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = addr.substr(0, colon);
-  port = addr.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return true;
-}
 
 const SystemClock kSystemClock;
 
@@ -294,8 +285,9 @@ struct Shipper::Impl {
 
   // Resolves and connects to `addr` within connect_timeout; on success `socket` is open.
   net::awaitable<bool> connect(const std::string& addr) {
-    std::string host, port;
-    if (!split_host_port(addr, host, port)) co_return false;
+    auto hp = parse_host_port(addr);
+    if (!hp) co_return false;
+    const std::string host = hp->host, port = std::to_string(hp->port);
     net::steady_timer timer(io);
     tcp::resolver resolver(io);
     timer.expires_after(opt.connect_timeout);

@@ -1,6 +1,7 @@
 #include "collector/http/collector_http.h"
 
 #include "collector/config.h"
+#include "schemas/host_port.h"
 
 namespace blackbox::collector::http {
 
@@ -8,8 +9,10 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector) {
   const Config& config = collector.config();
   if (config.collector.http.empty()) return std::unique_ptr<HttpServer>();
   HttpServerOptions options;
-  if (!split_host_port(config.collector.http, options.host, options.port))
-    return Err(Errc::kInvalidArgument);  // validate() already refused this
+  auto address = parse_host_port(config.collector.http);
+  if (!address) return address.error();  // validate() already refused this
+  options.host = address->host;
+  options.port = address->port;
   options.api.limits = limits(config);
   auto server =
       HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());

@@ -102,10 +102,10 @@ TEST_F(AgentE2E, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
 TEST_F(AgentE2E, SpoolDamagedWhileDownIsQuarantinedReportedAsAGapAndTheRestDelivered) {
   peer_->stop();
   const std::string config = write_config({{"agent.metrics_listen", "\"127.0.0.1:0\""},
-                                           {"files.max_line_bytes", "16384"},
-                                           {"files.read_chunk_bytes", "16384"},
-                                           {"spool.batch_bytes", "16384"},
-                                           {"spool.segment_bytes", "262144"}});
+                                           {"files.max_line_bytes", "\"16KiB\""},
+                                           {"files.read_chunk_bytes", "\"16KiB\""},
+                                           {"spool.batch_bytes", "\"16KiB\""},
+                                           {"spool.segment_bytes", "\"256KiB\""}});
   constexpr int kLines = 30000;
   {
     FileWriter w(log_file());

@@ -122,7 +122,7 @@ TEST_F(AgentE2E, SigtermWithDataInFlightShipsEverythingSaysGoodbyeAndExitsZero) 
 
 TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothing) {
   peer_->set_ack(false);
-  const std::string config = write_config({{"ship.shutdown_deadline_ms", "1500"}});
+  const std::string config = write_config({{"ship.shutdown_deadline", "\"1500ms\""}});
   auto agent = start_agent(config);
   {
     FileWriter w(log_file());
@@ -186,12 +186,12 @@ TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives)
   peer_->stop();
   constexpr std::uint64_t kCap = 512 * 1024;
   const std::string config = write_config({{"agent.metrics_listen", "\"127.0.0.1:0\""},
-                                           {"files.max_line_bytes", "16384"},
-                                           {"files.read_chunk_bytes", "16384"},
-                                           {"spool.batch_bytes", "16384"},
-                                           {"spool.segment_bytes", "262144"},
-                                           {"spool.max_bytes", std::to_string(kCap)},
-                                           {"ship.shutdown_deadline_ms", "2000"}});
+                                           {"files.max_line_bytes", "\"16KiB\""},
+                                           {"files.read_chunk_bytes", "\"16KiB\""},
+                                           {"spool.batch_bytes", "\"16KiB\""},
+                                           {"spool.segment_bytes", "\"256KiB\""},
+                                           {"spool.max_bytes", "\"" + std::to_string(kCap) + "B\""},
+                                           {"ship.shutdown_deadline", "\"2s\""}});
   auto agent = start_agent(config);
   constexpr int kLines = 20000;  // ~2.6 MB of barely compressible text: 5× the cap
   std::mt19937_64 rng(42);

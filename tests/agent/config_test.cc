@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "agent/identity.h"
 #include "tests/agent/support/temp_dir.h"
+#include "tests/support/child_process.h"
 
 namespace blackbox::agent {
 namespace {
@@ -22,14 +24,14 @@ metrics_listen = ""
 [files]
 paths = ["/var/log/*.log", "/srv/app.log"]
 read_from = "end"
-max_line_bytes = 4096
+max_line_bytes = "4KiB"
 parse_json = false
 [spool]
 fsync = "interval"
-max_bytes = 1073741824
+max_bytes = "1GiB"
 [ship]
 collectors = ["c1:7000", "c2:7000"]
-shutdown_deadline_ms = 5000
+shutdown_deadline = "5s"
 )",
                         "test", problems);
   ASSERT_TRUE(c) << (problems.empty() ? "" : problems[0]);
@@ -86,6 +88,28 @@ TEST(Config, TheExampleFileDocumentsTheDefaults) {
   c->files.paths = {"/var/log/app/*.log"};
   c->ship.collectors = {"collector:7070"};
   EXPECT_TRUE(validate(*c).empty());
+}
+
+TEST(Config, TheExampleFileDocumentsEveryKeyWithItsDefault) {
+  Config defaults;
+  const auto problems =
+      config::example_problems(blackbox::testing::read_file(BLACKBOX_AGENT_EXAMPLE_CONFIG),
+                               BLACKBOX_AGENT_EXAMPLE_CONFIG, config_keys(defaults));
+  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+}
+
+TEST(Config, DurationsAndSizesNeedTheirUnit) {
+  std::vector<std::string> problems;
+  auto c = parse_config("[ship]\nack_timeout = \"30\"\n[spool]\nsegment_bytes = \"16\"\n", "t",
+                        problems);
+  EXPECT_FALSE(c);
+  ASSERT_EQ(problems.size(), 2u);
+  std::string all;
+  for (const auto& p : problems) all += p + "\n";
+  EXPECT_NE(all.find("ship.ack_timeout: \"30\" has no unit: write \"30s\""), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spool.segment_bytes: \"16\" has no unit: write \"16B\""), std::string::npos)
+      << all;
 }
 
 TEST(Identity, ConfigThenCloudInitThenMachineId) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/child_process.h"
+
 namespace blackbox::collector {
 namespace {
 
@@ -30,15 +32,15 @@ listen = "127.0.0.1:0"
 http = "[::1]:8787"
 io_threads = 4
 [server]
-idle_timeout_ms = 1000
+idle_timeout = "1s"
 [limits]
-max_frame_bytes = 1048576
+max_frame_bytes = "1MiB"
 [storage]
 retention = "30d"
 legal_hold = ["i-1", "i-2"]
 sync_writes = false
 [lifecycle]
-silent_after_ms = 5000
+silent_after = "5s"
 )",
                         "test.toml", problems);
   ASSERT_TRUE(c) << (problems.empty() ? "" : problems[0]);
@@ -61,20 +63,43 @@ TEST(Config, ReportsEveryProblemAtOnce) {
   Config bad;
   bad.collector.listen = "nohost";
   bad.collector.log_level = "loud";
-  bad.storage.retention = "forever";
+  bad.collector.io_threads = 0;  // (a bad retention is now refused while parsing: see below)
   EXPECT_EQ(validate(bad).size(), 3u);
 }
 
-TEST(Config, HostPort) {
-  std::string h;
-  std::uint16_t p = 1;
-  EXPECT_TRUE(split_host_port("0.0.0.0:7700", h, p));
-  EXPECT_EQ(h, "0.0.0.0");
-  EXPECT_EQ(p, 7700);
-  EXPECT_TRUE(split_host_port("[::1]:0", h, p));
-  EXPECT_EQ(h, "::1");
-  EXPECT_FALSE(split_host_port("host:99999", h, p));
-  EXPECT_FALSE(split_host_port(":80", h, p));
+TEST(Config, TheExampleFileDocumentsEveryKeyWithItsDefault) {
+  const std::string path = BLACKBOX_SOURCE_DIR "/collector/blackbox-collector.toml";
+  Config defaults;
+  const auto problems =
+      config::example_problems(blackbox::testing::read_file(path), path, config_keys(defaults));
+  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+}
+
+TEST(Config, DurationsAndSizesNeedTheirUnit) {
+  std::vector<std::string> problems;
+  auto c = parse_config(
+      "[storage]\nretention = \"30\"\nblock_cache_bytes = 1024\n[server]\nidle_timeout = 90\n", "t",
+      problems);
+  EXPECT_FALSE(c);
+  ASSERT_EQ(problems.size(), 3u);
+  std::string all;
+  for (const auto& p : problems) all += p + "\n";
+  EXPECT_NE(all.find("storage.retention: \"30\" has no unit: write \"30s\""), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("storage.block_cache_bytes must be a size"), std::string::npos) << all;
+  EXPECT_NE(all.find("server.idle_timeout must be a duration"), std::string::npos) << all;
+}
+
+TEST(Config, CheckConfigOutputReadsBackToTheSameConfig) {
+  std::vector<std::string> problems;
+  Config c;
+  c.storage.retention_ms = 30LL * 24 * 3600 * 1000;
+  c.storage.legal_hold = {"i-1"};
+  c.server.idle_timeout_ms = 1500;
+  auto back = parse_config(render_config(c), "rendered", problems);
+  ASSERT_TRUE(back) << ::testing::PrintToString(problems);
+  EXPECT_EQ(render_config(*back), render_config(c));
+  EXPECT_EQ(back->server.idle_timeout_ms, 1500u);
 }
 
 }  // namespace

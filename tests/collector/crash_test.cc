@@ -1,31 +1,28 @@
 // Contract 1 and 2 under crashes: the real blackbox-collector binary is killed with SIGKILL
-// after every 40k-120k acknowledged records (or 2 s) while a test agent sends 1,000,000
-// records over two streams, resuming from each WELCOME and resending whatever was not
-// acknowledged. Afterwards every stream holds exactly the sequences [0, N): nothing lost,
-// nothing stored twice, the chain unbroken; and RocksDB reopened every time (each restart
-// must log "listening on").
-#include <fcntl.h>
+// after every 40k-120k acknowledged records (with a full window of batches in flight) while a
+// test agent sends 1,000,000 records over two streams, resuming from each WELCOME and resending
+// whatever was not acknowledged. Kills are driven by acknowledgements, never by time.
+// Afterwards every stream holds exactly the sequences [0, N): nothing lost, nothing stored
+// twice, the chain unbroken; and RocksDB reopened every time (each restart must log
+// "listening on").
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <fstream>
-#include <mutex>
+#include <memory>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "collector/store/store.h"
 #include "schemas/streams.h"
+#include "schemas/version.h"
 #include "schemas/zstd_codec.h"
 #include "tests/collector/fixture.h"
-#include "tests/collector/test_agent.h"
-
-extern char** environ;
+#include "tests/support/child_process.h"
+#include "tests/support/test_agent.h"
 
 namespace blackbox::collector::testing {
 namespace {
@@ -37,98 +34,53 @@ class CollectorProcess {
  public:
   CollectorProcess(std::string data_dir, std::string log_path)
       : data_dir_(std::move(data_dir)), log_path_(std::move(log_path)) {}
-  ~CollectorProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
 
-  // Starts it and waits for its "listening on" line. False if it does not come up.
-  bool start(std::chrono::milliseconds timeout = 20s) {
-    const auto offset = log_size();
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    std::vector<std::string> args = {BLACKBOX_COLLECTOR_BINARY,
-                                     "--data-dir",
-                                     data_dir_,
-                                     "--listen",
-                                     "127.0.0.1:0",
-                                     "--log-level",
-                                     "info"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return false;
-    const auto deadline = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < deadline) {
-      if (auto p = find_port(offset)) {
-        port_ = *p;
-        return true;
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+  // Starts it and waits for its "listening on" line (a hang guard of `timeout`, not a speed
+  // requirement). False if it does not come up.
+  bool start(std::chrono::milliseconds timeout = 120s) {
+    const auto offset = blackbox::testing::file_size(log_path_);
+    proc_ = std::make_unique<blackbox::testing::ChildProcess>(
+        std::vector<std::string>{BLACKBOX_COLLECTOR_BINARY, "--data-dir", data_dir_, "--listen",
+                                 "127.0.0.1:0", "--log-level", "info"},
+        log_path_);
+    const char kListening[] = "listening on 127.0.0.1:";
+    std::size_t at = std::string::npos;
+    std::string out;
+    const bool up = proc_->wait_output(
+        [&](const std::string& text) {
+          at = text.find(kListening);
+          out = text;
+          return at != std::string::npos && text.find('\n', at) != std::string::npos;
+        },
+        timeout, offset);
+    if (!up) return false;
+    port_ = static_cast<std::uint16_t>(std::stoi(out.substr(at + sizeof kListening - 1)));
+    return true;
   }
 
   void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (proc_) proc_->kill9();
   }
 
-  // SIGTERM; returns the exit status (or -1 on a signal death / timeout).
-  int terminate(std::chrono::milliseconds timeout = 30s) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    kill9();
-    return -1;
+  // SIGTERM; returns the exit status (or -1 on a signal death / hang).
+  int terminate(std::chrono::milliseconds timeout = 60s) {
+    if (!running()) return -1;
+    proc_->signal(SIGTERM);
+    return proc_->wait_exit(timeout).value_or(-1);
   }
 
   std::uint16_t port() const { return port_; }
-  bool running() const { return pid_ > 0; }
+  bool running() { return proc_ && proc_->running(); }
 
  private:
-  std::size_t log_size() const {
-    std::ifstream in(log_path_, std::ios::binary | std::ios::ate);
-    return in ? static_cast<std::size_t>(in.tellg()) : 0;
-  }
-  std::optional<std::uint16_t> find_port(std::size_t offset) const {
-    std::ifstream in(log_path_, std::ios::binary);
-    if (!in) return std::nullopt;
-    in.seekg(static_cast<std::streamoff>(offset));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto p = line.find("listening on 127.0.0.1:");
-      if (p != std::string::npos) return static_cast<std::uint16_t>(std::stoi(line.substr(p + 23)));
-    }
-    return std::nullopt;
-  }
-
   std::string data_dir_, log_path_;
-  pid_t pid_ = -1;
+  std::unique_ptr<blackbox::testing::ChildProcess> proc_;
   std::uint16_t port_ = 0;
 };
+
+std::string tail(const std::string& s, std::size_t n) {
+  return s.size() > n ? s.substr(s.size() - n) : s;
+}
 
 // An agent that cuts each batch once, keeps it until acknowledged, and resends from WELCOME.
 class ResendingAgent {
@@ -145,12 +97,36 @@ class ResendingAgent {
     return true;
   }
 
-  // Connects if needed and moves data for up to `slice`. False on a protocol breach (the
-  // collector claimed or acknowledged something impossible): see error().
-  bool pump(std::uint16_t port, std::chrono::milliseconds slice) {
-    const auto until = SteadyClock::now() + slice;
+  // Connects to `port` if needed and moves data until at least `target` records are
+  // acknowledged (or everything is), then fills the send window once more so that the collector
+  // has batches in flight (being read, written or synced) when the caller kills it. Driven by
+  // ACKs only; false on a protocol breach (the collector claimed or acknowledged something
+  // impossible) or when no ACK arrived for `stall` (a hang): see error().
+  bool run_until(std::uint16_t port, std::uint64_t target, std::chrono::seconds stall = 120s) {
+    auto last_progress = SteadyClock::now();
+    std::uint64_t last_acked = acked_total();
+    while (acked_total() < target && !done()) {
+      if (!pump(port)) return false;
+      if (acked_total() != last_acked) {
+        last_acked = acked_total();
+        last_progress = SteadyClock::now();
+      } else if (SteadyClock::now() - last_progress > stall) {
+        error_ = "no acknowledgement for " + std::to_string(stall.count()) + " s";
+        return false;
+      }
+    }
+    if (conn_.connected() && !fill_window()) conn_.close();
+    return true;
+  }
+
+  // The collector was killed: forget the connection (the next run_until reconnects).
+  void disconnect() { conn_.close(); }
+
+ private:
+  // One step: connect and HELLO if needed, fill the window, read one frame (or time out).
+  bool pump(std::uint16_t port) {
     if (!conn_.connected()) {
-      if (port == 0 || !conn_.connect(port, 1s)) return true;
+      if (!conn_.connect(port, 1s)) return true;
       auto w = conn_.hello(test_hello("i-crash"), 5s);
       if (!w) {
         conn_.close();
@@ -165,46 +141,49 @@ class ResendingAgent {
         s.sent = 0;
       }
     }
-    while (SteadyClock::now() < until && !done()) {
-      for (auto& s : streams_) {
-        while (s.sent < s.unacked.size() || s.src.next_seq() < total_) {
-          if (s.sent >= kWindow) break;
-          if (s.sent == s.unacked.size()) {
-            const auto n = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(batch_records_, total_ - s.src.next_seq()));
-            const auto first = s.src.next_seq();
-            s.unacked.push_back({first, first + n, s.src.next_batch(n)});
-          }
-          if (!conn_.send_frame(FrameType::kBatch, s.unacked[s.sent].bytes)) {
-            conn_.close();
-            return true;
-          }
-          ++s.sent;
-        }
+    if (!fill_window()) {
+      conn_.close();
+      return true;
+    }
+    auto f = conn_.read_frame(200ms);
+    if (!f) {
+      if (conn_.broken()) conn_.close();  // else just no ACK yet
+      return true;
+    }
+    if (auto a = as_ack(*f)) {
+      for (const auto& e : a->entries)
+        for (auto& s : streams_)
+          if (s.src.stream() == e.stream && !accept_ack(s, e.highest_seq + 1)) return false;
+    } else if (f->type == FrameType::kError) {
+      auto e = as_error(*f);
+      if (e && e->code != Errc::kUnavailable) {
+        error_ = "collector sent ERROR " + std::string(errc_name(e->code)) + ": " + e->message;
+        return false;
       }
-      auto f = conn_.read_frame(200ms);
-      if (!f) {
-        if (!conn_.wait_closed(0ms)) continue;  // just no ACK yet
-        conn_.close();
-        return true;
-      }
-      if (auto a = as_ack(*f)) {
-        for (const auto& e : a->entries)
-          for (auto& s : streams_)
-            if (s.src.stream() == e.stream && !accept_ack(s, e.highest_seq + 1)) return false;
-      } else if (f->type == FrameType::kError) {
-        auto e = as_error(*f);
-        if (e && e->code != Errc::kUnavailable) {
-          error_ = "collector sent ERROR " + std::string(errc_name(e->code)) + ": " + e->message;
-          return false;
+      conn_.close();
+    }
+    return true;
+  }
+
+  // Sends (or cuts and sends) batches until kWindow per stream are unacknowledged on this
+  // connection. False if the connection broke.
+  bool fill_window() {
+    for (auto& s : streams_) {
+      while (s.sent < kWindow && (s.sent < s.unacked.size() || s.src.next_seq() < total_)) {
+        if (s.sent == s.unacked.size()) {
+          const auto n = static_cast<std::uint32_t>(
+              std::min<std::uint64_t>(batch_records_, total_ - s.src.next_seq()));
+          const auto first = s.src.next_seq();
+          s.unacked.push_back({first, first + n, s.src.next_batch(n)});
         }
-        conn_.close();
-        return true;
+        if (!conn_.send_frame(FrameType::kBatch, s.unacked[s.sent].bytes)) return false;
+        ++s.sent;
       }
     }
     return true;
   }
 
+ public:
   const std::string& error() const { return error_; }
   int connections() const { return connections_; }
   std::uint64_t acked_total() const {
@@ -261,63 +240,39 @@ class ResendingAgent {
 TEST(Crash, KillNineWhileIngestingLosesAndDuplicatesNothing) {
   constexpr std::uint64_t kPerStream = 500'000;  // x 2 streams = 1,000,000 records
   const std::vector<std::uint32_t> kStreams = {kStreamLogs, kStreamSnapshots};
+  constexpr std::uint64_t kTotal = kPerStream * 2;
   std::mt19937 rng(20240601);
   SCOPED_TRACE("seed 20240601");
+  // Kill points in acknowledged records, 40k..120k apart and all before the end: at least 7
+  // kills whatever the machine's speed, because the sender waits for each kill (the test is one
+  // thread: it stops sending, kills, restarts, then resumes from the WELCOME).
+  std::vector<std::uint64_t> kill_points;
+  for (std::uint64_t at = 40'000 + rng() % 80'000; at < kTotal - 40'000;
+       at += 40'000 + rng() % 80'000)
+    kill_points.push_back(at);
+  ASSERT_GE(kill_points.size(), 7u);
   TempDir dir;
   CollectorProcess proc(dir.sub("db"), dir.sub("collector.log"));
-
-  std::atomic<std::uint16_t> port{0};
-  std::atomic<bool> stop{false};
-  std::atomic<int> kills{0};
-  std::atomic<bool> start_failed{false};
-  std::atomic<std::uint64_t> progress{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  // Kills after a random amount of acknowledged progress (40k..120k records, so ~12 kills
-  // whatever the machine's speed) or 2 s, whichever first: mid-batch, mid-write, mid-fsync.
-  std::thread killer([&] {
-    for (int round = 0; round < 1000 && !stop; ++round) {
-      if (!proc.start()) {
-        start_failed = true;
-        return;
-      }
-      port = proc.port();
-      const std::uint64_t kill_at = progress.load() + 40'000 + rng() % 80'000;
-      std::unique_lock lock(mu);
-      if (cv.wait_for(lock, 2s, [&] { return stop.load() || progress.load() >= kill_at; }) && stop)
-        return;  // leave it running
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 50));  // off the ACK edge
-      port = 0;
-      proc.kill9();
-      ++kills;
-    }
-  });
-
   ResendingAgent agent(kStreams, kPerStream, 1000);
-  const auto deadline = SteadyClock::now() + 120s;
-  bool ok = true;
-  while (!agent.done() && SteadyClock::now() < deadline && !start_failed && ok) {
-    ok = agent.pump(port.load(), 50ms);
-    progress = agent.acked_total();
-    cv.notify_all();
+
+  int kills = 0;
+  for (std::size_t round = 0; round <= kill_points.size(); ++round) {
+    ASSERT_TRUE(proc.start()) << "the collector did not come up after " << kills
+                              << " kill -9s (see " << dir.sub("collector.log") << ")";
+    const std::uint64_t target = round < kill_points.size() ? kill_points[round] : kTotal;
+    ASSERT_TRUE(agent.run_until(proc.port(), target))
+        << agent.error() << "\ncollector log (end):\n"
+        << tail(blackbox::testing::read_file(dir.sub("collector.log")), 4000);
+    if (round == kill_points.size()) break;
+    // A full window is in flight: the kill lands mid-batch, mid-write or mid-fsync.
+    proc.kill9();
+    agent.disconnect();
+    ++kills;
   }
-  {
-    std::lock_guard lock(mu);
-    stop = true;
-  }
-  cv.notify_all();
-  killer.join();
-  ASSERT_FALSE(start_failed) << "the collector did not come back after a kill -9 (see "
-                             << dir.sub("collector.log") << ")";
-  ASSERT_TRUE(ok) << agent.error();
-  ASSERT_TRUE(agent.done()) << "not everything acknowledged within the deadline";
-  EXPECT_GE(kills.load(), 6);
-  std::printf("[ crash    ] %d kill -9s, %d connections\n", kills.load(), agent.connections());
-  // The killer may have struck last: bring it up once more, then stop it cleanly.
-  if (!proc.running()) {
-    ASSERT_TRUE(proc.start()) << "no restart after the last kill -9";
-  }
+  ASSERT_TRUE(agent.done()) << "not everything acknowledged";
+  EXPECT_EQ(kills, static_cast<int>(kill_points.size()));
+  EXPECT_GE(kills, 6);
+  std::printf("[ crash    ] %d kill -9s, %d connections\n", kills, agent.connections());
   EXPECT_EQ(proc.terminate(), 0) << "SIGTERM must be a clean shutdown";
 
   StoreOptions so;
@@ -379,6 +334,21 @@ TEST(Binary, CheckConfigReportsEveryProblem) {
   EXPECT_NE(out.find("collector.listen"), std::string::npos) << out;
   EXPECT_NE(out.find("storage.retention"), std::string::npos) << out;
   EXPECT_EQ(run_binary("--data-dir " + dir.sub("db") + " --check-config", out, dir), 0) << out;
+}
+
+TEST(Binary, VersionAndLogTimesComeFromTheSharedSetup) {
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(run_binary("--version", out, dir), 0) << out;
+  EXPECT_EQ(out, "blackbox-collector " + std::string(kVersion) + "\n");
+  // A log line: UTC, ISO 8601 with milliseconds and Z (schemas/logging.h).
+  CollectorProcess proc(dir.sub("db2"), dir.sub("c.log"));
+  ASSERT_TRUE(proc.start());
+  proc.kill9();
+  const std::string log = blackbox::testing::read_file(dir.sub("c.log"));
+  ASSERT_GE(log.size(), 25u) << log;
+  EXPECT_TRUE(std::regex_search(log, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )")))
+      << log;
 }
 
 TEST(Binary, HoldSubcommandSetsListsAndReleases) {

@@ -7,17 +7,6 @@
 
 namespace blackbox::collector::testing {
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "bbcoll-XXXXXX").string();
-  char* p = ::mkdtemp(tmpl.data());
-  if (p) path_ = p;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
 Config test_config(const std::string& data_dir) {
   Config c;
   c.collector.data_dir = data_dir;
@@ -55,16 +44,6 @@ void RunningCollector::stop() {
 RunningCollector::~RunningCollector() {
   stop();
   collector_.reset();
-}
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (int i = 0; i < 100'000; ++i) {
-    if (cond()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
 }
 
 std::size_t rss_bytes() {

@@ -1,4 +1,4 @@
-// Shared test fixtures: a temp dir removed afterwards, and an in-process collector on
+// Shared test fixtures: the temp dir of tests/support, and an in-process collector on
 // 127.0.0.1:0 running its I/O threads in a background thread.
 #pragma once
 
@@ -13,19 +13,12 @@
 
 #include "collector/collector.h"
 #include "collector/config.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace blackbox::collector::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using blackbox::testing::TempDir;  // the one temp dir of all tests
 
 // A config for tests: data in `dir`, port 0, short timeouts.
 Config test_config(const std::string& data_dir);
@@ -46,9 +39,12 @@ class RunningCollector {
   std::thread thread_;
 };
 
-// Polls `cond` until true or `timeout`; returns its last value.
-bool eventually(const std::function<bool()>& cond,
-                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// Polls `cond` until true or `timeout` (tests/support/child_process.h: poll_until); returns its
+// last value.
+inline bool eventually(const std::function<bool()>& cond,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  return blackbox::testing::poll_until(cond, timeout);
+}
 
 // Resident set size of this process, bytes.
 std::size_t rss_bytes();

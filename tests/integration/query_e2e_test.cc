@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -20,8 +21,9 @@
 #include "schemas/http_target.h"
 #include "schemas/record_json.h"
 #include "schemas/time_text.h"
-#include "tests/integration/process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/json_schema_check.h"
+#include "tests/support/temp_dir.h"
 
 namespace blackbox::testing {
 namespace {
@@ -46,26 +48,28 @@ std::string json_line(std::int64_t t, const std::string& level, const std::strin
       .dump();
 }
 
+// Polls `pred` (an HTTP answer, a file's content) for at most `timeout`: a hang guard only.
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  return poll_until(pred, timeout);
+}
+
 // Owns a temp dir, a collector and the CLI invocations.
 class Env {
  public:
-  Env() {
-    std::random_device rd;
-    dir = (fs::temp_directory_path() / ("bbq-e2e-" + std::to_string(rd()))).string();
-    fs::create_directories(dir + "/logs");
-  }
+  Env() : tmp("bbq-e2e"), dir(tmp.path()) { fs::create_directories(dir + "/logs"); }
   ~Env() {
     agent.reset();
     collector.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   void start_collector() {
-    collector = std::make_unique<Process>(
-        std::vector<std::string>{BLACKBOX_COLLECTOR_BIN, "--data-dir", dir + "/data", "--listen",
-                                 "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
-        dir + "/collector.out", dir + "/collector.err");
+    collector = std::make_unique<ChildProcess>(
+        ChildOptions{{BLACKBOX_COLLECTOR_BIN, "--data-dir", dir + "/data", "--listen",
+                      "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
+                     dir + "/collector.out",
+                     dir + "/collector.err",
+                     {}});
     ASSERT_TRUE(eventually([&] {
       const std::string log = read_file(dir + "/collector.err");
       if (RE2::PartialMatch(log, "listening on 127\\.0\\.0\\.1:(\\d+)", &agent_port) &&
@@ -76,15 +80,15 @@ class Env {
     server = "http://127.0.0.1:" + std::to_string(http_port);
   }
 
-  std::unique_ptr<Process> start_agent(const std::string& instance, const std::string& glob,
-                                       const std::string& state) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{BLACKBOX_AGENT_BIN, "--collector",
-                                 "127.0.0.1:" + std::to_string(agent_port), "--instance-id",
-                                 instance, "--image-id", "ami-e2e", "--state-dir", state, "--file",
-                                 glob, "--read-from", "beginning", "--metrics-listen",
-                                 "127.0.0.1:0", "--log-level", "info"},
-        state + ".out", state + ".err");
+  std::unique_ptr<ChildProcess> start_agent(const std::string& instance, const std::string& glob,
+                                            const std::string& state) {
+    return std::make_unique<ChildProcess>(ChildOptions{
+        {BLACKBOX_AGENT_BIN, "--collector", "127.0.0.1:" + std::to_string(agent_port),
+         "--instance-id", instance, "--image-id", "ami-e2e", "--state-dir", state, "--file", glob,
+         "--read-from", "beginning", "--metrics-listen", "127.0.0.1:0", "--log-level", "info"},
+        state + ".out",
+        state + ".err",
+        {}});
   }
 
   // GET on the API (for waiting and anchors; the CLI is what is under test).
@@ -102,12 +106,13 @@ class Env {
     return run(argv, dir, env);
   }
 
+  TempDir tmp;
   std::string dir;
   std::string server;
   int agent_port = 0;
   int http_port = 0;
-  std::unique_ptr<Process> collector;
-  std::unique_ptr<Process> agent;
+  std::unique_ptr<ChildProcess> collector;
+  std::unique_ptr<ChildProcess> agent;
 };
 
 class QueryE2E : public ::testing::Test {
@@ -191,7 +196,7 @@ class QueryE2E : public ::testing::Test {
                       env->dir);
     ASSERT_EQ(notify.exit_code, 0) << notify.err;
     env->agent->signal(SIGTERM);
-    ASSERT_EQ(env->agent->wait_for(std::chrono::seconds(40)), 0)
+    ASSERT_EQ(env->agent->wait_exit(std::chrono::seconds(40)), 0)
         << read_file(env->dir + "/agent.err");
     ASSERT_TRUE(eventually([] {
       json i = env->api(std::string("/v1/instances/") + kInstance);
@@ -519,9 +524,11 @@ TEST_F(QueryE2E, FollowPrintsNewRecordsUntilInterrupted) {
     return r.is_object() && r["records"].size() == 1;
   })) << read_file(env->dir + "/agent-follow.err");
   const std::string out = env->dir + "/follow.out";
-  Process follow(
-      {BLACKBOX_CLI_BIN, "--server", env->server, "logs", "i-follow", "-f", "-o", "ndjson"}, out,
-      env->dir + "/follow.err");
+  ChildProcess follow(ChildOptions{
+      {BLACKBOX_CLI_BIN, "--server", env->server, "logs", "i-follow", "-f", "-o", "ndjson"},
+      out,
+      env->dir + "/follow.err",
+      {}});
   ASSERT_TRUE(eventually([&] { return read_file(out).find("first line") != std::string::npos; }))
       << read_file(env->dir + "/follow.err");
   {
@@ -531,13 +538,13 @@ TEST_F(QueryE2E, FollowPrintsNewRecordsUntilInterrupted) {
   ASSERT_TRUE(eventually([&] { return ndjson(read_file(out)).size() == 3; }))
       << read_file(out) << read_file(env->dir + "/follow.err");
   follow.signal(SIGINT);
-  EXPECT_EQ(follow.wait_for(std::chrono::seconds(10)), 0);
+  EXPECT_EQ(follow.wait_exit(std::chrono::seconds(10)), 0);
   auto records = ndjson(read_file(out));
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[1]["message"], "second line");
   EXPECT_EQ(records[2]["message"], "third line ERROR");
   agent->signal(SIGTERM);
-  EXPECT_EQ(agent->wait_for(std::chrono::seconds(40)), 0);
+  EXPECT_EQ(agent->wait_exit(std::chrono::seconds(40)), 0);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "schemas/clock.h"
 #include "schemas/metrics.h"
 #include "schemas/zstd_codec.h"
+#include "tests/support/temp_dir.h"
 
 namespace blackbox::testing {
 
@@ -34,13 +35,9 @@ struct TestRecord {
 
 class StoreFixture {
  public:
-  explicit StoreFixture(const std::string& tag, bool sync = false) {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bbq-" + tag + "-" + std::to_string(rd()) + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
+  explicit StoreFixture(const std::string& tag, bool sync = false) : dir_("bbq-" + tag) {
     collector::StoreOptions so;
-    so.path = (dir_ / "db").string();
+    so.path = dir_.sub("db");
     so.clock = &clock_;
     auto store = collector::Store::open(so);
     if (!store) throw std::runtime_error("store open: " + store.error().message());
@@ -54,8 +51,6 @@ class StoreFixture {
   ~StoreFixture() {
     writer_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   collector::Store& store() { return *store_; }
@@ -124,7 +119,7 @@ class StoreFixture {
     std::uint64_t next_seq = 0;
     ChainHash head{};
   };
-  std::filesystem::path dir_;
+  TempDir dir_;  // first member: removed last
   ManualClock clock_{1'700'000'000'000'000'000};
   Metrics metrics_;
   std::unique_ptr<collector::Store> store_;

@@ -1,4 +1,4 @@
-#include "tests/collector/test_agent.h"
+#include "tests/support/test_agent.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -32,6 +33,7 @@ TestConnection& TestConnection::operator=(TestConnection&& o) noexcept {
   if (this != &o) {
     close();
     fd_ = o.fd_;
+    broken_ = o.broken_;
     o.fd_ = -1;
   }
   return *this;
@@ -40,6 +42,7 @@ TestConnection& TestConnection::operator=(TestConnection&& o) noexcept {
 void TestConnection::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  broken_ = false;
 }
 
 void TestConnection::shutdown_send() {
@@ -124,8 +127,15 @@ bool TestConnection::read_exact(char* p, std::size_t n, SteadyClock::time_point 
 }
 
 std::optional<Frame> TestConnection::read_frame(std::chrono::milliseconds timeout) {
-  if (fd_ < 0) return std::nullopt;
-  const auto deadline = SteadyClock::now() + timeout;
+  if (fd_ < 0 || broken_) return std::nullopt;
+  // Nothing readable within `timeout`: no frame yet, the stream is still in step.
+  pollfd pf{fd_, POLLIN, 0};
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+  if (::poll(&pf, 1, static_cast<int>(ms)) != 1) return std::nullopt;
+  // A frame (or EOF) has arrived: read it whole. A peer stopping mid-frame, EOF or a malformed
+  // frame breaks the connection for good (the next bytes could not be framed any more).
+  const auto deadline = SteadyClock::now() + std::max<std::chrono::milliseconds>(timeout, 10s);
+  broken_ = true;
   char hdr[kFrameHeaderBytes];
   if (!read_exact(hdr, sizeof hdr, deadline)) return std::nullopt;
   auto h = parse_frame_header(std::string_view(hdr, sizeof hdr));
@@ -135,6 +145,7 @@ std::optional<Frame> TestConnection::read_frame(std::chrono::milliseconds timeou
   f.payload.resize(h->length);
   if (!read_exact(f.payload.data(), f.payload.size(), deadline)) return std::nullopt;
   if (!verify_frame_payload(*h, f.payload)) return std::nullopt;
+  broken_ = false;
   return f;
 }
 

@@ -1,4 +1,4 @@
-#include "tests/agent/support/test_peer.h"
+#include "tests/support/test_peer.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
