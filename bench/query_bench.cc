@@ -32,7 +32,7 @@
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
 #include "schemas/time_text.h"
-#include "tests/query/store_fixture.h"
+#include "tests/support/store_fixture.h"
 
 extern char** environ;
 

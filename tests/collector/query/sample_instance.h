@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/query/store_fixture.h"
+#include "tests/support/store_fixture.h"
 
 namespace blackbox::testing {
 
