@@ -57,7 +57,7 @@ TEST_F(AgentE2E, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   for (; kills < kKills; ++kills) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));  // a random moment
     agent->signal(SIGKILL);
-    ASSERT_EQ(agent->wait_exit(10s), -SIGKILL);
+    ASSERT_EQ(agent->wait_exit(kDeadline), -SIGKILL);
     agent = start_agent(config);
   }
   // The last agent must be up (signals blocked, connected) before it gets its SIGTERM.
@@ -72,12 +72,12 @@ TEST_F(AgentE2E, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
         }
         return starts == kills + 1 && log.find("ship: connected", started) != std::string::npos;
       },
-      10s));
+      kDeadline));
   writer.join();
   ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines; }, 60s))
       << "got " << peer_->stats().log_lines << " of " << kLines;
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(15s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
 
   auto stats = peer_->stats();
   EXPECT_EQ(stats.conflicting_batches, 0u) << "a resent batch differed from the first";
@@ -114,11 +114,11 @@ TEST_F(AgentE2E, SpoolDamagedWhileDownIsQuarantinedReportedAsAGapAndTheRestDeliv
   auto agent = start_agent(config);
   // Everything read and spooled (nothing can ship), then the machine "dies".
   std::uint16_t port = 0;
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, 10s));
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
   ASSERT_TRUE(poll_until(
-      [&] { return metric(scrape(port), "blackbox_agent_records_spooled_total") >= kLines; }, 20s));
+      [&] { return metric(scrape(port), "blackbox_agent_records_spooled_total") >= kLines; }, kDeadline));
   agent->signal(SIGKILL);
-  ASSERT_EQ(agent->wait_exit(10s), -SIGKILL);
+  ASSERT_EQ(agent->wait_exit(kDeadline), -SIGKILL);
 
   // A bit flip in the middle of the first segment.
   const std::string first = dir_ / "state/spool/00000000000000000000.seg";
@@ -134,9 +134,9 @@ TEST_F(AgentE2E, SpoolDamagedWhileDownIsQuarantinedReportedAsAGapAndTheRestDeliv
   peer_->restart();
   auto again = start_agent(config);
   ASSERT_TRUE(
-      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines - 2000; }, 30s));
+      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines - 2000; }, kDeadline));
   again->signal(SIGTERM);
-  ASSERT_EQ(again->wait_exit(15s), 0);
+  ASSERT_EQ(again->wait_exit(kDeadline), 0);
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.gaps, 1u);  // the damage is visible
   int missing = 0;

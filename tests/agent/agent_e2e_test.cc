@@ -50,7 +50,7 @@ TEST_F(AgentE2E, LinesArriveByteExactWhateverTheyHoldWithBoundedMemory) {
   auto agent = start_agent(write_config());
   const std::size_t want_records = lines.size() + 1 /*split*/ + 1 /*partial*/;
   ASSERT_TRUE(
-      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= want_records; }, 20s));
+      peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= want_records; }, kDeadline));
   const std::uint64_t peak_rss = agent->peak_rss_bytes();
   auto records = peer_->records(kStreamLogs);
   auto got = reassemble(records);
@@ -77,12 +77,12 @@ TEST_F(AgentE2E, LinesArriveByteExactWhateverTheyHoldWithBoundedMemory) {
 #endif
   std::cout << "peak RSS with 1 MiB lines: " << peak_rss / 1000000.0 << " MB\n";
   agent->signal(SIGTERM);
-  EXPECT_EQ(agent->wait_exit(15s), 0);
+  EXPECT_EQ(agent->wait_exit(kDeadline), 0);
 }
 
 TEST_F(AgentE2E, SigtermWithDataInFlightShipsEverythingSaysGoodbyeAndExitsZero) {
   auto agent = start_agent(write_config());
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 1; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 1; }, kDeadline));
   constexpr int kLines = 50000;
   {
     FileWriter w(log_file());
@@ -98,10 +98,11 @@ TEST_F(AgentE2E, SigtermWithDataInFlightShipsEverythingSaysGoodbyeAndExitsZero) 
   }
   const auto t0 = std::chrono::steady_clock::now();
   agent->signal(SIGTERM);
-  auto status = agent->wait_exit(15s);
+  auto status = agent->wait_exit(kDeadline);
   const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(status, 0);
-  EXPECT_LT(took, 10s + 2s);
+  // The shutdown deadline (10 s) bounds the exit; the rest is slack for a loaded machine.
+  EXPECT_LT(took, 10s + 20s);
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.count.size(), static_cast<std::size_t>(kLines));
   for (int i = 0; i < kLines; i += 997) EXPECT_EQ(got.count[numbered(i)], 1);
@@ -128,10 +129,10 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
     FileWriter w(log_file());
     for (int i = 0; i < 2000; ++i) w.write(numbered(i) + "\n");
   }
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.log_lines >= 2000; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.log_lines >= 2000; }, kDeadline));
   const auto t0 = std::chrono::steady_clock::now();
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(10s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms + 1500ms);
   ASSERT_TRUE(peer_->last_goodbye());    // said at the deadline, not acknowledged
   EXPECT_GT(spool_bytes_on_disk(), 0u);  // what was not acknowledged stays spooled
@@ -141,9 +142,9 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
   peer_->set_ack(true);
   peer_->set_welcome_positions(false);
   auto again = start_agent(config);
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 2; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 2; }, kDeadline));
   again->signal(SIGTERM);
-  ASSERT_EQ(again->wait_exit(15s), 0);
+  ASSERT_EQ(again->wait_exit(kDeadline), 0);
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.count.size(), 2000u);
   for (const auto& [line, n] : got.count) ASSERT_EQ(n, 1) << line;
@@ -154,14 +155,14 @@ TEST_F(AgentE2E, SigtermWhileTheCollectorHoldsAcksEndsAtTheDeadlineAndLosesNothi
 
 TEST_F(AgentE2E, NotifyTerminationRecordsANoticeAndTheGoodbyeSaysSo) {
   auto agent = start_agent(write_config());
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 1; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.hellos >= 1; }, kDeadline));
   ASSERT_TRUE(
-      poll_until([&] { return access((dir_ / "state/agent.sock").c_str(), F_OK) == 0; }, 10s));
+      poll_until([&] { return access((dir_ / "state/agent.sock").c_str(), F_OK) == 0; }, kDeadline));
   AgentProcess notify(
       agent_binary(),
       {"notify-termination", "--reason", "spot interruption", "--state-dir", dir_ / "state"},
       dir_ / "notify.out");
-  ASSERT_EQ(notify.wait_exit(15s), 0) << slurp(dir_ / "notify.out");
+  ASSERT_EQ(notify.wait_exit(kDeadline), 0) << slurp(dir_ / "notify.out");
   EXPECT_NE(slurp(dir_ / "notify.out").find("ok"), std::string::npos);
   ASSERT_TRUE(poll_until(
       [&] {
@@ -169,9 +170,9 @@ TEST_F(AgentE2E, NotifyTerminationRecordsANoticeAndTheGoodbyeSaysSo) {
           if (e["event"] == "termination_notice" && e["reason"] == "spot interruption") return true;
         return false;
       },
-      10s));
+      kDeadline));
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(15s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
   ASSERT_TRUE(peer_->last_goodbye());
   EXPECT_TRUE(peer_->last_goodbye()->after_termination_notice);
   EXPECT_NE(peer_->last_goodbye()->reason.find("spot interruption"), std::string::npos);
@@ -179,7 +180,7 @@ TEST_F(AgentE2E, NotifyTerminationRecordsANoticeAndTheGoodbyeSaysSo) {
 
   AgentProcess nobody(agent_binary(), {"notify-termination", "--state-dir", dir_ / "state"},
                       dir_ / "notify2.out");
-  EXPECT_EQ(nobody.wait_exit(15s), 1);  // no agent running: a clear error, non-zero
+  EXPECT_EQ(nobody.wait_exit(kDeadline), 1);  // no agent running: a clear error, non-zero
 }
 
 TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives) {
@@ -206,9 +207,9 @@ TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives)
     }
   }
   std::uint16_t port = 0;
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, 10s));
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
   ASSERT_TRUE(poll_until(
-      [&] { return metric(scrape(port), "blackbox_agent_spool_full_waits_total") > 0; }, 20s));
+      [&] { return metric(scrape(port), "blackbox_agent_spool_full_waits_total") > 0; }, kDeadline));
   for (int i = 0; i < 20; ++i) {
     EXPECT_LE(spool_bytes_on_disk(), kCap);
     const std::string m = scrape(port);
@@ -218,19 +219,19 @@ TEST_F(AgentE2E, CollectorUnreachableSpoolHoldsUnderItsCapThenEverythingArrives)
   // SIGTERM while the spool is full and nobody answers: the last gasp still ends on time.
   const auto t0 = std::chrono::steady_clock::now();
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(15s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2000ms + 1500ms);
   // A start with a full spool and the collector still away, then the collector comes back.
   agent = start_agent(config);
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log(), 2)) != 0; }, 10s));
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log(), 2)) != 0; }, kDeadline));
   peer_->restart();
-  ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines; }, 30s))
+  ASSERT_TRUE(peer_->wait_until([&](const PeerStats& s) { return s.log_lines >= kLines; }, kDeadline))
       << peer_->stats().log_lines;
   ASSERT_TRUE(poll_until(
       [&] { return metric(scrape(port), "blackbox_agent_records_acked_total") >= kLines / 2; },
-      30s));
+      kDeadline));
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(15s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
   auto got = reassemble(peer_->records(kStreamLogs));
   EXPECT_EQ(got.count.size(), static_cast<std::size_t>(kLines));
   for (const auto& l : lines) ASSERT_EQ(got.count[l], 1) << l;
@@ -247,14 +248,14 @@ TEST_F(AgentE2E, FailsOverToTheNextCollectorAndHeartbeatsWhileIdle) {
     FileWriter w(log_file());
     for (int i = 0; i < 100; ++i) w.write(numbered(i) + "\n");
   }
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.log_lines >= 100; }, 10s));
-  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.heartbeats >= 3; }, 10s));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.log_lines >= 100; }, kDeadline));
+  ASSERT_TRUE(peer_->wait_until([](const PeerStats& s) { return s.heartbeats >= 3; }, kDeadline));
   ASSERT_TRUE(peer_->last_hello());
   EXPECT_EQ(peer_->last_hello()->instance_id, "i-e2e");
   EXPECT_FALSE(peer_->last_hello()->boot_id.empty());
   // The metrics other components rely on are all there.
   std::uint16_t port = 0;
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, 10s));
+  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
   const std::string m = scrape(port);
   for (const char* name :
        {"blackbox_agent_lines_read_total", "blackbox_agent_bytes_read_total",
@@ -266,19 +267,19 @@ TEST_F(AgentE2E, FailsOverToTheNextCollectorAndHeartbeatsWhileIdle) {
   EXPECT_GE(metric(m, "blackbox_agent_lines_read_total"), 100);
   EXPECT_GE(metric(m, "blackbox_agent_connect_failures_total"), 1);
   agent->signal(SIGTERM);
-  ASSERT_EQ(agent->wait_exit(15s), 0);
+  ASSERT_EQ(agent->wait_exit(kDeadline), 0);
 }
 
 TEST_F(AgentE2E, CheckConfigAcceptsAGoodConfigAndRejectsABadOneSayingWhy) {
   AgentProcess ok(agent_binary(), {"--config", write_config(), "--check-config"},
                   dir_ / "check.out");
-  EXPECT_EQ(ok.wait_exit(10s), 0);
+  EXPECT_EQ(ok.wait_exit(kDeadline), 0);
   EXPECT_NE(slurp(dir_ / "check.out").find("config ok"), std::string::npos);
   AgentProcess bad(agent_binary(),
                    {"--config", write_config({{"spool.fsync", "\"sometimes\""}}), "--check-config",
                     "--read-from", "end"},
                    dir_ / "bad.out");
-  EXPECT_EQ(bad.wait_exit(10s), 2);
+  EXPECT_EQ(bad.wait_exit(kDeadline), 2);
   EXPECT_NE(slurp(dir_ / "bad.out").find("spool.fsync"), std::string::npos);
 }
 

@@ -65,7 +65,7 @@ class RotationTest : public AgentE2E {
           chunk.clear();
           // The agent must have seen the file before it goes: a file created and deleted
           // between two glob scans is invisible to any tailer.
-          EXPECT_TRUE(poll_until([&] { return agent_has_open(agent->pid(), path); }, 10s));
+          EXPECT_TRUE(poll_until([&] { return agent_has_open(agent->pid(), path); }, kDeadline));
           rotate(style, path, w);
         }
       }
@@ -74,9 +74,9 @@ class RotationTest : public AgentE2E {
     // Wait for the last line, then for the stream to settle.
     EXPECT_TRUE(poll_until(
         [&] { return reassemble(peer_->records(kStreamLogs)).count.count(rot_line(kLines - 1)); },
-        30s));
+        kDeadline));
     agent->signal(SIGTERM);
-    EXPECT_EQ(agent->wait_exit(15s), 0);
+    EXPECT_EQ(agent->wait_exit(kDeadline), 0);
     auto got = reassemble(peer_->records(kStreamLogs));
     RotationResult r;
     for (int i = 0; i < kLines; ++i) {

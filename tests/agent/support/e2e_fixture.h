@@ -3,6 +3,8 @@
 // holds back into lines.
 #pragma once
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -15,6 +17,11 @@
 #include "tests/agent/support/test_peer.h"
 
 namespace blackbox::agent::testing {
+
+// How long a test waits for something that must happen (a connection, an exit, records
+// arriving) before it fails instead of hanging. A bound for a broken build, never a pace:
+// generous, so that a slow or loaded machine passes.
+inline constexpr std::chrono::seconds kDeadline{120};
 
 // Lines reassembled from log records (split and partial pieces joined per source).
 struct Reassembled {
