@@ -38,6 +38,8 @@ int notify_termination(const std::string& state_dir, const std::string& reason) 
 
 }  // namespace
 
+// Flags (CLI11), config, the notify-termination subcommand, then run_agent(): a flat list of
+// steps that reads best in order (~95 lines, most of them flag declarations).
 int main(int argc, char** argv) {
 #ifdef __GLIBC__
   // The agent's few large buffers (batches, read buffer) are allocated once and recycled:

@@ -65,21 +65,149 @@ PipelineOptions pipeline_options(const Config& c) {
   return o;
 }
 
-}  // namespace
-
-int run_agent(const Config& c, const char* version) {
+// The state dir exists and this process holds its lock (one agent per state dir), or a
+// message was logged and the fd is empty.
+UniqueFd lock_state_dir(const Config& c) {
   std::error_code fs_ec;
   std::filesystem::create_directories(c.agent.state_dir, fs_ec);
   if (fs_ec) {
     spdlog::critical("cannot create state dir {}: {}", c.agent.state_dir, fs_ec.message());
-    return 1;
+    return UniqueFd();
   }
   UniqueFd lock(::open(c.lock_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     spdlog::critical("another blackbox-agent is running with state dir {} (lock {}: {})",
                      c.agent.state_dir, c.lock_path(), std::strerror(errno));
-    return 1;
+    return UniqueFd();
   }
+  return lock;
+}
+
+// The first records of a run: the hello lifecycle record, and a gap record for every damaged
+// spool range that recovery found.
+void record_startup(Pipeline& pipeline, const Identity& id, const char* version,
+                    const RecoveryReport& recovered) {
+  const auto startup_deadline = SteadyClock::now() + std::chrono::seconds(10);
+  HelloBody hello{
+      version,
+      id.instance_id_source,
+      id.image_id,
+      id.boot_id,
+      id.hostname,
+      {recovered.fresh, recovered.batches, recovered.truncated_bytes, recovered.damage.size()}};
+  pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
+                         encode_lifecycle_body(hello), startup_deadline);
+  for (const auto& d : recovered.damage) {
+    GapBody gap(gap_reason::kSpoolDamaged, "spool");
+    gap.segment = d.segment;
+    gap.offset = d.offset;
+    gap.lost_bytes = d.bytes;
+    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
+                           encode_gap_body(gap), startup_deadline);
+  }
+}
+
+// The control socket's termination notice: remembered for GOODBYE, spooled at once.
+class NoticeHandler {
+ public:
+  NoticeHandler(Pipeline& pipeline, AgentMetrics& metrics)
+      : pipeline_(pipeline), metrics_(metrics) {}
+
+  std::string operator()(std::string_view request) {
+    constexpr std::string_view kNotice = "termination-notice";
+    if (request.substr(0, kNotice.size()) != kNotice) return "error unknown request";
+    std::string reason(request.substr(std::min(request.size(), kNotice.size() + 1)));
+    if (reason.empty()) reason = "termination notice";
+    metrics_.termination_notices.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lk(mu_);
+      notice_ = reason;
+    }
+    spdlog::warn("termination notice: {}", reason);
+    const auto until = SteadyClock::now() + std::chrono::seconds(5);
+    if (pipeline_.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning,
+                                "agent", encode_lifecycle_body(TerminationNoticeBody{reason}),
+                                until) == 0 ||
+        !pipeline_.flush(until))
+      return "error termination notice recorded, but the spool did not confirm within 5 s";
+    return "ok termination notice recorded and spooled; shipping now";
+  }
+
+  // The last notice's reason; empty if none came.
+  std::string last() const {
+    std::lock_guard lk(mu_);
+    return notice_;
+  }
+
+ private:
+  Pipeline& pipeline_;
+  AgentMetrics& metrics_;
+  mutable std::mutex mu_;
+  std::string notice_;
+};
+
+// Waits for SIGTERM or SIGINT (blocked by main). Returns the signal, or 0 when the pipeline
+// failed first.
+int wait_for_stop_signal(const Pipeline& pipeline) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  while (!pipeline.failed()) {
+    timespec tick{0, 200'000'000};
+    const int got = ::sigtimedwait(&set, nullptr, &tick);
+    if (pipeline.failed()) break;
+    if (got > 0) return got;
+  }
+  return 0;
+}
+
+// The last gasp (DESIGN.md contract 7): drain the inputs, spool the goodbye record, ship and
+// wait for ACKs, all against one deadline; what is left stays in the spool.
+void last_gasp(const Config& c, int sig, const std::string& notice_reason, Pipeline& pipeline,
+               Shipper& shipper, Spool& sp) {
+  const auto start = SteadyClock::now();
+  const auto deadline = start + std::chrono::milliseconds(c.ship.shutdown_deadline_ms);
+  const auto goodbye_at =
+      deadline - std::min<SteadyClock::duration>(std::chrono::seconds(2), (deadline - start) / 5);
+  std::string reason = sig == SIGTERM ? "sigterm" : "sigint";
+  spdlog::info("{}: last gasp: draining inputs, shipping, waiting up to {} ms for ACKs", reason,
+               c.ship.shutdown_deadline_ms);
+  const bool drained = pipeline.drain_inputs(goodbye_at);
+  GoodbyeBody bye{reason, !notice_reason.empty(), std::nullopt};
+  if (!notice_reason.empty()) bye.termination_notice = notice_reason;
+  const auto ticket =
+      pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kNotice, "agent",
+                             encode_lifecycle_body(bye), goodbye_at);
+  const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
+  Goodbye goodbye;
+  goodbye.reason =
+      notice_reason.empty() ? reason : reason + " after termination notice: " + notice_reason;
+  goodbye.after_termination_notice = !notice_reason.empty();
+  const bool shipped = shipper.finish(goodbye, goodbye_at, deadline);
+  pipeline.stop();
+  sp.set_on_publish(nullptr);
+  if (auto s = sp.sync(); !s) spdlog::error("spool: final sync failed");
+  if (auto t = sp.trim(); !t) spdlog::warn("spool: cannot trim acknowledged segments");
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
+  if (spooled && shipped)
+    spdlog::info("last gasp done in {} ms: everything acknowledged, GOODBYE exchanged",
+                 took.count());
+  else
+    spdlog::warn(
+        "last gasp ended after {} ms: inputs {}, acknowledged {}; what is left stays "
+        "in the spool",
+        took.count(), spooled ? "spooled" : "NOT fully spooled", shipped ? "all" : "NOT all");
+}
+
+}  // namespace
+
+// Builds the agent from its parts and runs it until a signal; then the last gasp. The order
+// of construction is the order of dependencies (spool → pipeline → shipper → servers).
+int run_agent(const Config& c, const char* version) {
+  UniqueFd lock = lock_state_dir(c);
+  if (!lock) return 1;
 
   std::string problem;
   auto identity = resolve_identity(
@@ -131,24 +259,7 @@ int run_agent(const Config& c, const char* version) {
 
   pipeline.start();
   shipper.start();  // before anything waits for room in the spool: only ACKs make room
-  const auto startup_deadline = SteadyClock::now() + std::chrono::seconds(10);
-  HelloBody hello{
-      version,
-      identity->instance_id_source,
-      identity->image_id,
-      identity->boot_id,
-      identity->hostname,
-      {recovered.fresh, recovered.batches, recovered.truncated_bytes, recovered.damage.size()}};
-  pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
-                         encode_lifecycle_body(hello), startup_deadline);
-  for (const auto& d : recovered.damage) {
-    GapBody gap(gap_reason::kSpoolDamaged, "spool");
-    gap.segment = d.segment;
-    gap.offset = d.offset;
-    gap.lost_bytes = d.bytes;
-    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
-                           encode_gap_body(gap), startup_deadline);
-  }
+  record_startup(pipeline, *identity, version, recovered);
 
   std::unique_ptr<MetricsServer> metrics_server;
   if (!c.agent.metrics_listen.empty()) {
@@ -165,28 +276,9 @@ int run_agent(const Config& c, const char* version) {
     metrics_server = std::move(*m);
   }
 
-  std::mutex notice_mu;
-  std::string notice;  // the last termination notice's reason
-  auto control =
-      ControlServer::start(c.control_socket_path(), [&](std::string_view request) -> std::string {
-        constexpr std::string_view kNotice = "termination-notice";
-        if (request.substr(0, kNotice.size()) != kNotice) return "error unknown request";
-        std::string reason(request.substr(std::min(request.size(), kNotice.size() + 1)));
-        if (reason.empty()) reason = "termination notice";
-        metrics.termination_notices.fetch_add(1, std::memory_order_relaxed);
-        {
-          std::lock_guard lk(notice_mu);
-          notice = reason;
-        }
-        spdlog::warn("termination notice: {}", reason);
-        const auto until = SteadyClock::now() + std::chrono::seconds(5);
-        if (pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kWarning,
-                                   "agent", encode_lifecycle_body(TerminationNoticeBody{reason}),
-                                   until) == 0 ||
-            !pipeline.flush(until))
-          return "error termination notice recorded, but the spool did not confirm within 5 s";
-        return "ok termination notice recorded and spooled; shipping now";
-      });
+  NoticeHandler notices(pipeline, metrics);
+  auto control = ControlServer::start(c.control_socket_path(),
+                                      [&notices](std::string_view req) { return notices(req); });
   if (!control) {
     spdlog::critical("cannot open the control socket {}", c.control_socket_path());
     pipeline.stop();
@@ -194,64 +286,15 @@ int run_agent(const Config& c, const char* version) {
     return 1;
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int sig = 0;
-  while (sig == 0) {
-    timespec tick{0, 200'000'000};
-    int got = ::sigtimedwait(&set, nullptr, &tick);
-    if (got > 0) sig = got;
-    if (pipeline.failed()) {
-      spdlog::critical("fatal error in the spool pipeline: exiting without acknowledging more");
-      control->reset();
-      shipper.stop();
-      pipeline.stop();
-      return 3;
-    }
-  }
-
-  // The last gasp: everything below runs against one deadline.
-  const auto start = SteadyClock::now();
-  const auto deadline = start + std::chrono::milliseconds(c.ship.shutdown_deadline_ms);
-  const auto goodbye_at =
-      deadline - std::min<SteadyClock::duration>(std::chrono::seconds(2), (deadline - start) / 5);
-  std::string reason = sig == SIGTERM ? "sigterm" : "sigint";
-  std::string notice_reason;
-  {
-    std::lock_guard lk(notice_mu);
-    notice_reason = notice;
-  }
-  spdlog::info("{}: last gasp: draining inputs, shipping, waiting up to {} ms for ACKs", reason,
-               c.ship.shutdown_deadline_ms);
+  const int sig = wait_for_stop_signal(pipeline);
   control->reset();
-  const bool drained = pipeline.drain_inputs(goodbye_at);
-  GoodbyeBody bye{reason, !notice_reason.empty(), std::nullopt};
-  if (!notice_reason.empty()) bye.termination_notice = notice_reason;
-  const auto ticket =
-      pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kNotice, "agent",
-                             encode_lifecycle_body(bye), goodbye_at);
-  const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
-  Goodbye goodbye;
-  goodbye.reason =
-      notice_reason.empty() ? reason : reason + " after termination notice: " + notice_reason;
-  goodbye.after_termination_notice = !notice_reason.empty();
-  const bool shipped = shipper.finish(goodbye, goodbye_at, deadline);
-  pipeline.stop();
-  sp.set_on_publish(nullptr);
-  if (auto s = sp.sync(); !s) spdlog::error("spool: final sync failed");
-  if (auto t = sp.trim(); !t) spdlog::warn("spool: cannot trim acknowledged segments");
-  const auto took =
-      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
-  if (spooled && shipped)
-    spdlog::info("last gasp done in {} ms: everything acknowledged, GOODBYE exchanged",
-                 took.count());
-  else
-    spdlog::warn(
-        "last gasp ended after {} ms: inputs {}, acknowledged {}; what is left stays "
-        "in the spool",
-        took.count(), spooled ? "spooled" : "NOT fully spooled", shipped ? "all" : "NOT all");
+  if (sig == 0) {
+    spdlog::critical("fatal error in the spool pipeline: exiting without acknowledging more");
+    shipper.stop();
+    pipeline.stop();
+    return 3;
+  }
+  last_gasp(c, sig, notices.last(), pipeline, shipper, sp);
   return 0;
 }
 

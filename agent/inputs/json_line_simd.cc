@@ -94,6 +94,9 @@ Severity numeric_severity(std::int64_t v) {
 
 }  // namespace
 
+// One pass over the document on purpose (~85 lines): simdjson's on-demand parser reads each
+// value once, in document order, so recognising time/level/message and keeping the other
+// fields happen in the same loop; splitting it would mean a second walk per line.
 bool json_backend_parse(JsonBackend* b, std::string_view line, std::size_t first, RecordData& r) {
   std::string_view body = trim(line.substr(first));
   if (body.size() < 2 || body.front() != '{' || body.back() != '}' ||
