@@ -240,6 +240,9 @@ int run_agent(const Config& c, const char* version) {
   Spool& sp = **spool;
   registry.gauge("blackbox_agent_spool_bytes", "Bytes in the spool (segments on disk)",
                  [&sp] { return static_cast<double>(sp.bytes()); });
+  registry.gauge("blackbox_agent_spool_unlink_failures",
+                 "Acknowledged spool segments that could not be removed (kept, retried)",
+                 [&sp] { return static_cast<double>(sp.unlink_failures()); });
 
   SystemClock clock;
   Pipeline pipeline(pipeline_options(c), sp, recovered, metrics, clock);

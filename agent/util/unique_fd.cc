@@ -66,18 +66,6 @@ Result<std::size_t> pread_full(int fd, char* buf, std::size_t len, std::uint64_t
   return done;
 }
 
-Result<void> sync_data(int fd) {
-  if (::fdatasync(fd) != 0) return Err(Errc::kFsyncFailed);
-  return {};
-}
-
-Result<void> sync_dir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return Err(errno_to_errc(errno));
-  if (::fsync(fd.get()) != 0) return Err(Errc::kFsyncFailed);
-  return {};
-}
-
 Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return Err(errno_to_errc(errno));

@@ -50,10 +50,6 @@ Errc errno_to_errc(int err) noexcept;
 // Reads up to `len` bytes at `offset`; fewer only at end of file. Returns the count.
 [[nodiscard]] Result<std::size_t> pread_full(int fd, char* buf, std::size_t len,
                                              std::uint64_t offset);
-// fdatasync; kFsyncFailed on error.
-[[nodiscard]] Result<void> sync_data(int fd);
-// fsync of a directory, so that created / renamed / removed entries are durable.
-[[nodiscard]] Result<void> sync_dir(const std::string& dir);
 // Whole small file (identity files, configs) up to `max_bytes`.
 [[nodiscard]] Result<std::string> read_small_file(const std::string& path,
                                                   std::size_t max_bytes = 64 * 1024);

@@ -165,7 +165,6 @@ class TokenFilter {
   static TokenFilter with_capacity(std::size_t expected_words);
   void add_word(std::string_view word);  // ignored unless 2..64 bytes
   void add_hash(std::uint64_t word_hash);
-  void add_hashes(std::span<const std::uint64_t> word_hashes);
   // The stored hash of a word (case-insensitive); see token_filter.cc for the format.
   static std::uint64_t word_hash(std::string_view word);
   // Appends the hash of every indexable word of `text` to `out`, in order.

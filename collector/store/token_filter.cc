@@ -116,20 +116,6 @@ void TokenFilter::add_hash(std::uint64_t h) {
   store64(p, load64(p) | block_mask(h, hashes_));
 }
 
-void TokenFilter::add_hashes(std::span<const std::uint64_t> hashes) {
-  if (bits_.empty()) return;
-  const std::size_t mask = bits_.size() / 8 - 1;
-  char* base = bits_.data();
-  if (hashes_ == kHashes) {  // the constant lets the compiler unroll block_mask
-    for (std::uint64_t h : hashes) {
-      char* p = base + 8 * (h & mask);
-      store64(p, load64(p) | block_mask(h, kHashes));
-    }
-  } else {
-    for (std::uint64_t h : hashes) add_hash(h);
-  }
-}
-
 namespace {
 
 // ---- The ingest hot loop -------------------------------------------------------------------
