@@ -15,13 +15,13 @@
 //   GnuGrepCount / RipgrepCount   `grep -c` / `rg -c` on the same raw lines (a file), MB/s
 //   ...Rare            the same four for a pattern only the crash at the end of a life holds
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -32,9 +32,9 @@
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
 #include "schemas/time_text.h"
+#include "tests/support/child_process.h"
 #include "tests/support/store_fixture.h"
-
-extern char** environ;
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -58,7 +58,8 @@ struct World {
   SystemClock clock;
   std::size_t instances = 0;
   std::size_t records = 0;
-  std::string grep_file;         // instance 0's raw lines
+  testing::TempDir lines_dir{"bbq-bench-lines"};
+  std::string grep_file;         // instance 0's raw lines, in lines_dir
   std::uint64_t grep_bytes = 0;  // their size (newlines included)
   std::uint64_t total_raw_bytes = 0;
   double build_seconds = 0;
@@ -71,8 +72,7 @@ struct World {
     std::mt19937_64 rng(20261126);
     const std::int64_t life_end = 1'795'674'914 * kS;
     const char* users[] = {"alice", "bob", "carol", "dave", "svc-batch"};
-    grep_file =
-        std::filesystem::temp_directory_path() / ("bbq-bench-lines-" + std::to_string(::getpid()));
+    grep_file = lines_dir.sub("lines");
     std::ofstream raw(grep_file, std::ios::binary);
     for (std::size_t inst = 0; inst < instances; ++inst) {
       const std::string id = "i-bench-" + std::to_string(inst);
@@ -157,7 +157,6 @@ struct World {
                  "in %.1f s; grep file %.1f MB\n",
                  instances, records, total_raw_bytes / 1e6, build_seconds, grep_bytes / 1e6);
   }
-  ~World() { std::remove(grep_file.c_str()); }
 
   std::string server_url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
 };
@@ -192,21 +191,29 @@ std::size_t fetch_all(query::HttpClient& http, const std::string& instance, Quer
   }
 }
 
-// Runs a command with stdout to /dev/null; returns its wall time in seconds.
-double time_process(const std::vector<std::string>& argv) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+// `program` as a path: itself if it has a slash, else the first match on $PATH (the launcher
+// takes paths, and the lookup must not be part of the timed run).
+std::string on_path(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path candidate =
+        std::filesystem::path(rest.substr(0, colon)) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  return program;
+}
+
+// Runs a command with stdout to /dev/null (tests/support's one launcher); returns its wall time
+// in seconds.
+double time_process(std::vector<std::string> argv) {
+  argv[0] = on_path(argv[0]);
   const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid;
-  if (posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ) != 0)
-    throw std::runtime_error("cannot run " + argv[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  posix_spawn_file_actions_destroy(&fa);
+  testing::ChildProcess child(testing::ChildOptions{argv, "/dev/null", "/dev/null", {}});
+  if (!child.wait_exit(std::chrono::minutes(10))) throw std::runtime_error("hung: " + argv[0]);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
