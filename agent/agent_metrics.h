@@ -1,10 +1,12 @@
 // The agent's counters, registered once in the shared Metrics registry and handed to each
-// component by reference. Increment per chunk or per batch, never per line.
+// component by reference. Increment per chunk or per batch, never per line. Also carries the
+// agent's Health, so every component that counts can raise a condition too.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
+#include "agent/health.h"
 #include "schemas/metrics.h"
 
 namespace blackbox::agent {
@@ -45,6 +47,9 @@ struct AgentMetrics {
   // losses made visible
   Counter& gaps;
   Counter& termination_notices;
+
+  // Conditions served at GET /health (not a Prometheus metric).
+  Health health;
 };
 
 }  // namespace blackbox::agent

@@ -24,8 +24,9 @@ constexpr int kMaxConnections = 16;
 }  // namespace
 
 struct MetricsServer::Impl {
-  explicit Impl(const Metrics& r) : registry(r) {}
+  Impl(const Metrics& r, const Health& h) : registry(r), health(h) {}
   const Metrics& registry;
+  const Health& health;
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;
@@ -47,10 +48,15 @@ struct MetricsServer::Impl {
         res.result(http::status::ok);
         res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         res.body() = registry.render();
+      } else if (req.method() == http::verb::get && req.target() == "/health") {
+        res.result(health.level() == Health::Level::kFailing ? http::status::service_unavailable
+                                                             : http::status::ok);
+        res.set(http::field::content_type, "application/json");
+        res.body() = health.to_json();
       } else {
         res.result(http::status::not_found);
         res.set(http::field::content_type, "text/plain");
-        res.body() = "not found: try GET /metrics\n";
+        res.body() = "not found: try GET /metrics or GET /health\n";
       }
       res.prepare_payload();
       stream.expires_after(std::chrono::seconds(5));
@@ -93,7 +99,8 @@ std::uint16_t MetricsServer::port() const {
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
-                                                            const Metrics& registry) {
+                                                            const Metrics& registry,
+                                                            const Health& health) {
   auto hp = parse_host_port(listen);
   if (!hp) return hp.error();
   beast::error_code ec;
@@ -102,7 +109,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
     spdlog::error("metrics: \"{}\" is not an IP address", hp->host);
     return Err(Errc::kInvalidArgument);
   }
-  auto impl = std::make_unique<Impl>(registry);
+  auto impl = std::make_unique<Impl>(registry, health);
   tcp::endpoint endpoint(address, hp->port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);

@@ -1,4 +1,5 @@
-// Serves the agent's metrics in the Prometheus text format at GET /metrics over plain HTTP
+// Serves the agent's metrics in the Prometheus text format at GET /metrics, and its Health as
+// JSON at GET /health (200 unless a condition is failing, then 503), over plain HTTP
 // (Boost.Beast, on its own small thread). Meant for 127.0.0.1: it has no authentication.
 #pragma once
 
@@ -6,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/health.h"
 #include "schemas/metrics.h"
 #include "schemas/result.h"
 
@@ -13,11 +15,12 @@ namespace blackbox::agent {
 
 class MetricsServer {
  public:
-  // Binds `listen` (HOST:PORT; port 0 picks one) and starts serving `registry`, which must
-  // outlive the server. Logs "metrics listening on HOST:PORT". Errors: kInvalidArgument
+  // Binds `listen` (HOST:PORT; port 0 picks one) and starts serving `registry` and `health`,
+  // which must outlive the server. Logs "metrics listening on HOST:PORT". Errors: kInvalidArgument
   // (address), kIo (bind).
   [[nodiscard]] static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen,
-                                                                    const Metrics& registry);
+                                                                    const Metrics& registry,
+                                                                    const Health& health);
   ~MetricsServer();
   std::uint16_t port() const;
 

@@ -266,7 +266,7 @@ int run_agent(const Config& c, const char* version) {
 
   std::unique_ptr<MetricsServer> metrics_server;
   if (!c.agent.metrics_listen.empty()) {
-    auto m = MetricsServer::start(c.agent.metrics_listen, registry);
+    auto m = MetricsServer::start(c.agent.metrics_listen, registry, metrics.health);
     if (!m) {
       spdlog::critical(
           "cannot serve metrics on {} (set agent.metrics_listen, or \"\" to "

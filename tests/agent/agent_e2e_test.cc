@@ -266,6 +266,10 @@ TEST_F(AgentE2E, FailsOverToTheNextCollectorAndHeartbeatsWhileIdle) {
     EXPECT_GE(metric(m, name), 0) << name;
   EXPECT_GE(metric(m, "blackbox_agent_lines_read_total"), 100);
   EXPECT_GE(metric(m, "blackbox_agent_connect_failures_total"), 1);
+  // A healthy agent says so at GET /health.
+  const std::string health = scrape(port, "/health");
+  EXPECT_NE(health.find("200 OK"), std::string::npos) << health;
+  EXPECT_NE(health.find("\"status\":\"ok\""), std::string::npos) << health;
   agent->signal(SIGTERM);
   ASSERT_EQ(agent->wait_exit(kDeadline), 0);
 }

@@ -32,10 +32,11 @@ struct Reassembled {
 Reassembled reassemble(const std::map<std::uint64_t, PeerRecord>& records);
 
 // The agent's metrics endpoint: the port its run-th start logged ("metrics listening on
-// 127.0.0.1:PORT"; 0 if not yet), a scrape of GET /metrics ("" on failure), one series'
+// 127.0.0.1:PORT"; 0 if not yet), a scrape of GET `path` (/metrics or /health; the whole
+// HTTP response, "" on failure), one series'
 // value (-1 when absent).
 std::uint16_t metrics_port(const std::string& agent_log, std::size_t run = 1);
-std::string scrape(std::uint16_t port);
+std::string scrape(std::uint16_t port, const std::string& path = "/metrics");
 double metric(const std::string& text, const std::string& name);
 
 class AgentE2E : public ::testing::Test {
