@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build test demo bench clean
+.PHONY: deps configure build test fuzz demo bench clean
 
 deps:
 	tools/install-deps.sh
@@ -17,6 +17,10 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# libFuzzer targets (clang, ASan+UBSan) in their own build dir, each run for a bounded time.
+fuzz: deps
+	tools/fuzz.sh $(BUILD)-fuzz
+
 demo: build
 	tools/demo.sh $(BUILD)
 
@@ -24,4 +28,4 @@ bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-fuzz

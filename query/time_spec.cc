@@ -1,12 +1,14 @@
-// date::parse reads %S into a long double that GCC 12 at -O2 believes may be used
-// uninitialised (a false positive inside date.h/chrono.h): silenced for this file only, before
-// any include, since the warning is reported at a location in <chrono>.
+// date::parse reads %S into a long double that GCC 12 at -O2 says may be used uninitialised
+// (inside date.h/chrono.h): it is, when the read stops before the seconds; clock_has_seconds()
+// keeps such text away from %T. Silenced for this file only, before any include, since the
+// warning is reported at a location in <chrono>.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "query/time_spec.h"
 
 #include <date/date.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -51,7 +53,43 @@ std::int64_t ns_to_local(std::int64_t ns, bool utc) {
   return ns + static_cast<std::int64_t>(tm.tm_gmtoff) * kSecondNs;
 }
 
+// Where date.h's %F stops reading `t` ([+-], 1-4 digits, '-', 1-2 digits, '-', 1-2 digits), or
+// npos where it fails.
+std::size_t date_end(std::string_view t) {
+  std::size_t i = !t.empty() && (t[0] == '+' || t[0] == '-') ? 1 : 0;
+  auto digits_then = [&](std::size_t max, char next) {
+    std::size_t n = 0;
+    for (; n < max && i < t.size() && t[i] >= '0' && t[i] <= '9'; ++n) ++i;
+    if (n == 0 || (next && (i >= t.size() || t[i] != next))) return false;
+    if (next) ++i;
+    return true;
+  };
+  return digits_then(4, '-') && digits_then(2, '-') && digits_then(2, 0) ? i
+                                                                          : std::string_view::npos;
+}
+
+// %T only on text where date.h can read the seconds (schemas/time_text.h): the clock starts
+// after the date and the format's 'T' or spaces ("%F %T", "%FT%T"), or is the whole text ("%T").
+bool seconds_readable(std::string_view text, std::string_view fmt) {
+  if (fmt.find("%T") == std::string_view::npos) return true;
+  std::string_view clock = text;
+  if (fmt.starts_with("%F")) {
+    const std::size_t end = date_end(text);
+    if (end == std::string_view::npos) return false;
+    clock = text.substr(end);
+    if (fmt[2] == 'T') {
+      if (!clock.starts_with('T')) return false;
+      clock.remove_prefix(1);
+    } else {
+      while (!clock.empty() && std::isspace(static_cast<unsigned char>(clock[0])))
+        clock.remove_prefix(1);
+    }
+  }
+  return clock_has_seconds(clock);
+}
+
 bool try_parse_local(std::string_view text, const char* fmt, std::int64_t& local_ns) {
+  if (!seconds_readable(text, fmt) || !year_fits_ns(text)) return false;
   std::istringstream in{std::string(text)};
   date::local_time<nanoseconds> tp;
   in >> date::parse(fmt, tp);
@@ -106,12 +144,18 @@ Result<std::int64_t> parse_user_time(std::string_view raw, const TimeContext& ct
   if (text.front() == '-' || text.front() == '+') {
     auto d = parse_duration_ns(text.substr(1));
     if (!d) return d.error();
-    return text.front() == '-' ? ctx.now_ns - *d : ctx.now_ns + *d;
+    std::int64_t t;  // out of int64 ns (past 2262): an error, not a wrapped time
+    if (text.front() == '-' ? __builtin_sub_overflow(ctx.now_ns, *d, &t)
+                            : __builtin_add_overflow(ctx.now_ns, *d, &t))
+      return Err(Errc::kInvalidArgument);
+    return t;
   }
   if (text.size() > 4 && text.substr(text.size() - 4) == " ago") {
     auto d = parse_duration_ns(text.substr(0, text.size() - 4));
     if (!d) return d.error();
-    return ctx.now_ns - *d;
+    std::int64_t t;
+    if (__builtin_sub_overflow(ctx.now_ns, *d, &t)) return Err(Errc::kInvalidArgument);
+    return t;
   }
   if (auto t = parse_rfc3339_ns(text)) return *t;
   std::int64_t local = 0;
@@ -119,6 +163,7 @@ Result<std::int64_t> parse_user_time(std::string_view raw, const TimeContext& ct
     if (try_parse_local(text, fmt, local)) return local_to_ns(local, ctx.utc);
   }
   for (const char* fmt : {"%T", "%R"}) {
+    if (!seconds_readable(text, fmt)) continue;
     std::istringstream in{std::string(text)};
     nanoseconds tod{};
     in >> date::parse(fmt, tod);

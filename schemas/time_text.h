@@ -27,6 +27,16 @@ std::string format_rfc3339_ns(std::int64_t ns);
 // kInvalidArgument when malformed, negative or over ~292 years.
 [[nodiscard]] Result<std::int64_t> parse_duration_ns(std::string_view text);
 
+// True when `clock` (the text after a date, or a bare time of day) starts "H:M:<digit>", the
+// only text date::parse may be given to read with %T: date.h converts %T's seconds even when
+// its read stopped before them, from an uninitialised long double (undefined behaviour, found
+// by tests/fuzz/http_query_fuzz). Any other text fails %T anyway.
+bool clock_has_seconds(std::string_view clock);
+// True when `date` starts with a year ([+-] and 1 to 4 digits, as date::parse's %F reads it) in
+// 1678..2261, the years int64 ns since the epoch can hold: date.h's conversion of other days to
+// ns overflows (undefined behaviour, found by tests/fuzz/http_query_fuzz).
+bool year_fits_ns(std::string_view date);
+
 // "10m", "1h30m", "2d3h", "1.5s", "250ms", "0s": the shortest form parse_duration_ns() reads.
 std::string format_duration(std::int64_t ns);
 

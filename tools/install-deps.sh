@@ -12,6 +12,8 @@ PACKAGES=(
   libhowardhinnant-date-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (make fuzz, .ci/run): clang and its libFuzzer/ASan/UBSan runtimes
+  clang libclang-rt-14-dev
   # tools used by tests, benchmarks and the demo
   zstd kcat procps python3 iproute2 ripgrep
 )

@@ -83,7 +83,10 @@ std::optional<std::int64_t> parse_rfc3339_ns(std::string_view s) {
   const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
   const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
-  return secs * 1'000'000'000 + frac_ns;
+  std::int64_t ns;  // years 0000..9999 in text, 1677..2262 in int64 ns
+  if (__builtin_mul_overflow(secs, 1'000'000'000, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+    return std::nullopt;
+  return ns;
 }
 
 struct JsonLineParser::Impl {

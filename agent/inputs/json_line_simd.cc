@@ -45,12 +45,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Epoch number in s, ms, µs or ns, told apart by magnitude (valid for years 1973..5138).
+// v·scale + add, or nothing when it does not fit in int64 ns (past the year 2262).
+std::optional<std::int64_t> scaled(std::int64_t v, std::int64_t scale, std::int64_t add = 0) {
+  std::int64_t ns;
+  if (__builtin_mul_overflow(v, scale, &ns) || __builtin_add_overflow(ns, add, &ns))
+    return std::nullopt;
+  return ns;
+}
+
+// Epoch number in s, ms, µs or ns, told apart by magnitude (valid for years 1973..2262).
 std::optional<std::int64_t> epoch_to_ns(std::int64_t v) {
   if (v <= 0) return std::nullopt;
-  if (v < 100'000'000'000) return v * 1'000'000'000;
-  if (v < 100'000'000'000'000) return v * 1'000'000;
-  if (v < 100'000'000'000'000'000) return v * 1'000;
+  if (v < 100'000'000'000) return scaled(v, 1'000'000'000);
+  if (v < 100'000'000'000'000) return scaled(v, 1'000'000);
+  if (v < 100'000'000'000'000'000) return scaled(v, 1'000);
   return v;
 }
 
@@ -67,8 +75,8 @@ std::optional<std::int64_t> epoch_to_ns(double v) {
     return static_cast<std::int64_t>(v);
   // Whole units and the fraction apart: a double cannot hold ns since 1970 exactly.
   const double whole = std::floor(v);
-  return static_cast<std::int64_t>(whole) * scale +
-         static_cast<std::int64_t>(std::llround((v - whole) * static_cast<double>(scale)));
+  return scaled(static_cast<std::int64_t>(whole), scale,
+                static_cast<std::int64_t>(std::llround((v - whole) * static_cast<double>(scale))));
 }
 
 // Numeric levels: syslog 0..7, or bunyan/pino 10..60.

@@ -109,8 +109,11 @@ void check_target(std::string_view in) {
   for (const auto& s : t->segments) path += "/" + encode_path_segment(s);
   if (path.empty()) path = "/";
   auto again = parse_http_target(make_http_target(path, t->params));
+  // Boost.URL reads a leading "/./" or "//" as a prefix, not as segments ("/./x" is {"x"}):
+  // segments survive the trip unless the first is "." or empty.
+  const bool prefix_like = !t->segments.empty() && (t->segments[0] == "." || t->segments[0].empty());
   if (!again || again->params != t->params ||
-      (again->segments != t->segments && !(t->segments.empty() && path == "/")))
+      (!prefix_like && again->segments != t->segments))
     std::abort();
   const json body = answer(in);
   if (t->segments.size() == 4 && t->segments[3] == "records") follow_cursor(*t, body);
