@@ -65,7 +65,7 @@ std::size_t date_end(std::string_view t) {
     return true;
   };
   return digits_then(4, '-') && digits_then(2, '-') && digits_then(2, 0) ? i
-                                                                          : std::string_view::npos;
+                                                                         : std::string_view::npos;
 }
 
 // %T only on text where date.h can read the seconds (schemas/time_text.h): the clock starts

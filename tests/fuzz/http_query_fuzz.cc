@@ -11,12 +11,13 @@
 //    always decode), and every cursor decoder round-trips what it accepts;
 //  - a target that parses is rebuilt by make_http_target() into one that parses the same;
 //  - RFC 3339 times and durations that parse come back from their formatted text.
+#include <spdlog/spdlog.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <string>
 #include <string_view>
 
@@ -81,8 +82,8 @@ json answer(std::string_view target) {
   if (r.content_type != "application/json") return json();
   json body = json::parse(r.body, nullptr, false);
   if (body.is_discarded()) std::abort();
-  if (r.status >= 400 && (!body["error"]["code"].is_string() ||
-                          body["error"]["message"].get<std::string>().empty()))
+  if (r.status >= 400 &&
+      (!body["error"]["code"].is_string() || body["error"]["message"].get<std::string>().empty()))
     std::abort();
   return r.status == 200 ? body : json();
 }
@@ -111,9 +112,9 @@ void check_target(std::string_view in) {
   auto again = parse_http_target(make_http_target(path, t->params));
   // Boost.URL reads a leading "/./" or "//" as a prefix, not as segments ("/./x" is {"x"}):
   // segments survive the trip unless the first is "." or empty.
-  const bool prefix_like = !t->segments.empty() && (t->segments[0] == "." || t->segments[0].empty());
-  if (!again || again->params != t->params ||
-      (!prefix_like && again->segments != t->segments))
+  const bool prefix_like =
+      !t->segments.empty() && (t->segments[0] == "." || t->segments[0].empty());
+  if (!again || again->params != t->params || (!prefix_like && again->segments != t->segments))
     std::abort();
   const json body = answer(in);
   if (t->segments.size() == 4 && t->segments[3] == "records") follow_cursor(*t, body);

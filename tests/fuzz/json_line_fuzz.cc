@@ -55,8 +55,9 @@ void parse_and_check(agent::JsonLineParser& parser, std::size_t max_fields, std:
       std::abort();
     for (std::size_t i = 0; i < fields.size(); ++i)
       if (fields[i].key != r.fields[i].key || fields[i].value != r.fields[i].value) std::abort();
-    if (record_to_json("i-fuzz", 1, v).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace).empty())
+    if (record_to_json("i-fuzz", 1, v)
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            .empty())
       std::abort();
     ++n;
   });

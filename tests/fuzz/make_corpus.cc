@@ -5,6 +5,12 @@
 // collector's configs as --check-config renders them; query API targets and cursors.
 // Usage: fuzz_make_corpus <dir>   → <dir>/<target>/* for every target of CMakeLists.txt
 // The committed seeds in tests/fuzz/corpus/ came from this program (some are hand-written).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include "agent/config.h"
 #include "agent/spool/checkpoint.h"
 #include "agent/spool/segment_format.h"
@@ -12,18 +18,12 @@
 #include "collector/query/cursor.h"
 #include "schemas/batch.h"
 #include "schemas/bytes.h"
-#include "schemas/http_target.h"
 #include "schemas/frame.h"
 #include "schemas/gap_body.h"
+#include "schemas/http_target.h"
 #include "schemas/lifecycle_body.h"
 #include "schemas/snapshot_body.h"
 #include "schemas/zstd_codec.h"
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <vector>
 
 namespace {
 
@@ -103,7 +103,8 @@ agent::Checkpoint sample_checkpoint() {
   cp.streams.back().head[0] = 0x5a;
   cp.streams.push_back({2, 3, {}});
   cp.files.push_back({"/var/log/app.log", 2049, 131, 1024, 0xdeadbeef, 81920, 0});
-  cp.files.push_back({"/var/log/db.log", 2049, 132, 17, 0x1234, 17, agent::position_flags::kMidLine});
+  cp.files.push_back(
+      {"/var/log/db.log", 2049, 132, 17, 0x1234, 17, agent::position_flags::kMidLine});
   return cp;
 }
 
@@ -145,7 +146,8 @@ void write_spool(const std::filesystem::path& dir, const std::string& plain,
   write(d / "damaged_first_entry", damaged);
   // Wrapping mode: ctl (odd), cut, then pieces: type (odd: state), u16 length, bytes.
   std::string wrap("\x01\x80", 2);
-  for (const auto& [type, piece] : {std::pair<char, std::string>{1, cp_bytes}, {0, plain + cp_bytes},
+  for (const auto& [type, piece] : {std::pair<char, std::string>{1, cp_bytes},
+                                    {0, plain + cp_bytes},
                                     {0, zstd + encode_checkpoint(streams_only)}}) {
     wrap += type;
     bytes::put_le(wrap, static_cast<std::uint16_t>(piece.size()));
@@ -156,9 +158,14 @@ void write_spool(const std::filesystem::path& dir, const std::string& plain,
 
 void write_text_seeds(const std::filesystem::path& dir) {
   const auto j = dir / "json_line";
-  write(j / "fields", R"({"time":"2026-11-26T06:35:14.123456789Z","level":"error","msg":"disk full","user":"bob","n":42})");
-  write(j / "epoch_ms", R"({"ts":1764138914123,"lvl":50,"message":"x","tags":["a","b"],"ctx":{"k":[1,2,{"z":null}]}})");
-  write(j / "epoch_float", R"(  {"timestamp":1764138914.25,"severity":"WARN","ok":true,"nothing":null})");
+  write(
+      j / "fields",
+      R"({"time":"2026-11-26T06:35:14.123456789Z","level":"error","msg":"disk full","user":"bob","n":42})");
+  write(
+      j / "epoch_ms",
+      R"({"ts":1764138914123,"lvl":50,"message":"x","tags":["a","b"],"ctx":{"k":[1,2,{"z":null}]}})");
+  write(j / "epoch_float",
+        R"(  {"timestamp":1764138914.25,"severity":"WARN","ok":true,"nothing":null})");
   write(j / "escaped", R"({"@timestamp":"2026-11-26 07:35:14+01:00","kéy":"v"al\ue","	":1e308})");
   write(j / "zone_less_time", R"({"time":"2026-11-26T06:35:14,5","level":3})");
   write(j / "not_json", "2026-11-26 06:35:14 ERROR {not json}");
@@ -168,10 +175,12 @@ void write_text_seeds(const std::filesystem::path& dir) {
   const auto c = dir / "config";
   write(c / "agent_defaults", agent::render_config(agent::Config{}));
   write(c / "collector_defaults", collector::render_config(collector::Config{}));
-  write(c / "agent_small", "[agent]\nstate_dir = \"/tmp/bb\"\n[files]\npaths = [\"/var/log/*.log\"]\n"
-                           "[spool]\nmax_bytes = \"64MiB\"\nbatch_linger = \"250ms\"\n"
-                           "[ship]\ncollectors = [\"127.0.0.1:7070\"]\n");
-  write(c / "bad_types", "[spool]\nmax_bytes = -1\nsegment_bytes = \"12 parsecs\"\n[nope]\nx = 1\n");
+  write(c / "agent_small",
+        "[agent]\nstate_dir = \"/tmp/bb\"\n[files]\npaths = [\"/var/log/*.log\"]\n"
+        "[spool]\nmax_bytes = \"64MiB\"\nbatch_linger = \"250ms\"\n"
+        "[ship]\ncollectors = [\"127.0.0.1:7070\"]\n");
+  write(c / "bad_types",
+        "[spool]\nmax_bytes = -1\nsegment_bytes = \"12 parsecs\"\n[nope]\nx = 1\n");
 
   const auto h = dir / "http_query";
   namespace q = collector::query;
@@ -183,16 +192,27 @@ void write_text_seeds(const std::filesystem::path& dir) {
   const std::string cursor = q::encode_records_cursor(rc);
   const std::string rec = "/v1/instances/i-1/records";
   write(h / "instances", make_http_target("/v1/instances", {{"state", "running"}, {"limit", "1"}}));
-  write(h / "instances_cursor", make_http_target("/v1/instances", {{"cursor", q::encode_instances_cursor("i-1")}}));
+  write(h / "instances_cursor",
+        make_http_target("/v1/instances", {{"cursor", q::encode_instances_cursor("i-1")}}));
   write(h / "instance", "/v1/instances/i-1");
-  write(h / "records_grep", make_http_target(rec, {{"grep", "ERROR|d[a-z]+"}, {"limit", "2"}, {"ignore_case", "1"}}));
-  write(h / "records_where", make_http_target(rec, {{"where", "user=\"bob\""}, {"priority", "warning..emerg"}, {"source", "/var/log/app.log"}}));
-  write(h / "records_time", make_http_target(rec, {{"since", "2026-11-26T06:35:02Z"}, {"until", "1795674910000000000"}, {"stream", "logs"}}));
-  write(h / "records_context", make_http_target(rec, {{"grep", "ERROR"}, {"before", "2"}, {"after", "1"}, {"limit", "1"}}));
+  write(h / "records_grep",
+        make_http_target(rec, {{"grep", "ERROR|d[a-z]+"}, {"limit", "2"}, {"ignore_case", "1"}}));
+  write(h / "records_where", make_http_target(rec, {{"where", "user=\"bob\""},
+                                                    {"priority", "warning..emerg"},
+                                                    {"source", "/var/log/app.log"}}));
+  write(h / "records_time", make_http_target(rec, {{"since", "2026-11-26T06:35:02Z"},
+                                                   {"until", "1795674910000000000"},
+                                                   {"stream", "logs"}}));
+  write(
+      h / "records_context",
+      make_http_target(rec, {{"grep", "ERROR"}, {"before", "2"}, {"after", "1"}, {"limit", "1"}}));
   write(h / "records_cursor", make_http_target(rec, {{"cursor", cursor}}));
   write(h / "records_last_tail", make_http_target(rec, {{"last", "1h30m"}, {"tail", "3"}}));
-  write(h / "follow", make_http_target("/v1/instances/i-1/follow", {{"cursor", q::encode_follow_cursor(2) + ".3"}, {"wait", "0s"}}));
-  write(h / "timeline", make_http_target("/v1/instances/i-1/timeline", {{"bucket", "10s"}, {"priority", "err"}}));
+  write(h / "follow",
+        make_http_target("/v1/instances/i-1/follow",
+                         {{"cursor", q::encode_follow_cursor(2) + ".3"}, {"wait", "0s"}}));
+  write(h / "timeline",
+        make_http_target("/v1/instances/i-1/timeline", {{"bucket", "10s"}, {"priority", "err"}}));
   write(h / "encoded_path", "/v1/instances/a%2Fb%20c/records?grep=a+b&where=k%3Dv&limit=");
   write(h / "metrics", "/metrics");
   write(h / "cursor_raw", cursor);

@@ -64,9 +64,7 @@ class MemoryFile final : public FileOps {
   static constexpr int kFd = 3;
 
  private:
-  static boost::system::error_code fail() {
-    return {EROFS, boost::system::system_category()};
-  }
+  static boost::system::error_code fail() { return {EROFS, boost::system::system_category()}; }
   std::string_view bytes_;
 };
 
@@ -94,8 +92,7 @@ Scanned scan_and_check(std::string_view file) {
                           seen.push_back({offset, h.total_len()});
                           // What recovery does with the entry: the batch header, the checkpoint.
                           const std::string_view batch = body.substr(0, h.batch_len);
-                          if (h.type == EntryType::kBatch &&
-                              !parse_batch_header(batch).has_value())
+                          if (h.type == EntryType::kBatch && !parse_batch_header(batch).has_value())
                             std::abort();  // the scanner vouched for it
                           fuzz::check_round_trip<Checkpoint>(
                               body.substr(h.batch_len),
