@@ -8,15 +8,11 @@
 
 #include <optional>
 
-#include "collector/http/collector_http.h"
-#include "collector/http/http_server.h"
-#include "query/client/http_client.h"
 #include "schemas/batch.h"
 #include "schemas/gap_body.h"
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
-#include "tests/collector/fixture.h"
-#include "tests/collector/step_clock.h"
+#include "tests/collector/http_collector.h"
 #include "tests/collector/test_agent.h"
 
 namespace blackbox::collector::testing {
@@ -24,35 +20,20 @@ namespace {
 
 constexpr std::int64_t kMinuteNs = 60'000'000'000;
 
-class SilenceMetricsTest : public ::testing::Test {
+class SilenceMetricsTest : public HttpCollectorTest {
  protected:
   void SetUp() override {
-    Config config = test_config(dir_.sub("db"));
-    config.collector.http = "127.0.0.1:0";
-    config.lifecycle.silent_after_ms = 60'000;  // by the injected clock
-    config.server.max_connections = 3;
-    collector_ = std::make_unique<RunningCollector>(config, &clock_);
-    ASSERT_TRUE(collector_->ok());
-    auto http = http::start_http_server(collector_->collector());
-    ASSERT_TRUE(http && *http);
-    http_ = std::move(*http);
-  }
-  void TearDown() override {
-    // The collector's shutdown stops the HTTP server (start_http_server registers it), which
-    // must still exist then; the store it reads goes with the collector, after it.
-    if (collector_) collector_->stop();
-    http_.reset();
-    collector_.reset();
+    start([](Config& c) {
+      c.lifecycle.silent_after_ms = 60'000;  // by the injected clock
+      c.server.max_connections = 3;
+    });
   }
 
   // The value of one series on GET /metrics; nullopt when it is absent.
   std::optional<double> metric(const std::string& series) {
-    blackbox::query::HttpClient client({"127.0.0.1", http_->port(), ""});
-    auto res = client.get("/metrics", std::chrono::seconds(60));
-    EXPECT_TRUE(res && res->status == 200u);
-    if (!res) return std::nullopt;
     double v = 0;
-    if (!RE2::PartialMatch(res->body, "(?m)^" + RE2::QuoteMeta(series) + R"( ([0-9.e+-]+)$)", &v))
+    if (!RE2::PartialMatch(get_body("/metrics"),
+                           "(?m)^" + RE2::QuoteMeta(series) + R"( ([0-9.e+-]+)$)", &v))
       return std::nullopt;
     return v;
   }
@@ -71,7 +52,7 @@ class SilenceMetricsTest : public ::testing::Test {
 
   TestConnection hello(const std::string& instance) {
     TestConnection c;
-    EXPECT_TRUE(c.connect(collector_->port()));
+    EXPECT_TRUE(c.connect(port()));
     EXPECT_TRUE(c.hello(test_hello(instance)));
     return c;
   }
@@ -87,11 +68,6 @@ class SilenceMetricsTest : public ::testing::Test {
     }
     FAIL() << "no answer of the expected type";
   }
-
-  TempDir dir_;
-  StepClock clock_{1'795'000'000'000'000'000};
-  std::unique_ptr<RunningCollector> collector_;
-  std::unique_ptr<http::HttpServer> http_;
 };
 
 TEST_F(SilenceMetricsTest, GaugesFollowInstancesThroughSilenceAndTermination) {
@@ -150,7 +126,7 @@ TEST_F(SilenceMetricsTest, GaugesFollowInstancesThroughSilenceAndTermination) {
     std::vector<TestConnection> held;
     for (int i = 0; i < 3; ++i) held.push_back(hello("i-hold-" + std::to_string(i)));
     TestConnection extra;
-    ASSERT_TRUE(extra.connect(collector_->port()));
+    ASSERT_TRUE(extra.connect(port()));
     EXPECT_TRUE(extra.wait_closed(std::chrono::seconds(30)));
     EXPECT_TRUE(metric_becomes("blackbox_collector_rejects_total{reason=\"busy\"}", 1));
   }

@@ -4,11 +4,11 @@
 // it) stays readable, its retention falling back to the event time. Real RocksDB in a temp dir;
 // the old format is made with the raw RocksDB API, as an old collector left it on disk.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include "collector/store/store.h"
 #include "collector/store/store_write_batch.h"
 #include "tests/collector/fixture.h"
+#include "tests/collector/raw_values.h"
 #include "tests/collector/test_agent.h"
 
 namespace blackbox::collector::testing {
@@ -51,37 +51,20 @@ void put(Store& store, const std::string& instance, const std::string& bytes,
 }
 
 // Rewrites the `batches` values of the closed store at `path` as an old collector wrote them:
-// the batch bytes alone.
+// the batch bytes alone, without the stored-time trailer.
 void strip_stored_times(const std::string& path) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
   int rewritten = 0;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "batches") continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    std::vector<std::pair<std::string, std::string>> kv;
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      kv.emplace_back(it->key().ToString(), it->value().ToString());
-    ASSERT_TRUE(it->status().ok());
-    for (auto& [k, v] : kv) {
-      // The new layout: the batch, then 12 bytes of trailer ("BBst", i64 stored time).
-      ASSERT_GT(v.size(), 12u);
-      const std::string batch = v.substr(0, v.size() - 12);
-      ASSERT_TRUE(parse_batch_header(batch, Limits{})) << "no stored-time trailer";
-      ASSERT_EQ(v.substr(v.size() - 12, 4), "BBst");
-      v = batch;
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], k, v).ok());
-      ++rewritten;
-    }
-  }
+  damage_values(path, "batches", [&](const std::string& v) {
+    // The new layout: the batch, then 12 bytes of trailer ("BBst", i64 stored time).
+    EXPECT_GT(v.size(), 12u);
+    if (v.size() <= 12) return v;
+    const std::string batch = v.substr(0, v.size() - 12);
+    EXPECT_TRUE(parse_batch_header(batch, Limits{})) << "no stored-time trailer";
+    EXPECT_EQ(v.substr(v.size() - 12, 4), "BBst");
+    ++rewritten;
+    return batch;
+  });
   EXPECT_EQ(rewritten, 2);
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
 }
 
 TEST(StoredTime, ReadersSeeTheBatchAsSentAndOldStoresStayReadable) {

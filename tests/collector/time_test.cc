@@ -7,15 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "collector/http/collector_http.h"
-#include "collector/http/http_server.h"
-#include "query/client/http_client.h"
 #include "schemas/batch.h"
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
-#include "tests/collector/fixture.h"
-#include "tests/collector/step_clock.h"
+#include "tests/collector/http_collector.h"
 #include "tests/collector/test_agent.h"
 
 namespace blackbox::collector::testing {
@@ -112,42 +108,12 @@ std::size_t index_entries(Store& store, const std::string& instance) {
   return n;
 }
 
-class TimeTest : public ::testing::Test {
+class TimeTest : public HttpCollectorTest {
  protected:
-  void start(const std::function<void(Config&)>& tweak = {}) {
-    config_ = test_config(dir_.sub("db"));
-    config_.collector.http = "127.0.0.1:0";
-    if (tweak) tweak(config_);
-    collector_ = std::make_unique<RunningCollector>(config_, &clock_);
-    ASSERT_TRUE(collector_->ok());
-    auto http = http::start_http_server(collector_->collector());
-    ASSERT_TRUE(http && *http);
-    http_ = std::move(*http);
-  }
-  void TearDown() override {
-    // The collector's shutdown stops the HTTP server (start_http_server registers it), which
-    // must still exist then; the store it reads goes with the collector, after it.
-    if (collector_) collector_->stop();
-    http_.reset();
-    collector_.reset();
-  }
-  Store& store() { return collector_->collector().store(); }
-  std::uint16_t port() const { return collector_->port(); }
-
   json get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& q) {
-    blackbox::query::HttpClient client({"127.0.0.1", http_->port(), ""});
-    auto res = client.get(make_http_target(path, q), std::chrono::seconds(60));
-    EXPECT_TRUE(res) << res.error().message();
-    if (!res) return json();
-    EXPECT_EQ(res->status, 200u) << res->body;
-    return json::parse(res->body);
+    const std::string body = get_body(make_http_target(path, q));
+    return body.empty() ? json() : json::parse(body);
   }
-
-  TempDir dir_;
-  StepClock clock_{kNow};
-  Config config_;
-  std::unique_ptr<RunningCollector> collector_;
-  std::unique_ptr<http::HttpServer> http_;
 };
 
 // Item 3: with retention = 1d, lines dated 1970, 2100 and today, all stored at kNow, all live
