@@ -35,6 +35,8 @@ Ledger::Ledger(const Store& store, const Clock& clock, LedgerOptions options)
 Result<void> Ledger::load() {
   entries_.clear();
   dirty_.clear();
+  for (auto& n : figures_->by_state) n.store(0);  // account() adds every loaded entry again
+  figures_->sequence_gaps.store(0);
   auto infos = store_.list_instances();
   if (!infos) return infos.error();
   for (auto& info : *infos) {
