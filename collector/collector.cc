@@ -98,6 +98,14 @@ Result<std::unique_ptr<Collector>> Collector::open(const Config& config, const C
   opts.auth_secret = *secret;
   c->io_ = std::make_unique<net::io_context>(static_cast<int>(config.collector.io_threads));
   c->server_ = std::make_unique<Server>(*c->io_, *c->writer_, c->metrics_, std::move(opts));
+  // Refused connections by reason, present at 0 from the start so that an alert sees them
+  // (the server counts them in the same family as it refuses: server.cc, session.cc).
+  for (Errc refusal : {Errc::kBusy, Errc::kUnauthorized, Errc::kUnsupportedVersion, Errc::kTimeout,
+                       Errc::kProtocolViolation, Errc::kMalformedFrame}) {
+    c->metrics_.counter(
+        "blackbox_collector_rejects_total{reason=\"" + std::string(errc_name(refusal)) + "\"}",
+        "Frames, batches or connections rejected, by reason");
+  }
   Collector* self = c.get();
   c->writer_->set_on_fatal([self] {
     self->exit_code_ = 1;

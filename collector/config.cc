@@ -55,6 +55,7 @@ constexpr config::Key<Config> kKeys[] = {
     {"storage", "block_cache_bytes", Kind::kSize, kField<kStorage, &T::block_cache_bytes>},
     {"storage", "write_buffer_bytes", Kind::kSize, kField<kStorage, &T::write_buffer_bytes>},
     {"storage", "max_group_bytes", Kind::kSize, kField<kStorage, &T::max_group_bytes>},
+    {"storage", "time_skew", Kind::kDuration, kField<kStorage, &T::time_skew_ms>},
     {"lifecycle", "silent_after", Kind::kDuration, kField<kLifecycle, &Y::silent_after_ms>},
     {"lifecycle", "silent_check_interval", Kind::kDuration,
      kField<kLifecycle, &Y::silent_check_interval_ms>},
@@ -151,11 +152,16 @@ ServerOptions server_options(const Config& c) {
   o.index_threads = c.server.index_threads;
   o.limits = limits(c);
   o.index_words = c.storage.index_words;
+  o.time_skew_ns = time_skew_ns(c);
   return o;
 }
 
 std::int64_t retention_ns(const Config& c) {
   return static_cast<std::int64_t>(c.storage.retention_ms) * 1'000'000;
+}
+
+std::int64_t time_skew_ns(const Config& c) {
+  return static_cast<std::int64_t>(c.storage.time_skew_ms) * 1'000'000;
 }
 
 StoreOptions store_options(const Config& c) {

@@ -55,6 +55,9 @@ struct StorageSection {
   std::uint64_t block_cache_bytes = 256u << 20;
   std::uint64_t write_buffer_bytes = 64u << 20;
   std::uint64_t max_group_bytes = 64u << 20;  // batch bytes per group commit
+  // A record whose event time is further than this from its read time is indexed and windowed
+  // by its read time and flagged time_skewed (collector/store/window_time.h); 0s = never.
+  std::uint64_t time_skew_ms = 86'400'000;
 };
 
 struct LifecycleSection {
@@ -93,6 +96,7 @@ ServerOptions server_options(const Config& c);
 StoreOptions store_options(const Config& c);
 WriterOptions writer_options(const Config& c);
 std::int64_t retention_ns(const Config& c);  // 0 = keep forever
+std::int64_t time_skew_ns(const Config& c);  // 0 = event times are never overridden
 // The auth secret, read from auth_secret_file if set. kIo if the file can't be read.
 [[nodiscard]] Result<std::string> auth_secret(const Config& c);
 

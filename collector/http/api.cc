@@ -191,6 +191,11 @@ void parse_record_params(Params& p, RecordParams& out) {
   p.time("until", out.req.until);
 }
 
+// Marks the records indexed and windowed by read time (shown as "time_skewed": true).
+void flag_time_skew(std::vector<query::QueryRecord>& records, std::int64_t skew_ns) {
+  for (auto& r : records) r.time_skewed = time_skewed(r.event_time_ns, r.read_time_ns, skew_ns);
+}
+
 std::unique_ptr<RecordFilter> compile_filter(Params& p, FilterSpec spec) {
   std::string error;
   const std::string pattern = spec.grep;
@@ -347,6 +352,7 @@ struct Handler {
     rp.req.before = static_cast<std::uint32_t>(before);
     rp.req.after = static_cast<std::uint32_t>(after);
     if (p.error) return *p.error;
+    rp.filter.time_skew_ns = options.time_skew_ns;
     auto filter = compile_filter(p, rp.filter);
     if (p.error) return *p.error;
 
@@ -358,9 +364,13 @@ struct Handler {
     out["instance"] = id;
     std::optional<std::int64_t> anchor;
     if (last_ns >= 0) {
-      // "The last 10 minutes of its life": back from its last record, or from its last sign
-      // of life when it has no record.
-      anchor = info->records > 0 && info->min_event_ns <= info->max_event_ns
+      // "The last 10 minutes of its life": back from when the agent read its last record
+      // (never from the largest time a line claims: DESIGN.md "Time"), or from its last sign
+      // of life when it has no record. A store from before read times were kept: the window
+      // range's end.
+      anchor = info->records == 0              ? std::max(info->last_seen_ns, info->end.time_ns)
+               : info->max_read_ns != kMinTime ? info->max_read_ns
+               : info->min_event_ns <= info->max_event_ns
                    ? info->max_event_ns
                    : std::max(info->last_seen_ns, info->end.time_ns);
       rp.req.since = *anchor - last_ns + 1;
@@ -383,6 +393,7 @@ struct Handler {
     const auto until = rp.req.cursor ? rp.req.cursor->until : rp.req.until;
     out["since"] = time_or_null(since, kMinTime);
     out["until"] = time_or_null(until, kMaxTime);
+    flag_time_skew(page->records, options.time_skew_ns);
     out["records"] = records_json(page->records);
     if (rp.req.before > 0 || rp.req.after > 0) {
       out["context"] = context_flags_json(page->records);
@@ -432,6 +443,7 @@ struct Handler {
       if (!ok) p.fail("bad_cursor", "cursor: not a cursor this endpoint returned");
     }
     if (p.error) return *p.error;
+    rp.filter.time_skew_ns = options.time_skew_ns;
     auto filter = compile_filter(p, rp.filter);
     if (p.error) return *p.error;
     if (auto info = store.get_instance(id); !info) return not_found(info.error(), id);
@@ -449,6 +461,7 @@ struct Handler {
     out["instance"] = id;
     const bool empty = page->page.records.empty();
     returned = page->page.records.size();
+    flag_time_skew(page->page.records, options.time_skew_ns);
     out["records"] = records_json(page->page.records);
     std::string cursor = query::encode_follow_cursor(page->next.after);
     if (page->next.skip_seq > 0) cursor += "." + std::to_string(page->next.skip_seq);

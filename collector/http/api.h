@@ -19,6 +19,7 @@
 #include "collector/query/records_page.h"
 #include "collector/query/scan_pool.h"
 #include "collector/store/store.h"
+#include "collector/store/window_time.h"
 #include "schemas/clock.h"
 #include "schemas/limits.h"
 #include "schemas/metrics.h"
@@ -36,6 +37,9 @@ struct ApiOptions {
   Limits limits;  // wire limits for decoding stored batches
   // Threads that help a grep decompress batches in parallel (shared by all queries); 0 = none.
   unsigned scan_helpers = 1;
+  // The collector's storage.time_skew: records further from their read time are windowed by
+  // read time and flagged "time_skewed" (collector/store/window_time.h).
+  std::int64_t time_skew_ns = kDefaultTimeSkewNs;
 };
 
 struct ApiResponse {

@@ -80,7 +80,11 @@ json error_json(std::string_view code, std::string_view message) {
 
 json records_json(const std::vector<query::QueryRecord>& records) {
   json a = json::array();
-  for (const auto& r : records) a.push_back(record_to_json(r.instance, r.stream, r.view()));
+  for (const auto& r : records) {
+    json j = record_to_json(r.instance, r.stream, r.view());
+    if (r.time_skewed) j["time_skewed"] = true;  // record.schema.json, PROTOCOL.md §5
+    a.push_back(std::move(j));
+  }
   return a;
 }
 

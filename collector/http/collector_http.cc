@@ -14,6 +14,7 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector) {
   options.host = address->host;
   options.port = address->port;
   options.api.limits = limits(config);
+  options.api.time_skew_ns = time_skew_ns(config);
   auto server =
       HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());
   if (!server) return server.error();

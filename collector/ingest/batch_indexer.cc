@@ -5,6 +5,7 @@
 #include <cstring>
 #include <variant>
 
+#include "schemas/gap_body.h"
 #include "schemas/lifecycle_body.h"
 #include "schemas/streams.h"
 
@@ -55,8 +56,7 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   e = BatchIndexEntry{};
   e.instance.assign(instance);
 
-  // decode_batch() parses the header again; we need it first to size the filter and to
-  // check every record's time against the header's range.
+  // decode_batch() parses the header again; we need it first to size the filter.
   auto pre = parse_batch_header(out.bytes, options_.limits);
   if (!pre) return pre.error();
   out.header = *pre;
@@ -68,14 +68,23 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   }
 
   bool bad_record = false;
+  out.max_read_time_ns = kMinTime;
+  out.gap_reasons.clear();
+  out.skewed_records = 0;
+  // The index range: the records' window times, whatever the header claims (PROTOCOL.md §3).
+  std::int64_t min_time = kMaxTime, max_time = kMinTime;
   std::string_view last_words_source;  // valid while the batch's raw bytes are
   const std::string* last_source = nullptr;
   auto on_record = [&](const RecordView& r) {
-    if (r.event_time_ns < out.header.min_time_ns || r.event_time_ns > out.header.max_time_ns ||
-        !is_valid_kind(static_cast<std::uint8_t>(r.kind))) {
+    if (!is_valid_kind(static_cast<std::uint8_t>(r.kind))) {
       bad_record = true;
       return;
     }
+    const std::int64_t t = window_time(r.event_time_ns, r.read_time_ns, options_.time_skew_ns);
+    if (t != r.event_time_ns) ++out.skewed_records;
+    min_time = std::min(min_time, t);
+    max_time = std::max(max_time, t);
+    out.max_read_time_ns = std::max(out.max_read_time_ns, r.read_time_ns);
     const auto sev = static_cast<unsigned>(r.severity);
     ++e.severity_counts[sev < 8 ? sev : 8];
     e.kinds_mask = static_cast<std::uint8_t>(e.kinds_mask | (1u << static_cast<unsigned>(r.kind)));
@@ -98,7 +107,11 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
       }
     }
     if (r.kind == RecordKind::kSnapshot) {
-      out.snapshots.push_back(SnapshotRef{r.event_time_ns, r.seq, out.header.first_seq});
+      out.snapshots.push_back(SnapshotRef{t, r.seq, out.header.first_seq});
+    } else if (r.kind == RecordKind::kGap) {
+      // Few (a loss is rare): decoded for the gap metrics. An undecodable body counts as "".
+      auto body = decode_gap_body(r.line);
+      out.gap_reasons.push_back(body ? body->reason : std::string());
     } else if (r.kind == RecordKind::kLifecycle) {
       // Lifecycle records are few (hello, notice, goodbye): decoding each costs nothing. A body
       // that does not decode is stored as it is and indexes nothing.
@@ -117,8 +130,8 @@ Result<void> BatchIndexer::index(std::string_view instance, std::string&& bytes,
   e.stream = h->stream;
   e.first_seq = h->first_seq;
   e.record_count = h->record_count;
-  e.min_time_ns = h->min_time_ns;
-  e.max_time_ns = h->max_time_ns;
+  e.min_time_ns = min_time;  // record_count >= 1 (decode_batch): both were set
+  e.max_time_ns = max_time;
   e.raw_size = h->raw_size;
   e.stored_size = static_cast<std::uint32_t>(out.bytes.size());
   if (!words.empty()) {

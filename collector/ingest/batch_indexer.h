@@ -1,16 +1,19 @@
 // BatchIndexer: everything the collector does to one received batch before it is written,
 // none of which needs the database: parse and verify it (header, CRCs, chain hash, limits,
-// bounded decompression, record framing, times inside the header's range) and compute its
-// index entry (time range, severity counts, kinds, sources, word filter), plus the snapshot
-// records and termination notices it carries. CPU work only: runs on a worker of the server's
-// IndexPool, never on an I/O thread. Not thread-safe: one object per thread at a time (it owns
-// a zstd context and scratch).
+// bounded decompression, record framing) and compute its index entry (time range, severity
+// counts, kinds, sources, word filter), plus the snapshot records and termination notices it
+// carries. The entry's time range is recomputed from the records' window times
+// (store/window_time.h), not taken from the header: a record outside the header's range is
+// accepted (PROTOCOL.md §3) and a time-skewed record is indexed by its read time. CPU work only:
+// runs on a worker of the server's IndexPool, never on an I/O thread. Not thread-safe: one object
+// per thread at a time (it owns a zstd context and scratch).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "collector/store/store.h"
+#include "collector/store/window_time.h"
 #include "schemas/batch.h"
 #include "schemas/limits.h"
 #include "schemas/result.h"
@@ -21,6 +24,9 @@ namespace blackbox::collector {
 struct IndexerOptions {
   Limits limits;
   bool index_words = true;  // build the word filter (costs CPU at ingest, saves it at query)
+  // An event time further than this from the record's read time is indexed by the read time
+  // (store/window_time.h); <= 0 = always by event time.
+  std::int64_t time_skew_ns = kDefaultTimeSkewNs;
 };
 
 // A termination notice found in the lifecycle stream.
@@ -38,6 +44,9 @@ struct IndexedBatch {
   BatchIndexEntry entry;
   std::vector<SnapshotRef> snapshots;
   std::vector<NoticeRecord> notices;
+  std::int64_t max_read_time_ns = kMinTime;  // the latest agent read time of its records
+  std::uint32_t skewed_records = 0;          // records indexed by read time (time skewed)
+  std::vector<std::string> gap_reasons;      // reason of each gap record (RecordKind::kGap)
 };
 
 class BatchIndexer {
@@ -46,7 +55,7 @@ class BatchIndexer {
 
   // Verifies `bytes` and fills `out` (taking ownership of the bytes). Errors are those of
   // decode_batch() (kChecksumMismatch, kChainMismatch, kBatchTooLarge, kMalformedRecord, ...)
-  // plus kMalformedRecord for a record outside the header's time range or of an unknown kind.
+  // plus kMalformedRecord for a record of an unknown kind.
   [[nodiscard]] Result<void> index(std::string_view instance, std::string&& bytes,
                                    IndexedBatch& out);
 

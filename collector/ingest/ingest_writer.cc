@@ -65,6 +65,7 @@ IngestWriter::IngestWriter(Store& store, const Clock& clock, Metrics& m, WriterO
   m.gauge("blackbox_collector_write_latency_seconds{quantile=\"0.99\"}",
           "Group-commit write latency (bucket upper bound)",
           [lat] { return lat->quantile_seconds(0.99); });
+  ledger_.register_metrics(m);
 }
 
 Result<std::unique_ptr<IngestWriter>> IngestWriter::start(Store& store, const Clock& clock,
@@ -291,16 +292,18 @@ void IngestWriter::store_batch(Ledger::Entry& e, BatchRequest& r, StoreWriteBatc
   entry.instance = r.instance;
   entry.ingest_time_ns = clock_.wall_ns();
   wb.put_batch(entry, r.batch.bytes);
-  for (const auto& s : r.batch.snapshots) wb.put_snapshot(r.instance, s);
+  for (const auto& s : r.batch.snapshots) wb.put_snapshot(r.instance, s, entry.ingest_time_ns);
   for (const auto& n : r.batch.notices)
     ledger_.on_termination_notice(e, n.time_ns, n.seq, n.reason, wb);
+  ledger_.on_agent_gaps(r.batch.gap_reasons);
 
   InstanceInfo& info = e.info;
   info.records += h.record_count;
   info.batches += 1;
   info.stored_bytes += r.batch.bytes.size();
-  info.min_event_ns = std::min(info.min_event_ns, h.min_time_ns);
-  info.max_event_ns = std::max(info.max_event_ns, h.max_time_ns);
+  info.min_event_ns = std::min(info.min_event_ns, entry.min_time_ns);  // window times
+  info.max_event_ns = std::max(info.max_event_ns, entry.max_time_ns);
+  info.max_read_ns = std::max(info.max_read_ns, r.batch.max_read_time_ns);
   info.max_batch_span_ns = std::max(info.max_batch_span_ns, entry.time_span_ns());
 }
 

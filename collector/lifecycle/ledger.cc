@@ -5,9 +5,22 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "schemas/gap_body.h"
+
 namespace blackbox::collector {
 
 namespace {
+
+// Gap reasons the agent writes (schemas/gap_body.h) and their metric labels.
+constexpr std::pair<std::string_view, std::string_view> kGapReasonLabels[] = {
+    {gap_reason::kTruncated, "truncated"},
+    {gap_reason::kTruncatedWhileStopped, "truncated_while_stopped"},
+    {gap_reason::kSpoolDamaged, "spool_damaged"},
+    {gap_reason::kSpoolUnreadable, "spool_unreadable"},
+    {gap_reason::kBatchRejected, "batch_rejected"},
+};
+constexpr InstanceState kStates[] = {InstanceState::kRunning, InstanceState::kSilent,
+                                     InstanceState::kTerminated};
 
 void remember(std::vector<std::string>& list, const std::string& v, std::size_t cap) {
   if (v.empty() || list.size() >= cap) return;
@@ -22,6 +35,8 @@ Ledger::Ledger(const Store& store, const Clock& clock, LedgerOptions options)
 Result<void> Ledger::load() {
   entries_.clear();
   dirty_.clear();
+  for (auto& n : figures_->by_state) n.store(0);  // account() adds every loaded entry again
+  figures_->sequence_gaps.store(0);
   auto infos = store_.list_instances();
   if (!infos) return infos.error();
   for (auto& info : *infos) {
@@ -31,8 +46,60 @@ Result<void> Ledger::load() {
     Entry& e = entries_[info.instance];
     for (const auto& h : *heads) e.heads[h.stream] = h;
     e.info = std::move(info);
+    account(e);
   }
   return {};
+}
+
+void Ledger::account(Entry& e) {
+  Figures& f = *figures_;
+  if (e.counted) {
+    f.by_state[static_cast<std::size_t>(e.counted_state)].fetch_sub(1);
+    f.sequence_gaps.fetch_sub(e.counted_gaps);
+  }
+  e.counted = true;
+  e.counted_state = e.info.state;
+  e.counted_gaps = e.info.gaps;
+  f.by_state[static_cast<std::size_t>(e.counted_state)].fetch_add(1);
+  f.sequence_gaps.fetch_add(e.counted_gaps);
+}
+
+std::int64_t Ledger::instances_in(InstanceState s) const {
+  return figures_->by_state[static_cast<std::size_t>(s)].load();
+}
+
+void Ledger::register_metrics(Metrics& metrics) {
+  const std::string help = "Instances the collector knows, by state (running, silent, terminated)";
+  for (InstanceState s : kStates) {
+    metrics.gauge("blackbox_collector_instances{state=\"" + std::string(state_name(s)) + "\"}",
+                  help, [f = figures_, s] {
+                    return static_cast<double>(f->by_state[static_cast<std::size_t>(s)].load());
+                  });
+  }
+  metrics.gauge("blackbox_collector_stored_gaps{reason=\"sequence\"}",
+                "Gap ranges recorded in the store over all instances, by reason (sequence: a "
+                "batch started after the stream's next expected sequence)",
+                [f = figures_] { return static_cast<double>(f->sequence_gaps.load()); });
+  const std::string gap_help = "Gap records agents sent (what they know they missed), by reason";
+  agent_gaps_.clear();
+  for (const auto& [reason, label] : kGapReasonLabels) {
+    agent_gaps_.emplace_back(
+        reason, &metrics.counter(
+                    "blackbox_collector_agent_gaps_total{reason=\"" + std::string(label) + "\"}",
+                    gap_help));
+  }
+  agent_gaps_other_ =
+      &metrics.counter("blackbox_collector_agent_gaps_total{reason=\"other\"}", gap_help);
+}
+
+void Ledger::on_agent_gaps(const std::vector<std::string>& reasons) {
+  if (!agent_gaps_other_) return;  // no metrics registered
+  for (const auto& r : reasons) {
+    auto it = std::find_if(agent_gaps_.begin(), agent_gaps_.end(),
+                           [&](const auto& p) { return p.first == r; });
+    (it != agent_gaps_.end() ? it->second : agent_gaps_other_)
+        ->fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 Ledger::Entry* Ledger::find(std::string_view instance) {
@@ -163,6 +230,7 @@ void Ledger::flush(StoreWriteBatch& wb) {
   for (Entry* e : dirty_) {
     wb.put_instance(e->info);
     e->dirty = false;
+    account(*e);
   }
   dirty_.clear();
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "collector/store/store.h"
+#include "collector/store/window_time.h"
 #include "schemas/record.h"
 #include "schemas/result.h"
 
@@ -38,6 +39,9 @@ struct FilterSpec {
   int min_priority = 0;  // syslog severity range [min, max]; 0 is the most severe
   int max_priority = 7;
   std::vector<std::string> sources;  // any of; empty = all
+  // Time windows use a record's window time (store/window_time.h) with this skew: the
+  // collector's storage.time_skew, the value its index entries were computed with.
+  std::int64_t time_skew_ns = kDefaultTimeSkewNs;
 };
 
 class RecordFilter {
@@ -55,6 +59,10 @@ class RecordFilter {
 
   // False when the index entry proves that no record of the batch can match.
   bool index_may_match(const BatchIndexEntry& e) const;
+  // The time a record is windowed by: its event time, or its read time when time skewed.
+  std::int64_t window_time(const RecordView& r) const {
+    return collector::window_time(r.event_time_ns, r.read_time_ns, spec_.time_skew_ns);
+  }
   // Source filter only (context lines must come from a matching source too).
   bool source_ok(std::string_view source) const;
   // Every condition but grep. The first form uses scratch inside the filter (one thread); the

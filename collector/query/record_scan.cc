@@ -6,8 +6,9 @@
 namespace blackbox::collector::query {
 
 bool RecordScan::wanted(const RecordView& r, const Range& range) const {
-  return r.seq >= range.min_seq && r.event_time_ns >= range.since &&
-         r.event_time_ns < range.until && filter_.source_ok(r.source);
+  const std::int64_t t = filter_.window_time(r);  // the time the index used (window_time.h)
+  return r.seq >= range.min_seq && t >= range.since && t < range.until &&
+         filter_.source_ok(r.source);
 }
 
 Result<void> RecordScan::read(std::string_view batch_bytes, const Range& range, Mode mode,

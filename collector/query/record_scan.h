@@ -1,7 +1,8 @@
 // RecordScan: reads one stored batch and applies the engine's one record predicate to each
 // record. Every way to read (page, parallel page, tail, follow) goes through read(), so a
 // record means the same thing to all of them:
-//   wanted  = seq >= min_seq, event time in [since, until), a wanted source
+//   wanted  = seq >= min_seq, window time (store/window_time.h) in [since, until), a wanted
+//             source
 //   matched = wanted, every field condition (priority, where) and the grep
 // Records that are not wanted never reach the visitor; wanted ones that do not match do
 // (they may be context of a match).
@@ -41,7 +42,7 @@ class RecordScan {
 
   struct Range {
     std::uint64_t min_seq = 0;  // records below are skipped (a batch resumed in the middle)
-    std::int64_t since = 0;     // event time in [since, until)
+    std::int64_t since = 0;     // window time in [since, until)
     std::int64_t until = 0;
   };
   // visit(record, matched) for each wanted record in seq order; it returns false to stop.

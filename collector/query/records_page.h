@@ -49,6 +49,9 @@ struct QueryRecord {
   std::uint32_t field_count = 0;
   bool context = false;      // printed as context of a match, not a match itself
   bool group_start = false;  // not adjacent to the previous record of its (stream, source)
+  // Its event time is further than the collector's time_skew from its read time: it was
+  // indexed and windowed by read time (store/window_time.h). Set by the API layer.
+  bool time_skewed = false;
 
   static QueryRecord from(std::string_view instance, std::uint32_t stream, const RecordView& r);
   // A view of this record; valid while the record lives and is not modified.

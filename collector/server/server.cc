@@ -73,9 +73,10 @@ SessionContext::SessionContext(ServerOptions o, IngestWriter& w, Metrics& m)
     : options(std::move(o)),
       writer(w),
       budget(options.max_inflight_bytes),
-      index_pool(IndexPoolOptions{options.index_threads, options.index_queue_depth,
-                                  IndexerOptions{options.limits, options.index_words},
-                                  options.before_index}),
+      index_pool(IndexPoolOptions{
+          options.index_threads, options.index_queue_depth,
+          IndexerOptions{options.limits, options.index_words, options.time_skew_ns},
+          options.before_index}),
       accepted(&m.counter("blackbox_collector_connections_accepted_total",
                           "Agent connections accepted")),
       closed(&m.counter("blackbox_collector_connections_closed_total", "Agent connections closed")),

@@ -35,6 +35,7 @@ struct ServerOptions {
   std::uint32_t max_hello_frame_bytes = 64u << 10;
   Limits limits;
   bool index_words = true;
+  std::int64_t time_skew_ns = 86'400'000'000'000;  // IndexerOptions::time_skew_ns
   // Worker threads that verify and index batches off the I/O threads (0 = one per core), and
   // how many batches may be queued or indexed at once over all connections (then sessions
   // stop reading until a slot frees).

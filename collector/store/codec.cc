@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "schemas/batch.h"
 #include "schemas/bytes.h"
 
 namespace blackbox::collector::codec {
@@ -104,6 +105,7 @@ Result<BatchIndexEntry> decode_index_entry(std::string_view v) {
 void encode_ingest_ref(std::string& out, const BatchIndexEntry& e) {
   put_prefix(out, e);
   bytes::put_le(out, e.min_time_ns);
+  bytes::put_le(out, e.ingest_time_ns);
 }
 
 Result<IngestRef> decode_ingest_ref(std::string_view v) {
@@ -117,11 +119,78 @@ Result<IngestRef> decode_ingest_ref(std::string_view v) {
   return r;
 }
 
-bool peek_retention_fields(std::string_view v, RetentionFields& out) {
-  bytes::Reader in(v);
+namespace {
+// Reads the shared prefix up to and including first_seq.
+bool peek_prefix(bytes::Reader& in, RetentionFields& out) {
   std::uint8_t version = 0;
+  std::uint32_t stream = 0;
+  std::uint64_t first_seq = 0;
   return in.u8(version) && version == kValueVersion && in.le(out.max_time_ns) &&
-         in.string(out.instance, 4096);
+         in.string(out.instance, 4096) && in.le(stream) && in.le(first_seq);
+}
+}  // namespace
+
+bool peek_index_retention(std::string_view v, RetentionFields& out) {
+  bytes::Reader in(v);
+  std::uint32_t record_count = 0, raw_size = 0, stored_size = 0;
+  std::int64_t min_time = 0;
+  std::uint64_t ingest_seq = 0;
+  out.stored_ns = 0;
+  if (!peek_prefix(in, out)) return false;
+  if (!in.le(record_count) || !in.le(min_time) || !in.le(raw_size) || !in.le(stored_size) ||
+      !in.le(ingest_seq) || !in.le(out.stored_ns))
+    out.stored_ns = 0;
+  return true;
+}
+
+bool peek_ingest_retention(std::string_view v, RetentionFields& out) {
+  bytes::Reader in(v);
+  std::int64_t min_time = 0;
+  out.stored_ns = 0;
+  if (!peek_prefix(in, out)) return false;
+  if (!in.le(min_time) || !in.le(out.stored_ns)) out.stored_ns = 0;
+  return true;
+}
+
+namespace {
+constexpr std::size_t kTrailerBytes = 12;
+constexpr std::size_t kStoredSizeOffset = 44;  // schemas/batch.h header layout
+
+// The trailer's magic must be where it belongs; for a value that starts like a batch, the
+// header's stored_size must also put the end of the batch right before it (so an old value
+// whose payload happens to end in the magic is never cut).
+bool has_trailer(std::string_view v) {
+  if (v.size() < kTrailerBytes ||
+      bytes::load_le<std::uint32_t>(v.data() + v.size() - kTrailerBytes) != kStoredMagic)
+    return false;
+  if (v.size() < kBatchHeaderBytes + kTrailerBytes ||
+      bytes::load_le<std::uint32_t>(v.data()) != kBatchMagic)
+    return true;  // not a batch (store tests write arbitrary bytes): the magic decides
+  const auto stored = bytes::load_le<std::uint32_t>(v.data() + kStoredSizeOffset);
+  return v.size() == kBatchHeaderBytes + std::size_t{stored} + kTrailerBytes;
+}
+}  // namespace
+
+std::string stored_batch_trailer(std::int64_t stored_ns) {
+  std::string t;
+  bytes::put_le(t, kStoredMagic);
+  bytes::put_le(t, stored_ns);
+  return t;
+}
+
+void encode_stored_batch(std::string& out, std::string_view batch, std::int64_t stored_ns) {
+  out.append(batch);
+  out += stored_batch_trailer(stored_ns);
+}
+
+std::string_view stored_batch_bytes(std::string_view v) {
+  return has_trailer(v) ? v.substr(0, v.size() - kTrailerBytes) : v;
+}
+
+bool stored_batch_time(std::string_view v, std::int64_t& out) {
+  if (!has_trailer(v)) return false;
+  out = bytes::load_le<std::int64_t>(v.data() + v.size() - 8);
+  return true;
 }
 
 std::string encode_instance(const InstanceInfo& i) {
@@ -144,6 +213,7 @@ std::string encode_instance(const InstanceInfo& i) {
       {"gap_records", i.gap_records},
       {"min_event_ns", i.min_event_ns},
       {"max_event_ns", i.max_event_ns},
+      {"max_read_ns", i.max_read_ns},
       {"max_batch_span_ns", i.max_batch_span_ns},
   };
   if (i.end.kind != EndKind::kNone) {
@@ -181,6 +251,7 @@ Result<InstanceInfo> decode_instance(std::string_view v) {
     i.gap_records = json_get<std::uint64_t>(j, "gap_records", 0);
     i.min_event_ns = json_get<std::int64_t>(j, "min_event_ns", kMaxTime);
     i.max_event_ns = json_get<std::int64_t>(j, "max_event_ns", kMinTime);
+    i.max_read_ns = json_get<std::int64_t>(j, "max_read_ns", kMinTime);
     i.max_batch_span_ns = json_get<std::int64_t>(j, "max_batch_span_ns", 0);
     if (auto it = j.find("end"); it != j.end() && it->is_object()) {
       auto kind = json_get<std::string>(*it, "kind", "");
@@ -277,11 +348,19 @@ Result<StreamHead> decode_head(std::uint32_t stream, std::string_view v) {
   return h;
 }
 
-std::string encode_snapshot_ref(std::uint64_t batch_first_seq) {
+std::string encode_snapshot_ref(std::uint64_t batch_first_seq, std::int64_t stored_ns) {
   std::string out;
   bytes::put_u8(out, kValueVersion);
   bytes::put_le(out, batch_first_seq);
+  bytes::put_le(out, stored_ns);
   return out;
+}
+
+bool snapshot_stored_time(std::string_view v, std::int64_t& out) {
+  bytes::Reader in(v);
+  std::uint8_t version = 0;
+  std::uint64_t seq = 0;
+  return in.u8(version) && version == kValueVersion && in.le(seq) && in.le(out);
 }
 
 Result<std::uint64_t> decode_snapshot_ref(std::string_view v) {

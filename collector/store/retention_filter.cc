@@ -32,22 +32,27 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
 bool retention_drops(keys::Cf cf, std::string_view key, std::string_view value,
                      std::int64_t cutoff_ns, const HoldSet& holds) {
   std::string_view instance;
-  std::int64_t max_time = 0;
+  // The time retention counts from: when the collector stored the batch (codec.h). Only a
+  // value written before the stored time was kept falls back to the event time it claims.
+  std::int64_t time = 0;
   switch (cf) {
     case keys::Cf::kBatches: {
       auto inst = keys::key_instance(key);
       if (!inst || value.size() < kBatchMaxTimeOffset + 8) return false;
       instance = *inst;
-      max_time = bytes::load_le<std::int64_t>(value.data() + kBatchMaxTimeOffset);
+      if (!codec::stored_batch_time(value, time))
+        time = bytes::load_le<std::int64_t>(value.data() + kBatchMaxTimeOffset);
       break;
     }
     case keys::Cf::kTimeIndex:
     case keys::Cf::kFleetTime:
     case keys::Cf::kIngestLog: {
       codec::RetentionFields f;
-      if (!codec::peek_retention_fields(value, f)) return false;
+      const bool ok = cf == keys::Cf::kIngestLog ? codec::peek_ingest_retention(value, f)
+                                                 : codec::peek_index_retention(value, f);
+      if (!ok) return false;
       instance = f.instance;
-      max_time = f.max_time_ns;
+      time = f.stored_ns != 0 ? f.stored_ns : f.max_time_ns;
       break;
     }
     case keys::Cf::kSnapshots: {
@@ -55,14 +60,15 @@ bool retention_drops(keys::Cf cf, std::string_view key, std::string_view value,
       auto rest = keys::after_instance(key);
       if (!inst || !rest || rest->size() < 8) return false;
       instance = *inst;
-      max_time = keys::unflip_time(bytes::load_be<std::uint64_t>(rest->data()));
+      if (!codec::snapshot_stored_time(value, time))
+        time = keys::unflip_time(bytes::load_be<std::uint64_t>(rest->data()));
       break;
     }
     default:
       return false;  // everything else is kept forever
   }
   // Unparseable entries are kept: retention must never be the thing that loses evidence.
-  if (max_time >= cutoff_ns) return false;
+  if (time >= cutoff_ns) return false;
   return !holds.contains(instance);
 }
 

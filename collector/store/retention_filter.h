@@ -1,6 +1,9 @@
 // Retention by age as a RocksDB compaction filter (README "Storage layout"): entries of the
-// batch and index column families whose batch max event time is older than `retention` are
-// dropped during compaction, unless their instance is on legal hold. Runs on RocksDB's
+// batch and index column families whose batch was *stored* (collector clock, codec.h) longer
+// than `retention` ago are dropped during compaction, unless their instance is on legal hold.
+// The event time a line claims never decides: a line dated 1970 lives as long as one dated
+// today, one dated 2100 no longer (values of old stores, without a stored time, fall back to
+// the batch's max event time). Runs on RocksDB's
 // background threads; reads the hold set through HoldSet's own lock.
 #pragma once
 

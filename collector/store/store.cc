@@ -441,7 +441,7 @@ Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want
                               keys::batch_key(q.instance, entry->stream, entry->first_seq), &value);
     if (st.IsNotFound()) continue;  // removed by retention before its index entry
     if (auto e = status_errc(st, "scan: get batch"); e != Errc::kOk) return Err(e);
-    if (!visit(StoredBatch{*entry, sv(value)})) return {};
+    if (!visit(StoredBatch{*entry, codec::stored_batch_bytes(sv(value))})) return {};
   }
   if (auto e = it.status("scan batches"); e != Errc::kOk) return Err(e);
   return {};
@@ -474,9 +474,10 @@ Result<void> Store::scan_stream(std::string_view instance, std::uint32_t stream,
   if (!it->Valid()) it->Seek(prefix);
   BatchIndexEntry entry;
   for (; it->Valid(); it->Next()) {
-    if (!header_entry(instance, sv(it->value()), entry)) return Err(Errc::kCorrupt);
+    const std::string_view bytes = codec::stored_batch_bytes(sv(it->value()));
+    if (!header_entry(instance, bytes, entry)) return Err(Errc::kCorrupt);
     if (entry.end_seq() <= from_seq) continue;
-    if (!visit(StoredBatch{entry, sv(it->value())})) return {};
+    if (!visit(StoredBatch{entry, bytes})) return {};
   }
   if (auto e = it.status("scan stream"); e != Errc::kOk) return Err(e);
   return {};
@@ -488,6 +489,7 @@ Result<std::string> Store::get_batch(std::string_view instance, std::uint32_t st
   auto st = internals_->db()->Get({}, internals_->cf(Cf::kBatches),
                                   keys::batch_key(instance, stream, first_seq), &v);
   if (auto e = status_errc(st, "get batch"); e != Errc::kOk) return Err(e);
+  v.resize(codec::stored_batch_bytes(v).size());  // without the stored-time trailer
   return v;
 }
 
@@ -530,7 +532,7 @@ Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t ma
     if (st.IsNotFound()) continue;
     if (auto e = status_errc(st, "follow: get batch"); e != Errc::kOk) return Err(e);
     ++visited;
-    if (!visit(StoredBatch{*entry, sv(value)})) break;
+    if (!visit(StoredBatch{*entry, codec::stored_batch_bytes(sv(value))})) break;
   }
   if (auto e = it.status("scan ingest log"); e != Errc::kOk) return Err(e);
   return pos;
@@ -637,7 +639,7 @@ Result<std::optional<ChainHash>> Store::stored_batch_hash(std::string_view insta
                                   keys::batch_key(instance, stream, first_seq), &v);
   if (st.IsNotFound()) return std::optional<ChainHash>();
   if (auto e = status_errc(st, "duplicate check"); e != Errc::kOk) return Err(e);
-  auto h = batch_chain_hash(sv(v));
+  auto h = batch_chain_hash(codec::stored_batch_bytes(sv(v)));
   if (!h) {
     spdlog::error("store: batch {}/{}/{}: stored value is not a batch", instance, stream,
                   first_seq);

@@ -81,8 +81,11 @@ struct InstanceInfo {
   std::uint64_t stored_bytes = 0;        // batch bytes stored
   std::uint64_t gaps = 0;                // gap ranges recorded (see gaps())
   std::uint64_t gap_records = 0;         // sequence numbers covered by those gaps
-  std::int64_t min_event_ns = kMaxTime;  // event-time range over stored batches
+  std::int64_t min_event_ns = kMaxTime;  // window-time range over stored batches (window_time.h)
   std::int64_t max_event_ns = kMinTime;
+  // The latest agent read time of any stored record (what `--last` counts back from);
+  // kMinTime for a store written before it was kept.
+  std::int64_t max_read_ns = kMinTime;
   std::int64_t max_batch_span_ns = 0;  // widest (max_time - min_time) of any stored batch
   bool legal_hold = false;             // retention never deletes this instance's data
   bool operator==(const InstanceInfo&) const = default;
@@ -192,7 +195,7 @@ struct BatchIndexEntry {
   std::uint32_t stream = 0;
   std::uint64_t first_seq = 0;
   std::uint32_t record_count = 0;
-  std::int64_t min_time_ns = 0;  // event-time range of the records
+  std::int64_t min_time_ns = 0;  // window-time range of the records (window_time.h)
   std::int64_t max_time_ns = 0;
   std::uint32_t raw_size = 0;       // decompressed bytes
   std::uint32_t stored_size = 0;    // bytes of the whole stored batch (header included)

@@ -33,7 +33,16 @@ void StoreWriteBatch::put_batch(BatchIndexEntry& e, std::string_view bytes) {
   e.ingest_seq = b.in->assigned_ingest_seq.fetch_add(1) + 1;
   b.max_ingest_seq = std::max(b.max_ingest_seq, e.ingest_seq);
   b.max_span = std::max(b.max_span, e.time_span_ns());
-  put(b, Cf::kBatches, keys::batch_key(e.instance, e.stream, e.first_seq), bytes);
+  {
+    // The batch and its stored-time trailer as two parts: the batch is not copied again.
+    const std::string key = keys::batch_key(e.instance, e.stream, e.first_seq);
+    const std::string trailer = codec::stored_batch_trailer(e.ingest_time_ns);
+    const rocksdb::Slice key_part = sl(key);
+    const rocksdb::Slice value_parts[2] = {sl(bytes), sl(trailer)};
+    if (b.status.ok())
+      b.status = b.wb.Put(b.in->cf(Cf::kBatches), rocksdb::SliceParts(&key_part, 1),
+                          rocksdb::SliceParts(value_parts, 2));
+  }
   std::string v;
   codec::encode_index_entry(v, e, /*with_words=*/true);
   put(b, Cf::kTimeIndex, keys::time_index_key(e.instance, e.min_time_ns, e.stream, e.first_seq), v);
@@ -45,9 +54,10 @@ void StoreWriteBatch::put_batch(BatchIndexEntry& e, std::string_view bytes) {
   put(b, Cf::kIngestLog, keys::ingest_log_key(e.ingest_seq), v);
 }
 
-void StoreWriteBatch::put_snapshot(std::string_view instance, const SnapshotRef& ref) {
+void StoreWriteBatch::put_snapshot(std::string_view instance, const SnapshotRef& ref,
+                                   std::int64_t stored_ns) {
   put(*impl_, Cf::kSnapshots, keys::snapshot_key(instance, ref.time_ns, ref.seq),
-      codec::encode_snapshot_ref(ref.batch_first_seq));
+      codec::encode_snapshot_ref(ref.batch_first_seq, stored_ns));
 }
 
 void StoreWriteBatch::put_instance(const InstanceInfo& info) {

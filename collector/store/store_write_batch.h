@@ -23,14 +23,16 @@ class StoreWriteBatch {
   StoreWriteBatch& operator=(StoreWriteBatch&&) noexcept;
   ~StoreWriteBatch();
 
-  // A batch as stored: its bytes (exactly as the agent sent them) under (instance, stream,
+  // A batch as stored: its bytes (exactly as the agent sent them, plus the stored time
+  // entry.ingest_time_ns that retention runs by: codec.h) under (instance, stream,
   // first_seq), and its index entries (per-instance time index with the word filter, fleet
   // time index, ingest log). Assigns entry.ingest_seq, the batch's position in the ingest log
   // (published by Store::commit()). entry.instance, stream, first_seq and the time range must be
   // set. The store also widens its fleet-wide batch span when this batch is wider.
   void put_batch(BatchIndexEntry& entry, std::string_view bytes);
-  // Where a host snapshot record of `instance` lives.
-  void put_snapshot(std::string_view instance, const SnapshotRef& ref);
+  // Where a host snapshot record of `instance` lives; `stored_ns` is when its batch was stored
+  // (the batch's ingest_time_ns: retention removes both together).
+  void put_snapshot(std::string_view instance, const SnapshotRef& ref, std::int64_t stored_ns);
   // The whole record of one instance (replaces the stored one; legal_hold is not stored here).
   void put_instance(const InstanceInfo& info);
   // One lifecycle event; events of the same instance and time keep their staging order.

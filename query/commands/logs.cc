@@ -90,8 +90,8 @@ CLI::App* add_logs_command(CLI::App& app, LogsOptions& o) {
   cmd->add_option("-U,--until", o.until, "Records before this time");
   auto* last = cmd->add_option(
       "--last", o.last,
-      "The last DURATION of the instance's life (10m, 1h30m): relative to its last record or "
-      "its end, not to now");
+      "The last DURATION of the instance's life (10m, 1h30m): back from when the agent read its "
+      "last record (or its end), not from now nor from a time a line claims");
   last->excludes(since);
   cmd->add_option("-g,--grep", o.grep, "Only records whose message matches this RE2 regex");
   cmd->add_flag("-i,--ignore-case", o.ignore_case, "Case-insensitive --grep");
