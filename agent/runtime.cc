@@ -46,6 +46,7 @@ ShipperOptions shipper_options(const Config& c, const Identity& id, const char* 
   o.heartbeat_interval = std::chrono::milliseconds(c.ship.heartbeat_interval_ms);
   o.backoff_min = std::chrono::milliseconds(c.ship.backoff_min_ms);
   o.backoff_max = std::chrono::milliseconds(c.ship.backoff_max_ms);
+  o.stall_timeout = std::chrono::milliseconds(c.ship.stall_timeout_ms);
   o.limits.max_frame_bytes = 1u << 20;  // the collector only sends small frames
   return o;
 }

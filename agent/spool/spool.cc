@@ -1,6 +1,7 @@
 #include "agent/spool/spool.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -166,6 +167,7 @@ Result<void> Spool::recover(RecoveryReport& report) {
   last_checkpoint_ = std::move(last_cp);
   next_id_ = ids->empty() ? 0 : ids->back() + 1;
   if (auto r = roll(); !r) return r.error();
+  make_reserve();
   for (const auto& seg : empty) remove_file(seg->path, "empty segment");
   if (!empty.empty()) {
     if (auto r = sync_spool_dir(); !r) return r.error();
@@ -389,6 +391,7 @@ void Spool::cancel_waits() {
 
 Result<void> Spool::append(std::span<const SpoolAppend> entries, std::size_t* appended) {
   std::size_t i = 0;
+  bool released = false;
   if (appended) *appended = 0;
   while (i < entries.size()) {
     std::uint64_t size, sealed_batches;
@@ -409,7 +412,14 @@ Result<void> Spool::append(std::span<const SpoolAppend> entries, std::size_t* ap
       if (auto r = roll(); !r) return r;
       continue;
     }
-    if (auto r = write_run(entries.subspan(i, j - i)); !r) return r;
+    if (auto r = write_run(entries.subspan(i, j - i)); !r) {
+      if (to_errc(r.error()) != Errc::kDiskFull || released) return r;
+      auto freed = release_acked_active();
+      if (!freed) return freed.error();
+      if (!*freed) return r;
+      released = true;  // once per call: the retry of this run goes into the fresh segment
+      continue;
+    }
     i = j;
     if (appended) *appended = i;
   }
@@ -483,16 +493,72 @@ Result<void> Spool::sync() {
 }
 
 Result<void> Spool::trim() {
+  auto r = release_acked_active();
+  if (!r) return r.error();
+  return {};
+}
+
+Result<bool> Spool::release_acked_active() {
+  std::uint64_t old_id = 0, old_size = 0;
   {
     std::lock_guard lock(mu_);
-    if (segments_.back()->ends.empty()) return {};
-    for (const auto& [s, e] : written_end_)
-      if (e > seq_end(acked_end_, s)) return {};
+    const Segment& active = *segments_.back();
+    if (active.ends.empty() || !fully_acked_locked(active)) return false;
+    old_id = active.id;
+    old_size = active.size;
   }
-  if (auto r = roll(); !r) return r;
-  std::lock_guard lock(mu_);
-  delete_acked_locked();
-  return {};
+  auto rolled = roll();
+  if (!rolled && to_errc(rolled.error()) == Errc::kDiskFull && reserve_present_) {
+    // The disk is full: the reserve makes room for the fresh segment, then comes back.
+    spdlog::info("spool: disk full; using the reserve to let acknowledged segment {} go", old_id);
+    if (remove_file(join(options_.dir, "reserve"), "reserve")) {
+      reserve_present_ = false;
+      rolled = roll();
+    }
+  }
+  if (!rolled) return {boost::system::in_place_error, rolled.error()};
+  {
+    std::lock_guard lock(mu_);
+    delete_acked_locked();
+  }
+  spdlog::info("spool: acknowledged active segment {} ({} bytes) released", old_id, old_size);
+  make_reserve();
+  return true;
+}
+
+void Spool::make_reserve() {
+  if (reserve_present_ || options_.reserve_bytes == 0) return;
+  const std::uint64_t roll_cost = kSegmentHeaderBytes + kEntryHeaderBytes + last_checkpoint_.size();
+  const std::size_t bytes =
+      static_cast<std::size_t>(std::max<std::uint64_t>(options_.reserve_bytes, 2 * roll_cost));
+  const std::string path = join(options_.dir, "reserve");
+  auto fd = ops_.open(path, OpenMode::kCreateTruncate);
+  if (!fd) {
+    spdlog::debug("spool: cannot create {}: {}", path, fd.error().message());
+    return;
+  }
+  const std::string zeros(bytes, '\0');
+  struct iovec iov[1] = {{const_cast<char*>(zeros.data()), zeros.size()}};
+  if (auto w = pwrite_all(ops_, fd->get(), iov, 0); !w) {
+    spdlog::debug("spool: cannot fill {}: {}", path, w.error().message());
+    remove_file(path, "unfinished reserve");
+    return;
+  }
+  reserve_present_ = true;
+}
+
+bool Spool::has_headroom() const {
+  {
+    std::lock_guard lock(mu_);
+    if (total_bytes_ + options_.segment_bytes > options_.max_bytes) return false;
+  }
+  return free_disk_bytes() >= options_.segment_bytes;
+}
+
+std::uint64_t Spool::free_disk_bytes() const {
+  struct statvfs st {};
+  if (::statvfs(options_.dir.c_str(), &st) != 0) return 0;
+  return std::uint64_t{st.f_bavail} * st.f_frsize;
 }
 
 SpoolCursor Spool::begin() const {

@@ -39,6 +39,10 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 256u << 20;     // hard cap over all segments
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   std::size_t max_quarantined = 8;  // damaged originals kept for forensics
+  // A file of this many bytes (<dir>/reserve) is kept so that, on a full disk, the spool can
+  // still start the fresh segment that lets an acknowledged active segment go (its state must
+  // be carried first). Grown to twice the state entry when that is larger. 0: no reserve.
+  std::uint64_t reserve_bytes = 64u << 10;
   // Every file operation goes through this (tests inject faults); nullptr: posix_file_ops().
   // Not owned; must outlive the spool.
   FileOps* file_ops = nullptr;
@@ -105,6 +109,9 @@ class Spool {
   // policy), and a retry of the rest starts on an entry boundary (a partial entry the failed
   // write left is truncated first; while that truncation fails, appends fail with kIo).
   // kFsyncFailed is fatal: stop, acknowledge nothing more.
+  // On kDiskFull with every batch of the active segment acknowledged, the active segment is
+  // released first (release_acked_active) and the write tried once more: a spool that filled
+  // its disk frees itself as soon as the collector has everything.
   [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries,
                                     std::size_t* appended = nullptr);
   // Syncs what was written since the last sync (kInterval timer; shutdown).
@@ -112,6 +119,16 @@ class Spool {
   // At a clean stop, once no writer runs: when everything is acknowledged, starts a fresh
   // segment (carrying the state) so that the acknowledged one can go.
   [[nodiscard]] Result<void> trim();
+  // When the active segment holds batches and all of them are acknowledged: starts a fresh
+  // segment carrying the state (on a full disk, in the room of the reserve file, which is made
+  // again afterwards) and removes the old one. Returns whether it did. Errors as roll():
+  // kDiskFull / kIo retryable (nothing changed), kFsyncFailed fatal.
+  [[nodiscard]] Result<bool> release_acked_active();
+  // Room for at least one more whole segment, under max_bytes and on the disk: a full spool's
+  // episode is over (hysteresis: not over at the first entry that fits again).
+  bool has_headroom() const;
+  // Free bytes on the spool's file system for an unprivileged writer (statvfs); 0 if unknown.
+  std::uint64_t free_disk_bytes() const;
 
   // ---- Shipper thread ----
   SpoolCursor begin() const;
@@ -129,6 +146,7 @@ class Spool {
   void set_on_publish(std::function<void()> fn);
   void cancel_waits();
   std::uint64_t bytes() const;
+  std::uint64_t max_bytes() const { return options_.max_bytes; }
   std::uint64_t acked_end(std::uint32_t stream) const;
   // Every batch appended so far is acknowledged.
   bool all_acked() const;
@@ -157,6 +175,9 @@ class Spool {
   [[nodiscard]] Result<void> sync_spool_dir();
   // Unlinks `path`; a failure is logged and counted (unlink_failures()). Returns success.
   bool remove_file(const std::string& path, std::string_view what);
+  // Writes the reserve file when it is missing (writer thread). Failure is logged at debug
+  // level and retried at the next release: a full disk is the usual cause.
+  void make_reserve();
   [[nodiscard]] Result<void> roll();
   [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
   bool fully_acked_locked(const Segment& seg) const;
@@ -170,6 +191,7 @@ class Spool {
   std::string last_checkpoint_;       // writer: checkpoint of the latest entry, carried by rolls
   std::uint64_t unsynced_bytes_ = 0;  // writer
   std::uint64_t next_id_ = 0;         // writer: id of the next segment
+  bool reserve_present_ = false;      // writer: <dir>/reserve holds its bytes
 
   mutable std::mutex mu_;
   std::condition_variable space_cv_;

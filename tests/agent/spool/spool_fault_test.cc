@@ -54,6 +54,7 @@ SpoolOptions spool_options(const std::string& dir, FileOps* ops, FsyncPolicy fsy
   o.max_bytes = 64u << 20;
   o.fsync = fsync;
   o.file_ops = ops;
+  o.reserve_bytes = 0;  // best effort, never an error: SpoolDiskFull covers it
   return o;
 }
 
