@@ -122,7 +122,8 @@ Result<std::vector<std::uint64_t>> Spool::list_segments() {
     if (auto id = parse_segment_file_name(name)) {
       ids.push_back(*id);
     } else if (name.ends_with(".tmp")) {
-      // An interrupted quarantine rewrite: the original remains.
+      // An interrupted quarantine rewrite (the original remains) or a segment whose creation
+      // never completed (nothing was committed to it).
       remove_file(join(options_.dir, name), "stale temporary");
     }
   }
@@ -342,9 +343,13 @@ Result<void> Spool::roll() {
   auto seg = std::make_shared<Segment>();
   seg->id = id;
   seg->path = join(options_.dir, segment_file_name(id));
-  auto fd = ops_.open(seg->path, OpenMode::kCreateExclusive);
+  // Written under a temporary name and renamed when complete: a segment whose creation failed
+  // (a full disk) and could not be removed is a stale temporary at the next start, never a
+  // damaged segment reported as a gap.
+  const std::string tmp = seg->path + ".tmp";
+  auto fd = ops_.open(tmp, OpenMode::kCreateExclusive);
   if (!fd) {
-    spdlog::error("spool: cannot create segment {}: {}", seg->path, fd.error().message());
+    spdlog::error("spool: cannot create segment {}: {}", tmp, fd.error().message());
     return io_error(fd.error());
   }
   seg->fd = std::move(*fd);
@@ -354,12 +359,19 @@ Result<void> Spool::roll() {
                          {eh.data(), eh.size()},
                          {last_checkpoint_.data(), last_checkpoint_.size()}};
   if (auto w = pwrite_all(ops_, seg->fd.get(), iov, 0); !w) {
-    spdlog::error("spool: cannot write segment {}: {}", seg->path, w.error().message());
-    remove_file(seg->path, "unfinished segment");
+    spdlog::error("spool: cannot write segment {}: {}", tmp, w.error().message());
+    remove_file(tmp, "unfinished segment");
     return io_error(w.error());
   }
   if (options_.fsync != FsyncPolicy::kNever) {
-    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
+    if (auto s = sync_file(seg->fd.get(), tmp); !s) return s.error();
+  }
+  if (auto r = ops_.rename(tmp, seg->path); !r) {
+    spdlog::error("spool: cannot rename {} to {}: {}", tmp, seg->path, r.error().message());
+    remove_file(tmp, "unfinished segment");
+    return io_error(r.error());
+  }
+  if (options_.fsync != FsyncPolicy::kNever) {
     if (auto s = sync_spool_dir(); !s) return s.error();
   }
   seg->size = seg->readable = header.size() + eh.size() + last_checkpoint_.size();
@@ -507,6 +519,7 @@ Result<bool> Spool::release_acked_active() {
     old_id = active.id;
     old_size = active.size;
   }
+  make_reserve();  // missing after an earlier failure: take the room now if there is any
   auto rolled = roll();
   if (!rolled && to_errc(rolled.error()) == Errc::kDiskFull && reserve_present_) {
     // The disk is full: the reserve makes room for the fresh segment, then comes back.
@@ -516,7 +529,10 @@ Result<bool> Spool::release_acked_active() {
       rolled = roll();
     }
   }
-  if (!rolled) return {boost::system::in_place_error, rolled.error()};
+  if (!rolled) {
+    make_reserve();  // if the reserve went for nothing, take its room back at once
+    return {boost::system::in_place_error, rolled.error()};
+  }
   {
     std::lock_guard lock(mu_);
     delete_acked_locked();
