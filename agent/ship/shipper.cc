@@ -89,15 +89,17 @@ struct Shipper::Impl {
   void connect_failed(spdlog::format_string_t<Args...> fmt, Args&&... args) {
     const std::int64_t now = clock.steady_ns();
     ++failures_in_row;
-    last_problem = fmt::format(fmt, std::forward<Args>(args)...);
+    const std::string line = fmt::format(fmt, std::forward<Args>(args)...);
+    constexpr std::string_view kPrefix = "ship: ";
+    last_problem = line.starts_with(kPrefix) ? line.substr(kPrefix.size()) : line;
     if (failures_in_row == 1 || now - last_failure_log_ns >= to_ns(std::chrono::minutes(1))) {
-      spdlog::warn("{}", last_problem);
+      spdlog::warn("{}", line);
       if (failures_in_row > 1)
         spdlog::warn("ship: {} failed attempts in a row; retrying with backoff (spool {} bytes)",
                      failures_in_row, spool.bytes());
       last_failure_log_ns = now;
     } else {
-      spdlog::debug("{}", last_problem);
+      spdlog::debug("{}", line);
     }
   }
 
