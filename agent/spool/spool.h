@@ -22,6 +22,7 @@
 
 #include "agent/spool/checkpoint.h"
 #include "agent/spool/file_ops.h"
+#include "agent/spool/segment_format.h"
 #include "schemas/batch.h"
 #include "schemas/result.h"
 
@@ -43,6 +44,10 @@ struct SpoolOptions {
   // still start the fresh segment that lets an acknowledged active segment go (its state must
   // be carried first). Grown to twice the state entry when that is larger. 0: no reserve.
   std::uint64_t reserve_bytes = 64u << 10;
+  // Who writes (recorded in every new segment). At open, segments with batches written under
+  // another instance id are set aside in <dir>/foreign/<instance>/ and reported, never shipped
+  // as this one's. Empty instance_id: not checked.
+  SpoolIdentity identity;
   // Every file operation goes through this (tests inject faults); nullptr: posix_file_ops().
   // Not owned; must outlive the spool.
   FileOps* file_ops = nullptr;
@@ -55,6 +60,16 @@ struct SpoolDamage {
   std::uint64_t bytes = 0;
 };
 
+// Batches found in the spool that another instance wrote: set aside, to be reported.
+struct ForeignSpool {
+  SpoolIdentity identity;  // the writer (the boot id of its newest segment)
+  std::string moved_to;    // the directory now holding them
+  std::size_t segments = 0;
+  std::size_t batches = 0;
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct RecoveryReport {
   bool fresh = true;         // no state found: a first start
   Checkpoint state;          // from the last valid entry
@@ -62,6 +77,8 @@ struct RecoveryReport {
   std::size_t batches = 0;
   std::uint64_t truncated_bytes = 0;  // torn tail cut off (never committed: no loss)
   std::vector<SpoolDamage> damage;    // quarantined: lost, to be reported as gaps
+  std::vector<ForeignSpool> foreign;  // set aside: another instance's, to be reported
+  std::size_t unlabelled_segments = 0;  // version 1 segments with batches: identity unknown
 };
 
 // Where the shipper is in the spool.
@@ -166,6 +183,11 @@ class Spool {
                                                                  RecoveryReport& report,
                                                                  std::size_t& batches);
   [[nodiscard]] Result<void> quarantine(Segment& seg);
+  // Moves `seg` (holding `batches`) to <dir>/foreign/<its instance>/, counted in `report`.
+  [[nodiscard]] Result<void> set_aside(const Segment& seg, std::size_t batches,
+                                       RecoveryReport& report);
+  // Whether `seg` was written by another instance than options_.identity.
+  bool foreign(const Segment& seg) const;
   [[nodiscard]] Result<void> copy_valid_entries(Segment& seg, int out);
   void prune_quarantine();
   [[nodiscard]] Result<void> repair_tail(Segment& seg);
@@ -179,6 +201,8 @@ class Spool {
   // level and retried at the next release: a full disk is the usual cause.
   void make_reserve();
   [[nodiscard]] Result<void> roll();
+  // What roll() writes: header, identity entry, state entry (writer thread).
+  std::uint64_t roll_bytes() const;
   [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
   bool fully_acked_locked(const Segment& seg) const;
   void delete_acked_locked();
