@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 #include "schemas/streams.h"
@@ -43,6 +44,17 @@ void append_lines(const std::string& path, const std::vector<std::string>& lines
 bool health_has(std::uint16_t port, const std::string& status_line, const std::string& what) {
   const std::string h = scrape(port, "/health");
   return h.find(status_line) != std::string::npos && h.find(what) != std::string::npos;
+}
+
+// Waits for the agent's metrics endpoint (from its log), then for GET /health to answer
+// `status` naming `what`. Returns the port (0 if it never came).
+std::uint16_t wait_for_health(const std::function<std::string()>& agent_log,
+                              const std::string& status, const std::string& what) {
+  std::uint16_t port = 0;
+  EXPECT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
+  EXPECT_TRUE(poll_until([&] { return health_has(port, status, what); }, kDeadline))
+      << scrape(port, "/health");
+  return port;
 }
 
 // Fills the file system of `dir` (as `pid` sees it) with a file until it is full. Returns the
@@ -153,12 +165,11 @@ TEST_F(AgentE2E, ShippingStalledTurnsHealthRedWhileTheCollectorDoesNotAcknowledg
                                          {"ship.stall_timeout", "\"1s\""},
                                          {"ship.ack_timeout", "\"120s\""}}));
   std::mt19937_64 rng(1);
-  auto lines = random_lines(0, 100, rng);
+  const auto lines = random_lines(0, 100, rng);
   append_lines(log_file(), lines);
-  std::uint16_t port = 0;
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
-  ASSERT_TRUE(poll_until([&] { return health_has(port, "503", "shipping_stalled"); }, kDeadline))
-      << scrape(port, "/health");
+  const std::uint16_t port =
+      wait_for_health([&] { return agent_log(); }, "503", "shipping_stalled");
+  ASSERT_FALSE(HasFailure());
   EXPECT_TRUE(health_has(port, "503", "does not acknowledge")) << scrape(port, "/health");
   // Heartbeats go on (several watchdog periods): still one error line for the episode.
   const auto beats = peer_->stats().heartbeats;
@@ -189,12 +200,11 @@ TEST_F(AgentE2E, ShippingStalledTurnsHealthRedWhileTheCollectorIsUnreachable) {
                                          {"ship.collectors", "[\"" + dead_address + "\"]"},
                                          {"ship.stall_timeout", "\"1s\""}}));
   std::mt19937_64 rng(2);
-  auto lines = random_lines(0, 100, rng);
+  const auto lines = random_lines(0, 100, rng);
   append_lines(log_file(), lines);
-  std::uint16_t port = 0;
-  ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
-  ASSERT_TRUE(poll_until([&] { return health_has(port, "503", "shipping_stalled"); }, kDeadline))
-      << scrape(port, "/health");
+  const std::uint16_t port =
+      wait_for_health([&] { return agent_log(); }, "503", "shipping_stalled");
+  ASSERT_FALSE(HasFailure());
   const std::string health = scrape(port, "/health");
   EXPECT_NE(health.find("not connected"), std::string::npos) << health;
   EXPECT_NE(health.find("cannot connect to " + dead_address), std::string::npos) << health;

@@ -24,13 +24,13 @@
 namespace blackbox::agent {
 namespace {
 
-namespace fs = std::filesystem;
 using blackbox::testing::FaultFileOps;
 using blackbox::testing::FaultMode;
 using blackbox::testing::FaultPlan;
 using blackbox::testing::file_op_name;
 using testing::BatchMaker;
 using testing::checkpoint_for;
+using testing::segment_ids;
 using testing::TempDir;
 
 constexpr int kRecords = 10;
@@ -43,13 +43,6 @@ SpoolOptions options(const std::string& dir, FileOps* ops) {
   o.fsync = FsyncPolicy::kAlways;
   o.file_ops = ops;
   return o;
-}
-
-std::set<std::uint64_t> segment_ids(const std::string& dir) {
-  std::set<std::uint64_t> ids;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (auto id = parse_segment_file_name(e.path().filename().string())) ids.insert(*id);
-  return ids;
 }
 
 // Drives a spool as the pipeline's writer (retrying what is retryable, three times at most)
@@ -78,6 +71,13 @@ struct Driver {
       if (!note(r.error())) return false;
     }
     return false;
+  }
+
+  // `n` batches, each appended, then all shipped and acknowledged.
+  bool append_and_ack(int n) {
+    for (int i = 0; i < n; ++i)
+      if (!append_one()) return false;
+    return ship_and_ack_all();
   }
 
   // Reads every unacknowledged batch and acknowledges all of them.
@@ -149,8 +149,7 @@ TEST(SpoolDiskFull, AnAcknowledgedActiveSegmentIsReleasedSoThatWritingGoesOn) {
     auto spool = Spool::open(options(dir, &faults), report);
     ASSERT_TRUE(spool);
     Driver d(**spool, maker);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(d.append_one());
-    ASSERT_TRUE(d.ship_and_ack_all());
+    ASSERT_TRUE(d.append_and_ack(3));
     const auto before = segment_ids(dir);
     ASSERT_EQ(before.size(), 1u) << "the three batches share the active segment";
     const std::uint64_t full_bytes = (*spool)->bytes();
@@ -170,15 +169,7 @@ TEST(SpoolDiskFull, AnAcknowledgedActiveSegmentIsReleasedSoThatWritingGoesOn) {
 }
 
 class SpoolDiskFullFault : public ::testing::TestWithParam<int> {
- protected:
-  void SetUp() override {
-    level_ = spdlog::get_level();
-    spdlog::set_level(spdlog::level::off);  // hundreds of expected error lines
-  }
-  void TearDown() override { spdlog::set_level(level_); }
-
- private:
-  spdlog::level::level_enum level_ = spdlog::level::info;
+  testing::QuietLogs quiet_;
 };
 
 TEST_P(SpoolDiskFullFault, AFaultAtAnyStepOfTheReleaseLosesNothingAndShipsNothingTwice) {
@@ -198,8 +189,7 @@ TEST_P(SpoolDiskFullFault, AFaultAtAnyStepOfTheReleaseLosesNothingAndShipsNothin
       auto spool = Spool::open(options(dir, &faults), report);
       ASSERT_TRUE(spool);
       Driver d(**spool, maker);
-      for (int i = 0; i < 3; ++i) ASSERT_TRUE(d.append_one());
-      ASSERT_TRUE(d.ship_and_ack_all());
+      ASSERT_TRUE(d.append_and_ack(3));
       // The disk fills up, and the step-th file operation from here on fails as well. Three
       // times: the disk is full while everything is acknowledged; only the last batch stays.
       faults.set_plan(FaultPlan{step, std::nullopt, err, FaultMode::kOnce});
