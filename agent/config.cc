@@ -69,6 +69,7 @@ constexpr config::Key<Config> kKeys[] = {
     {"ship", "backoff_max", Kind::kDuration, kField<kShip, &H::backoff_max_ms>},
     {"ship", "heartbeat_interval", Kind::kDuration, kField<kShip, &H::heartbeat_interval_ms>},
     {"ship", "shutdown_deadline", Kind::kDuration, kField<kShip, &H::shutdown_deadline_ms>},
+    {"ship", "stall_timeout", Kind::kDuration, kField<kShip, &H::stall_timeout_ms>},
 };
 
 }  // namespace
@@ -151,6 +152,7 @@ std::vector<std::string> validate(const Config& c) {
         "ship.connect_timeout, ship.handshake_timeout and ship.ack_timeout must be at least 1ms");
   if (c.ship.shutdown_deadline_ms < 100)
     p.push_back("ship.shutdown_deadline must be at least 100ms");
+  if (c.ship.stall_timeout_ms < 100) p.push_back("ship.stall_timeout must be at least 100ms");
   return p;
 }
 

@@ -67,6 +67,9 @@ struct ShipSection {
   std::uint32_t backoff_max_ms = 30000;
   std::uint32_t heartbeat_interval_ms = 10000;
   std::uint32_t shutdown_deadline_ms = 20000;  // last gasp: drain, ship, wait for ACKs
+  // Data waiting and no ACK advancing this long: health "shipping_stalled" (GET /health 503)
+  // and one error line saying why (unreachable, no ACKs, rejected).
+  std::uint32_t stall_timeout_ms = 300000;
 };
 
 struct Config {

@@ -46,6 +46,7 @@ ShipperOptions shipper_options(const Config& c, const Identity& id, const char* 
   o.heartbeat_interval = std::chrono::milliseconds(c.ship.heartbeat_interval_ms);
   o.backoff_min = std::chrono::milliseconds(c.ship.backoff_min_ms);
   o.backoff_max = std::chrono::milliseconds(c.ship.backoff_max_ms);
+  o.stall_timeout = std::chrono::milliseconds(c.ship.stall_timeout_ms);
   o.limits.max_frame_bytes = 1u << 20;  // the collector only sends small frames
   return o;
 }
@@ -84,7 +85,7 @@ UniqueFd lock_state_dir(const Config& c) {
 }
 
 // The first records of a run: the hello lifecycle record, and a gap record for every damaged
-// spool range that recovery found.
+// spool range and every other instance's batches that recovery found.
 void record_startup(Pipeline& pipeline, const Identity& id, const char* version,
                     const RecoveryReport& recovered) {
   const auto startup_deadline = SteadyClock::now() + std::chrono::seconds(10);
@@ -97,6 +98,24 @@ void record_startup(Pipeline& pipeline, const Identity& id, const char* version,
       {recovered.fresh, recovered.batches, recovered.truncated_bytes, recovered.damage.size()}};
   pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo, "agent",
                          encode_lifecycle_body(hello), startup_deadline);
+  for (const auto& f : recovered.foreign) {
+    // Never relabelled: this agent's credentials speak for its own instance id only, so the
+    // other instance's records wait where they are for someone who can ship them as theirs.
+    const std::string note = fmt::format(
+        "{} batches ({} records, {} bytes) written by instance {} (boot {}) were found in this "
+        "agent's spool and set aside in {}: this agent cannot authenticate as {}. Ship them "
+        "with an agent configured as {}, or remove them.",
+        f.batches, f.records, f.bytes, f.identity.instance_id,
+        f.identity.boot_id.empty() ? "-" : f.identity.boot_id, f.moved_to, f.identity.instance_id,
+        f.identity.instance_id);
+    spdlog::warn("spool: {}", note);
+    GapBody gap(gap_reason::kSpoolForeign, "spool");
+    gap.records = f.records;
+    gap.lost_bytes = f.bytes;
+    gap.note = note;
+    pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "spool",
+                           encode_gap_body(gap), startup_deadline);
+  }
   for (const auto& d : recovered.damage) {
     GapBody gap(gap_reason::kSpoolDamaged, "spool");
     gap.segment = d.segment;
@@ -224,7 +243,9 @@ int run_agent(const Config& c, const char* version) {
                identity->boot_id.empty() ? "-" : identity->boot_id, identity->hostname);
 
   RecoveryReport recovered;
-  auto spool = Spool::open(spool_options(c), recovered);
+  SpoolOptions spool_opts = spool_options(c);
+  spool_opts.identity = {identity->instance_id, identity->boot_id};
+  auto spool = Spool::open(spool_opts, recovered);
   if (!spool) {
     spdlog::critical("spool: cannot open {}: {}", c.spool_dir(), spool.error().message());
     return 1;

@@ -28,6 +28,9 @@ inline constexpr std::string_view kTruncatedWhileStopped =
 inline constexpr std::string_view kSpoolDamaged = "spool segment damaged; quarantined";
 inline constexpr std::string_view kSpoolUnreadable = "spool entry unreadable when shipped";
 inline constexpr std::string_view kBatchRejected = "batch rejected by the collector";
+// Spooled records another instance wrote (a state directory carried over): set aside, not
+// shipped under this instance's name; "note" says whose and where they are.
+inline constexpr std::string_view kSpoolForeign = "spool written by another instance; set aside";
 }  // namespace gap_reason
 
 struct GapBody {

@@ -190,7 +190,10 @@ void Pipeline::writer_loop() {
       }
       last_sync = clock_.steady_ns();
     }
-    if (group.empty()) continue;
+    if (group.empty()) {
+      spool_full_check_end();
+      continue;
+    }
     appends.clear();
     std::uint64_t bytes = 0, records = 0, batches = 0;
     for (const auto& e : group) {
@@ -208,11 +211,12 @@ void Pipeline::writer_loop() {
       for (const auto& a : part) part_bytes += Spool::entry_bytes(a);
       if (!spool_.fits(part_bytes)) {
         metrics_.spool_full_waits.fetch_add(1, std::memory_order_relaxed);
-        spdlog::debug("spool: full ({} bytes); inputs wait for acknowledgements", spool_.bytes());
+        spool_full_begins("it holds spool.max_bytes", part);
       }
       if (!spool_.wait_for_space(part_bytes, stopping_)) return;  // stopping
       if (!append_with_retry(part)) return;
     }
+    spool_full_check_end();
     metrics_.records_spooled.fetch_add(records, std::memory_order_relaxed);
     metrics_.bytes_spooled.fetch_add(bytes, std::memory_order_relaxed);
     metrics_.batches_spooled.fetch_add(batches, std::memory_order_relaxed);
@@ -230,19 +234,52 @@ bool Pipeline::append_with_retry(std::span<const SpoolAppend> part) {
   for (int attempt = 0;; ++attempt) {
     std::size_t done = 0;
     auto r = spool_.append(part, &done);
-    if (r) return true;
+    if (r) {
+      if (append_failing_) spdlog::warn("spool: appends work again after {} attempts", attempt + 1);
+      append_failing_ = false;
+      return true;
+    }
     part = part.subspan(done);  // never append an entry twice
     if (to_errc(r.error()) == Errc::kFsyncFailed) {
       fail("spool: fdatasync failed");
       return false;
     }
     metrics_.spool_write_errors.fetch_add(1, std::memory_order_relaxed);
-    if (attempt == 0)
-      spdlog::error("spool: append failed ({}); retrying every second", r.error().message());
+    if (to_errc(r.error()) == Errc::kDiskFull) {
+      spool_full_begins("its disk is full", part);
+    } else if (!append_failing_) {
+      append_failing_ = true;
+      spdlog::error("spool: append failed ({}); inputs wait, retrying every second",
+                    r.error().message());
+    }
     std::unique_lock lock(mu_);
     input_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
     if (stopping_) return false;
   }
+}
+
+void Pipeline::spool_full_begins(std::string_view cause, std::span<const SpoolAppend> waiting) {
+  if (spool_full_) return;
+  spool_full_ = true;
+  spool_full_since_ns_ = clock_.steady_ns();
+  std::uint64_t bytes = 0;
+  for (const auto& a : waiting) bytes += Spool::entry_bytes(a);
+  const std::string message = fmt::format(
+      "spool full: {}; {} bytes spooled (spool.max_bytes {}), {} bytes free on its disk; "
+      "{} entries ({} bytes) and the inputs behind them wait, nothing is dropped; writing "
+      "resumes by itself as the collector acknowledges or space returns",
+      cause, spool_.bytes(), spool_.max_bytes(), spool_.free_disk_bytes(), waiting.size(), bytes);
+  spdlog::warn("spool: {}", message);
+  metrics_.health.set("spool_full", Health::Level::kDegraded, message, clock_.wall_ns());
+}
+
+void Pipeline::spool_full_check_end() {
+  if (!spool_full_ || !spool_.has_headroom()) return;
+  spool_full_ = false;
+  spdlog::warn("spool: no longer full after {} ms; inputs resumed ({} bytes spooled, {} bytes free)",
+               (clock_.steady_ns() - spool_full_since_ns_) / 1'000'000, spool_.bytes(),
+               spool_.free_disk_bytes());
+  metrics_.health.clear("spool_full");
 }
 
 bool Pipeline::wait_durable(std::uint64_t ticket, TimePoint deadline) {

@@ -77,6 +77,10 @@ class Pipeline {
   void sealer_loop();
   void writer_loop();
   bool append_with_retry(std::span<const SpoolAppend> part);
+  // The spool-full episode (writer thread): warned once with figures, raised on the health
+  // endpoint ("spool_full", degraded), ended — said, cleared — once a whole segment fits again.
+  void spool_full_begins(std::string_view cause, std::span<const SpoolAppend> waiting);
+  void spool_full_check_end();
   void fail(std::string_view what);
 
   PipelineOptions options_;
@@ -107,6 +111,10 @@ class Pipeline {
   std::mutex durable_mu_;
   std::condition_variable durable_cv_;
   std::uint64_t durable_ticket_ = 0;
+
+  bool spool_full_ = false;             // writer thread
+  std::int64_t spool_full_since_ns_ = 0;  // writer thread, steady clock
+  bool append_failing_ = false;         // writer thread: an I/O error episode was logged
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};

@@ -89,14 +89,71 @@ struct Shipper::Impl {
   void connect_failed(spdlog::format_string_t<Args...> fmt, Args&&... args) {
     const std::int64_t now = clock.steady_ns();
     ++failures_in_row;
+    const std::string line = fmt::format(fmt, std::forward<Args>(args)...);
+    constexpr std::string_view kPrefix = "ship: ";
+    last_problem = line.starts_with(kPrefix) ? line.substr(kPrefix.size()) : line;
     if (failures_in_row == 1 || now - last_failure_log_ns >= to_ns(std::chrono::minutes(1))) {
-      spdlog::warn(fmt, std::forward<Args>(args)...);
+      spdlog::warn("{}", line);
       if (failures_in_row > 1)
         spdlog::warn("ship: {} failed attempts in a row; retrying with backoff (spool {} bytes)",
                      failures_in_row, spool.bytes());
       last_failure_log_ns = now;
     } else {
-      spdlog::debug(fmt, std::forward<Args>(args)...);
+      spdlog::debug("{}", line);
+    }
+  }
+
+  // The stall watchdog (ShipperOptions::stall_timeout): progress is an ACK that advances (or
+  // nothing left to ship); without it for stall_timeout, one error line and a failing health
+  // condition saying why, until progress resumes.
+  std::int64_t last_progress_ns = 0;
+  bool stalled = false;
+  std::string last_problem;  // the latest failure to connect or refusal, for the stall report
+  std::string current_addr;  // while connected
+  net::steady_timer stall_timer{io};
+
+  void progress() {
+    last_progress_ns = clock.steady_ns();
+    if (!stalled) return;
+    stalled = false;
+    spdlog::info("ship: progress again: the collector acknowledges; shipping_stalled cleared");
+    metrics.health.clear("shipping_stalled");
+  }
+
+  std::string stall_cause() const {
+    const auto waited_s = (clock.steady_ns() - last_progress_ns) / 1'000'000'000;
+    if (is_connected)
+      return fmt::format(
+          "connected to {} but no ACK advancing for {} s ({} batches in flight); the collector "
+          "does not acknowledge",
+          current_addr, waited_s, window.in_flight());
+    return fmt::format("not connected for {} s: {}", waited_s,
+                       last_problem.empty() ? "no session yet" : last_problem);
+  }
+
+  void check_stall() {
+    if (spool.all_acked()) {
+      progress();
+      return;
+    }
+    if (stalled || clock.steady_ns() - last_progress_ns < to_ns(opt.stall_timeout)) return;
+    stalled = true;
+    const std::string message = fmt::format(
+        "shipping stalled: {} bytes spooled and unacknowledged, no progress for over {} ms: {}",
+        spool.bytes(), opt.stall_timeout.count(), stall_cause());
+    spdlog::error("ship: {}", message);
+    metrics.health.set("shipping_stalled", Health::Level::kFailing, message, clock.wall_ns());
+  }
+
+  net::awaitable<void> stall_watch() {
+    const auto period = std::clamp<std::chrono::milliseconds>(
+        opt.stall_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    last_progress_ns = clock.steady_ns();
+    while (!stopped) {
+      stall_timer.expires_after(period);
+      auto [ec] = co_await stall_timer.async_wait(use_nothrow);
+      if (ec || stopped) co_return;
+      check_stall();
     }
   }
 
@@ -113,6 +170,7 @@ struct Shipper::Impl {
           "ship: ACK for stream {} up to seq {} covers batches never sent (sent up to "
           "{}); trusting only what was sent",
           stream, highest_seq, ack->trusted_end);
+    if (ack->trusted_end > spool.acked_end(stream)) progress();
     spool.ack(stream, ack->trusted_end);
     metrics.records_acked.fetch_add(ack->records, std::memory_order_relaxed);
     metrics.batches_acked.fetch_add(ack->batches, std::memory_order_relaxed);
@@ -235,6 +293,9 @@ struct Shipper::Impl {
           }
           spdlog::error("ship: collector error {} ({}): {}", static_cast<int>(err->code),
                         errc_name(err->code), err->message);
+          last_problem = fmt::format("the collector rejected what was sent: {} ({}): {}",
+                                     static_cast<int>(err->code), errc_name(err->code),
+                                     err->message);
           if (SendWindow::is_batch_rejection(err->code)) note_rejection(err->code);
           co_return;
         }
@@ -332,19 +393,27 @@ struct Shipper::Impl {
     timer.expires_after(opt.handshake_timeout);
     auto answer = co_await (read_frame(s, payload) || timer.async_wait(use_nothrow));
     if (answer.index() != 0) {
-      spdlog::warn("ship: no WELCOME from {} within {} ms", addr, opt.handshake_timeout.count());
+      last_problem = fmt::format("no WELCOME from {} within {} ms", addr,
+                                 opt.handshake_timeout.count());
+      spdlog::warn("ship: {}", last_problem);
       co_return std::nullopt;
     }
     auto [aec, type] = std::get<0>(answer);
     if (aec || type != FrameType::kWelcome) {
       if (!aec && type == FrameType::kError) {
         metrics.collector_errors.fetch_add(1, std::memory_order_relaxed);
-        if (auto err = decode_error(payload))
+        if (auto err = decode_error(payload)) {
           spdlog::error("ship: {} refused HELLO: {} ({}): {}", addr, static_cast<int>(err->code),
                         errc_name(err->code), err->message);
+          last_problem = fmt::format("{} refused HELLO: {} ({}): {}", addr,
+                                     static_cast<int>(err->code), errc_name(err->code),
+                                     err->message);
+        }
       } else {
-        spdlog::warn("ship: handshake with {} failed: {}", addr,
-                     aec ? aec.message() : std::string("unexpected ") + frame_type_name(type));
+        last_problem = fmt::format(
+            "handshake with {} failed: {}", addr,
+            aec ? aec.message() : std::string("unexpected ") + frame_type_name(type));
+        spdlog::warn("ship: {}", last_problem);
       }
       co_return std::nullopt;
     }
@@ -365,6 +434,7 @@ struct Shipper::Impl {
       co_return Outcome::kFailed;
     }
     for (const auto& pos : welcome->streams) {
+      if (pos.next_seq > spool.acked_end(pos.stream)) progress();  // the collector has more
       if (pos.next_seq > 0) spool.ack(pos.stream, pos.next_seq);
       if (hooks.on_collector_position) hooks.on_collector_position(pos);
     }
@@ -376,6 +446,7 @@ struct Shipper::Impl {
     failures_in_row = 0;
     backoff.reset();
     is_connected = true;
+    current_addr = addr;
     cursor = spool.begin();
     window.start_session();
     goodbye_sent = false;
@@ -429,6 +500,7 @@ void Shipper::start() {
                   impl->done = true;
                   impl->done_cv.notify_all();
                 }));
+  net::co_spawn(impl->io, impl->stall_watch(), LastResort("ship: stall watchdog", escaped));
   impl->thread = std::thread([impl] { impl->io.run(); });
 }
 
@@ -471,6 +543,7 @@ void Shipper::stop() {
     error_code ignored;
     if (impl->socket) impl->socket->close(ignored);
     impl->wake_timer.cancel();
+    impl->stall_timer.cancel();
   });
   {
     std::unique_lock lock(impl->done_mu);

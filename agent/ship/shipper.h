@@ -2,7 +2,8 @@
 // collectors for failover), HELLO → WELCOME (drop what the collector already holds, resume
 // from the first unacknowledged batch), batches sent as spooled and pipelined under a window,
 // cumulative ACKs that delete spool segments, heartbeats, reconnects with exponential backoff
-// and full jitter, unlimited retries. The last gasp (finish) ships everything, waits for the
+// and full jitter, unlimited retries; a watchdog raises "shipping_stalled" on the agent's
+// health while data waits and no ACK advances (ShipperOptions::stall_timeout). The last gasp (finish) ships everything, waits for the
 // ACKs and exchanges GOODBYEs before a deadline.
 // Runs on its own network thread (Asio coroutines in shipper.cc only); the public methods
 // may be called from any thread.
@@ -34,6 +35,10 @@ struct ShipperOptions {
   std::chrono::milliseconds heartbeat_interval{10000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{30000};
+  // Unacknowledged data and no ACK advancing for this long: the health condition
+  // "shipping_stalled" (failing, GET /health answers 503) and one error line saying why, until
+  // an ACK advances again or nothing is left to ship.
+  std::chrono::milliseconds stall_timeout{300000};
   Limits limits;  // for frames read from the collector
   // Every time the shipper reads (heartbeats, ACK timeout, last-gasp deadlines); nullptr: the
   // system clock. Not owned; must outlive the shipper. Its steady_ns() shares the epoch of

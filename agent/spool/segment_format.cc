@@ -1,5 +1,6 @@
 #include "agent/spool/segment_format.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "schemas/bytes.h"
@@ -26,7 +27,7 @@ Result<EntryHeader> parse_entry_header(std::string_view header) {
   const char* p = header.data();
   if (bytes::load_le<std::uint32_t>(p) != kEntryMagic) return Err(Errc::kBadMagic);
   auto type = static_cast<std::uint8_t>(p[4]);
-  if ((type != 1 && type != 2) || p[5] != 0 || p[6] != 0 || p[7] != 0)
+  if (type < 1 || type > 3 || p[5] != 0 || p[6] != 0 || p[7] != 0)
     return Err(Errc::kMalformedRecord);
   EntryHeader h;
   h.type = static_cast<EntryType>(type);
@@ -35,7 +36,7 @@ Result<EntryHeader> parse_entry_header(std::string_view header) {
   h.crc = bytes::load_le<std::uint32_t>(p + 16);
   if (h.batch_len > kMaxSpoolBatchBytes || h.checkpoint_len > kMaxCheckpointBytes)
     return Err(Errc::kMalformedRecord);
-  if (h.type == EntryType::kState && h.batch_len != 0) return Err(Errc::kMalformedRecord);
+  if (h.type != EntryType::kBatch && h.batch_len != 0) return Err(Errc::kMalformedRecord);
   if (h.type == EntryType::kBatch && h.batch_len == 0) return Err(Errc::kMalformedRecord);
   return h;
 }
@@ -62,8 +63,37 @@ Result<std::uint64_t> parse_segment_header(std::string_view header) {
   if (bytes::load_le<std::uint32_t>(p) != kSegmentMagic) return Err(Errc::kBadMagic);
   if (crc32c::value(header.substr(0, 20)) != bytes::load_le<std::uint32_t>(p + 20))
     return Err(Errc::kChecksumMismatch);
-  if (static_cast<std::uint8_t>(p[4]) != kSegmentVersion) return Err(Errc::kUnsupportedVersion);
+  const auto version = static_cast<std::uint8_t>(p[4]);
+  if (version < 1 || version > kSegmentVersion) return Err(Errc::kUnsupportedVersion);
   return bytes::load_le<std::uint64_t>(p + 8);
+}
+
+std::string encode_spool_identity(const SpoolIdentity& id) {
+  std::string out;
+  bytes::put_u8(out, kIdentityVersion);
+  for (const std::string* s : {&id.instance_id, &id.boot_id}) {
+    const std::size_t n = std::min<std::size_t>(s->size(), 0xffff);
+    bytes::put_le<std::uint16_t>(out, static_cast<std::uint16_t>(n));
+    out.append(*s, 0, n);
+  }
+  return out;
+}
+
+Result<SpoolIdentity> decode_spool_identity(std::string_view body) {
+  if (body.empty()) return Err(Errc::kMalformedRecord);
+  if (static_cast<std::uint8_t>(body[0]) != kIdentityVersion) return Err(Errc::kUnsupportedVersion);
+  body.remove_prefix(1);
+  SpoolIdentity id;
+  for (std::string* s : {&id.instance_id, &id.boot_id}) {
+    if (body.size() < 2) return Err(Errc::kMalformedRecord);
+    const std::size_t n = bytes::load_le<std::uint16_t>(body.data());
+    body.remove_prefix(2);
+    if (body.size() < n) return Err(Errc::kMalformedRecord);
+    s->assign(body.substr(0, n));
+    body.remove_prefix(n);
+  }
+  if (!body.empty()) return Err(Errc::kMalformedRecord);
+  return id;
 }
 
 std::string segment_file_name(std::uint64_t id) {

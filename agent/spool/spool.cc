@@ -1,6 +1,7 @@
 #include "agent/spool/spool.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +21,8 @@ struct Spool::Segment {
   bool sealed = false;         // no more appends
   bool torn = false;           // writer: a failed write left bytes past `size` (repair_tail)
   SeqEnds ends;                // per stream: end (exclusive) of its last batch in here
+  std::optional<SpoolIdentity> identity;  // its writer; unknown in a version 1 segment
+  std::uint64_t records = 0;              // recovery: records of its batches
 };
 
 namespace {
@@ -121,7 +124,8 @@ Result<std::vector<std::uint64_t>> Spool::list_segments() {
     if (auto id = parse_segment_file_name(name)) {
       ids.push_back(*id);
     } else if (name.ends_with(".tmp")) {
-      // An interrupted quarantine rewrite: the original remains.
+      // An interrupted quarantine rewrite (the original remains) or a segment whose creation
+      // never completed (nothing was committed to it).
       remove_file(join(options_.dir, name), "stale temporary");
     }
   }
@@ -133,19 +137,44 @@ Result<void> Spool::recover(RecoveryReport& report) {
   auto ids = list_segments();
   if (!ids) return ids.error();
   std::string last_cp;
+  bool last_cp_foreign = false;  // the state comes from another instance's segment
   std::vector<std::shared_ptr<Segment>> found;
   std::vector<std::shared_ptr<Segment>> empty;
   for (std::size_t i = 0; i < ids->size(); ++i) {
     std::size_t batches = 0;
+    const std::string cp_before = last_cp;
     auto seg = recover_segment((*ids)[i], i + 1 == ids->size(), last_cp, report, batches);
     if (!seg) return seg.error();
     if (!*seg) continue;  // torn at creation: removed
+    if (last_cp != cp_before) last_cp_foreign = foreign(**seg);
     if (batches == 0) {
       empty.push_back(*seg);
       continue;
     }
+    if (foreign(**seg)) {
+      if (auto r = set_aside(**seg, batches, report); !r) return r;
+      continue;
+    }
+    if (!(*seg)->identity) ++report.unlabelled_segments;
     report.batches += batches;
     found.push_back(*seg);
+  }
+  if (report.unlabelled_segments > 0)
+    spdlog::warn(
+        "spool: {} segments come from an agent that did not record who wrote them (format "
+        "version 1): shipped as this instance's ({})",
+        report.unlabelled_segments, options_.identity.instance_id);
+  if (last_cp_foreign && !last_cp.empty()) {
+    // Sequence numbers and chain heads are the other instance's: this one starts its own. The
+    // file positions stay: the lines before them are in what was set aside.
+    auto cp = decode_checkpoint(last_cp);
+    last_cp.clear();
+    encode_stream_states(last_cp, {});
+    encode_file_positions(last_cp, cp->files);
+    spdlog::warn(
+        "spool: the saved state is another instance's: streams start afresh for {}, file "
+        "positions are kept",
+        options_.identity.instance_id);
   }
 
   if (!last_cp.empty()) {
@@ -166,6 +195,7 @@ Result<void> Spool::recover(RecoveryReport& report) {
   last_checkpoint_ = std::move(last_cp);
   next_id_ = ids->empty() ? 0 : ids->back() + 1;
   if (auto r = roll(); !r) return r.error();
+  make_reserve();
   for (const auto& seg : empty) remove_file(seg->path, "empty segment");
   if (!empty.empty()) {
     if (auto r = sync_spool_dir(); !r) return r.error();
@@ -190,12 +220,17 @@ Result<std::shared_ptr<Spool::Segment>> Spool::recover_segment(std::uint64_t id,
   }
   seg->fd = std::move(*fd);
   auto visit = [&](std::uint64_t, const EntryHeader& h, std::string_view, std::string_view body) {
+    if (h.type == EntryType::kIdentity) {
+      if (auto who = decode_spool_identity(body)) seg->identity = std::move(*who);
+      return;
+    }
     auto cp = body.substr(h.batch_len);
     if (decode_checkpoint(cp)) last_cp.assign(cp);
     if (h.type == EntryType::kBatch) {
       auto bh = parse_batch_header(body.substr(0, h.batch_len));
       if (bh) {
         raise(seg->ends, bh->stream, bh->end_seq());
+        seg->records += bh->record_count;
         ++batches;
       }
     }
@@ -239,6 +274,45 @@ Result<std::shared_ptr<Spool::Segment>> Spool::recover_segment(std::uint64_t id,
   seg->size = seg->readable = scan->file_size;
   seg->sealed = true;
   return seg;
+}
+
+bool Spool::foreign(const Segment& seg) const {
+  return !options_.identity.instance_id.empty() && seg.identity &&
+         !seg.identity->instance_id.empty() &&
+         seg.identity->instance_id != options_.identity.instance_id;
+}
+
+Result<void> Spool::set_aside(const Segment& seg, std::size_t batches,
+                              RecoveryReport& report) {
+  std::string name = seg.identity->instance_id;
+  std::replace(name.begin(), name.end(), '/', '_');
+  if (name == "." || name == "..") name = "_" + name;
+  const std::string dir = join(options_.dir + "/foreign", name);
+  const std::string to = join(dir, segment_file_name(seg.id));
+  if (auto r = ops_.create_dirs(dir); !r) {
+    spdlog::error("spool: cannot create {}: {}", dir, r.error().message());
+    return io_error(r.error());
+  }
+  if (auto r = ops_.rename(seg.path, to); !r) {
+    spdlog::error("spool: cannot set {} aside as {}: {}", seg.path, to, r.error().message());
+    return io_error(r.error());
+  }
+  if (auto s = ops_.sync_dir(dir); !s) {
+    spdlog::critical("spool: fsync of {} failed: {}", dir, s.error().message());
+    return Err(Errc::kFsyncFailed);
+  }
+  if (auto s = sync_spool_dir(); !s) return s.error();
+  auto it = std::find_if(report.foreign.begin(), report.foreign.end(), [&](const auto& f) {
+    return f.identity.instance_id == seg.identity->instance_id;
+  });
+  if (it == report.foreign.end()) it = report.foreign.emplace(report.foreign.end());
+  it->identity = *seg.identity;
+  it->moved_to = dir;
+  ++it->segments;
+  it->batches += batches;
+  it->records += seg.records;
+  it->bytes += seg.size;
+  return {};
 }
 
 // Writes the segment header and every valid entry of `seg` to `out`.
@@ -340,35 +414,57 @@ Result<void> Spool::roll() {
   auto seg = std::make_shared<Segment>();
   seg->id = id;
   seg->path = join(options_.dir, segment_file_name(id));
-  auto fd = ops_.open(seg->path, OpenMode::kCreateExclusive);
+  // Written under a temporary name and renamed when complete: a segment whose creation failed
+  // (a full disk) and could not be removed is a stale temporary at the next start, never a
+  // damaged segment reported as a gap.
+  const std::string tmp = seg->path + ".tmp";
+  auto fd = ops_.open(tmp, OpenMode::kCreateExclusive);
   if (!fd) {
-    spdlog::error("spool: cannot create segment {}: {}", seg->path, fd.error().message());
+    spdlog::error("spool: cannot create segment {}: {}", tmp, fd.error().message());
     return io_error(fd.error());
   }
   seg->fd = std::move(*fd);
   auto header = make_segment_header(id);
+  std::string who = encode_spool_identity(options_.identity);
+  auto ih = make_entry_header(EntryType::kIdentity, {}, who);
   auto eh = make_entry_header(EntryType::kState, {}, last_checkpoint_);
-  struct iovec iov[3] = {{header.data(), header.size()},
+  struct iovec iov[5] = {{header.data(), header.size()},
+                         {ih.data(), ih.size()},
+                         {who.data(), who.size()},
                          {eh.data(), eh.size()},
                          {last_checkpoint_.data(), last_checkpoint_.size()}};
   if (auto w = pwrite_all(ops_, seg->fd.get(), iov, 0); !w) {
-    spdlog::error("spool: cannot write segment {}: {}", seg->path, w.error().message());
-    remove_file(seg->path, "unfinished segment");
+    spdlog::error("spool: cannot write segment {}: {}", tmp, w.error().message());
+    remove_file(tmp, "unfinished segment");
     return io_error(w.error());
   }
   if (options_.fsync != FsyncPolicy::kNever) {
-    if (auto s = sync_file(seg->fd.get(), seg->path); !s) return s.error();
+    if (auto s = sync_file(seg->fd.get(), tmp); !s) return s.error();
+  }
+  if (auto r = ops_.rename(tmp, seg->path); !r) {
+    spdlog::error("spool: cannot rename {} to {}: {}", tmp, seg->path, r.error().message());
+    remove_file(tmp, "unfinished segment");
+    return io_error(r.error());
+  }
+  if (options_.fsync != FsyncPolicy::kNever) {
     if (auto s = sync_spool_dir(); !s) return s.error();
   }
-  seg->size = seg->readable = header.size() + eh.size() + last_checkpoint_.size();
+  seg->identity = options_.identity;
+  seg->size = seg->readable =
+      header.size() + ih.size() + who.size() + eh.size() + last_checkpoint_.size();
   std::lock_guard lock(mu_);
   total_bytes_ += seg->size;
   segments_.push_back(std::move(seg));
   return {};
 }
 
+std::uint64_t Spool::roll_bytes() const {
+  return kSegmentHeaderBytes + 2 * kEntryHeaderBytes + 5 + options_.identity.instance_id.size() +
+         options_.identity.boot_id.size() + last_checkpoint_.size();
+}
+
 bool Spool::wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel, bool* waited) {
-  const std::uint64_t roll_cost = kSegmentHeaderBytes + kEntryHeaderBytes + last_checkpoint_.size();
+  const std::uint64_t roll_cost = roll_bytes();
   std::unique_lock lock(mu_);
   auto fits = [&] { return total_bytes_ + bytes + roll_cost <= options_.max_bytes; };
   if (waited) *waited = !fits();
@@ -377,7 +473,7 @@ bool Spool::wait_for_space(std::uint64_t bytes, const std::atomic<bool>& cancel,
 }
 
 bool Spool::fits(std::uint64_t bytes) const {
-  const std::uint64_t roll_cost = kSegmentHeaderBytes + kEntryHeaderBytes + last_checkpoint_.size();
+  const std::uint64_t roll_cost = roll_bytes();
   std::lock_guard lock(mu_);
   return total_bytes_ + bytes + roll_cost <= options_.max_bytes;
 }
@@ -389,6 +485,7 @@ void Spool::cancel_waits() {
 
 Result<void> Spool::append(std::span<const SpoolAppend> entries, std::size_t* appended) {
   std::size_t i = 0;
+  bool released = false;
   if (appended) *appended = 0;
   while (i < entries.size()) {
     std::uint64_t size, sealed_batches;
@@ -409,7 +506,14 @@ Result<void> Spool::append(std::span<const SpoolAppend> entries, std::size_t* ap
       if (auto r = roll(); !r) return r;
       continue;
     }
-    if (auto r = write_run(entries.subspan(i, j - i)); !r) return r;
+    if (auto r = write_run(entries.subspan(i, j - i)); !r) {
+      if (to_errc(r.error()) != Errc::kDiskFull || released) return r;
+      auto freed = release_acked_active();
+      if (!freed) return freed.error();
+      if (!*freed) return r;
+      released = true;  // once per call: the retry of this run goes into the fresh segment
+      continue;
+    }
     i = j;
     if (appended) *appended = i;
   }
@@ -483,16 +587,76 @@ Result<void> Spool::sync() {
 }
 
 Result<void> Spool::trim() {
+  auto r = release_acked_active();
+  if (!r) return r.error();
+  return {};
+}
+
+Result<bool> Spool::release_acked_active() {
+  std::uint64_t old_id = 0, old_size = 0;
   {
     std::lock_guard lock(mu_);
-    if (segments_.back()->ends.empty()) return {};
-    for (const auto& [s, e] : written_end_)
-      if (e > seq_end(acked_end_, s)) return {};
+    const Segment& active = *segments_.back();
+    if (active.ends.empty() || !fully_acked_locked(active)) return false;
+    old_id = active.id;
+    old_size = active.size;
   }
-  if (auto r = roll(); !r) return r;
-  std::lock_guard lock(mu_);
-  delete_acked_locked();
-  return {};
+  make_reserve();  // missing after an earlier failure: take the room now if there is any
+  auto rolled = roll();
+  if (!rolled && to_errc(rolled.error()) == Errc::kDiskFull && reserve_present_) {
+    // The disk is full: the reserve makes room for the fresh segment, then comes back.
+    spdlog::info("spool: disk full; using the reserve to let acknowledged segment {} go", old_id);
+    if (remove_file(join(options_.dir, "reserve"), "reserve")) {
+      reserve_present_ = false;
+      rolled = roll();
+    }
+  }
+  if (!rolled) {
+    make_reserve();  // if the reserve went for nothing, take its room back at once
+    return {boost::system::in_place_error, rolled.error()};
+  }
+  {
+    std::lock_guard lock(mu_);
+    delete_acked_locked();
+  }
+  spdlog::info("spool: acknowledged active segment {} ({} bytes) released", old_id, old_size);
+  make_reserve();
+  return true;
+}
+
+void Spool::make_reserve() {
+  if (reserve_present_ || options_.reserve_bytes == 0) return;
+  const std::uint64_t roll_cost = roll_bytes();
+  const std::size_t bytes =
+      static_cast<std::size_t>(std::max<std::uint64_t>(options_.reserve_bytes, 2 * roll_cost));
+  const std::string path = join(options_.dir, "reserve");
+  auto fd = ops_.open(path, OpenMode::kCreateTruncate);
+  if (!fd) {
+    spdlog::debug("spool: cannot create {}: {}", path, fd.error().message());
+    return;
+  }
+  const std::string zeros(bytes, '\0');
+  struct iovec iov[1] = {{const_cast<char*>(zeros.data()), zeros.size()}};
+  if (auto w = pwrite_all(ops_, fd->get(), iov, 0); !w) {
+    spdlog::debug("spool: cannot fill {}: {}", path, w.error().message());
+    remove_file(path, "unfinished reserve");
+    return;
+  }
+  reserve_present_ = true;
+}
+
+bool Spool::has_headroom() const {
+  {
+    std::lock_guard lock(mu_);
+    if (total_bytes_ + options_.segment_bytes > options_.max_bytes) return false;
+  }
+  return free_disk_bytes() >= options_.segment_bytes;
+}
+
+std::uint64_t Spool::free_disk_bytes() const {
+  struct statvfs st {};
+  if (::statvfs(options_.dir.c_str(), &st) != 0) return 0;
+  return std::uint64_t{st.f_bavail} * st.f_frsize;
 }
 
 SpoolCursor Spool::begin() const {

@@ -22,6 +22,7 @@
 
 #include "agent/spool/checkpoint.h"
 #include "agent/spool/file_ops.h"
+#include "agent/spool/segment_format.h"
 #include "schemas/batch.h"
 #include "schemas/result.h"
 
@@ -39,6 +40,14 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 256u << 20;     // hard cap over all segments
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   std::size_t max_quarantined = 8;  // damaged originals kept for forensics
+  // A file of this many bytes (<dir>/reserve) is kept so that, on a full disk, the spool can
+  // still start the fresh segment that lets an acknowledged active segment go (its state must
+  // be carried first). Grown to twice the state entry when that is larger. 0: no reserve.
+  std::uint64_t reserve_bytes = 64u << 10;
+  // Who writes (recorded in every new segment). At open, segments with batches written under
+  // another instance id are set aside in <dir>/foreign/<instance>/ and reported, never shipped
+  // as this one's. Empty instance_id: not checked.
+  SpoolIdentity identity;
   // Every file operation goes through this (tests inject faults); nullptr: posix_file_ops().
   // Not owned; must outlive the spool.
   FileOps* file_ops = nullptr;
@@ -51,6 +60,16 @@ struct SpoolDamage {
   std::uint64_t bytes = 0;
 };
 
+// Batches found in the spool that another instance wrote: set aside, to be reported.
+struct ForeignSpool {
+  SpoolIdentity identity;  // the writer (the boot id of its newest segment)
+  std::string moved_to;    // the directory now holding them
+  std::size_t segments = 0;
+  std::size_t batches = 0;
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct RecoveryReport {
   bool fresh = true;         // no state found: a first start
   Checkpoint state;          // from the last valid entry
@@ -58,6 +77,8 @@ struct RecoveryReport {
   std::size_t batches = 0;
   std::uint64_t truncated_bytes = 0;  // torn tail cut off (never committed: no loss)
   std::vector<SpoolDamage> damage;    // quarantined: lost, to be reported as gaps
+  std::vector<ForeignSpool> foreign;  // set aside: another instance's, to be reported
+  std::size_t unlabelled_segments = 0;  // version 1 segments with batches: identity unknown
 };
 
 // Where the shipper is in the spool.
@@ -105,6 +126,9 @@ class Spool {
   // policy), and a retry of the rest starts on an entry boundary (a partial entry the failed
   // write left is truncated first; while that truncation fails, appends fail with kIo).
   // kFsyncFailed is fatal: stop, acknowledge nothing more.
+  // On kDiskFull with every batch of the active segment acknowledged, the active segment is
+  // released first (release_acked_active) and the write tried once more: a spool that filled
+  // its disk frees itself as soon as the collector has everything.
   [[nodiscard]] Result<void> append(std::span<const SpoolAppend> entries,
                                     std::size_t* appended = nullptr);
   // Syncs what was written since the last sync (kInterval timer; shutdown).
@@ -112,6 +136,16 @@ class Spool {
   // At a clean stop, once no writer runs: when everything is acknowledged, starts a fresh
   // segment (carrying the state) so that the acknowledged one can go.
   [[nodiscard]] Result<void> trim();
+  // When the active segment holds batches and all of them are acknowledged: starts a fresh
+  // segment carrying the state (on a full disk, in the room of the reserve file, which is made
+  // again afterwards) and removes the old one. Returns whether it did. Errors as roll():
+  // kDiskFull / kIo retryable (nothing changed), kFsyncFailed fatal.
+  [[nodiscard]] Result<bool> release_acked_active();
+  // Room for at least one more whole segment, under max_bytes and on the disk: a full spool's
+  // episode is over (hysteresis: not over at the first entry that fits again).
+  bool has_headroom() const;
+  // Free bytes on the spool's file system for an unprivileged writer (statvfs); 0 if unknown.
+  std::uint64_t free_disk_bytes() const;
 
   // ---- Shipper thread ----
   SpoolCursor begin() const;
@@ -129,6 +163,7 @@ class Spool {
   void set_on_publish(std::function<void()> fn);
   void cancel_waits();
   std::uint64_t bytes() const;
+  std::uint64_t max_bytes() const { return options_.max_bytes; }
   std::uint64_t acked_end(std::uint32_t stream) const;
   // Every batch appended so far is acknowledged.
   bool all_acked() const;
@@ -148,6 +183,11 @@ class Spool {
                                                                  RecoveryReport& report,
                                                                  std::size_t& batches);
   [[nodiscard]] Result<void> quarantine(Segment& seg);
+  // Moves `seg` (holding `batches`) to <dir>/foreign/<its instance>/, counted in `report`.
+  [[nodiscard]] Result<void> set_aside(const Segment& seg, std::size_t batches,
+                                       RecoveryReport& report);
+  // Whether `seg` was written by another instance than options_.identity.
+  bool foreign(const Segment& seg) const;
   [[nodiscard]] Result<void> copy_valid_entries(Segment& seg, int out);
   void prune_quarantine();
   [[nodiscard]] Result<void> repair_tail(Segment& seg);
@@ -157,7 +197,12 @@ class Spool {
   [[nodiscard]] Result<void> sync_spool_dir();
   // Unlinks `path`; a failure is logged and counted (unlink_failures()). Returns success.
   bool remove_file(const std::string& path, std::string_view what);
+  // Writes the reserve file when it is missing (writer thread). Failure is logged at debug
+  // level and retried at the next release: a full disk is the usual cause.
+  void make_reserve();
   [[nodiscard]] Result<void> roll();
+  // What roll() writes: header, identity entry, state entry (writer thread).
+  std::uint64_t roll_bytes() const;
   [[nodiscard]] Result<void> write_run(std::span<const SpoolAppend> entries);
   bool fully_acked_locked(const Segment& seg) const;
   void delete_acked_locked();
@@ -170,6 +215,7 @@ class Spool {
   std::string last_checkpoint_;       // writer: checkpoint of the latest entry, carried by rolls
   std::uint64_t unsynced_bytes_ = 0;  // writer
   std::uint64_t next_id_ = 0;         // writer: id of the next segment
+  bool reserve_present_ = false;      // writer: <dir>/reserve holds its bytes
 
   mutable std::mutex mu_;
   std::condition_variable space_cv_;

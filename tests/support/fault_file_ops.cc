@@ -31,6 +31,11 @@ void FaultFileOps::fail_everything(int err) {
   failing_err_ = err;
 }
 
+void FaultFileOps::set_disk_full(bool on) {
+  std::lock_guard lock(mu_);
+  disk_full_ = on;
+}
+
 void FaultFileOps::set_real_syncs(bool on) {
   std::lock_guard lock(mu_);
   real_syncs_ = on;
@@ -63,8 +68,10 @@ FaultFileOps::Verdict FaultFileOps::step(FileOp op, int& err) {
     err = plan_.err;
     return Verdict::kFail;
   }
-  if (plan_.kind && *plan_.kind != op) return Verdict::kPass;
-  if (++steps_ != plan_.at_step) return Verdict::kPass;
+  const bool disk_full = disk_full_ && op == FileOp::kWrite;
+  if (disk_full) err = ENOSPC;
+  if (plan_.kind && *plan_.kind != op) return disk_full ? Verdict::kFail : Verdict::kPass;
+  if (++steps_ != plan_.at_step) return disk_full ? Verdict::kFail : Verdict::kPass;
   fired_ = op;
   err = plan_.err;
   switch (plan_.mode) {
@@ -156,7 +163,9 @@ Result<void> FaultFileOps::link(const std::string& from, const std::string& to) 
 Result<void> FaultFileOps::unlink(const std::string& path) {
   int err = 0;
   if (step(FileOp::kUnlink, err) != Verdict::kPass) return os_error(err);
-  return real_.unlink(path);
+  auto r = real_.unlink(path);
+  if (r) set_disk_full(false);
+  return r;
 }
 
 Result<void> FaultFileOps::sync_dir(const std::string& dir) {

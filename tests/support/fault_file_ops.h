@@ -57,6 +57,9 @@ class FaultFileOps final : public agent::FileOps {
   // Off: fdatasync and sync_dir are counted (and can fail) but do not reach the disk. Keeps
   // step-N loops fast; they simulate failed calls and process death, not power loss.
   void set_real_syncs(bool on);
+  // A full disk: while on, every write fails with ENOSPC (after the plan had its say); the
+  // first unlink that succeeds turns it off (removing a file returns space).
+  void set_disk_full(bool on);
   // Calls counted so far (of the plan's kind, or all).
   std::uint64_t steps() const;
   std::uint64_t calls(FileOp op) const;
@@ -90,6 +93,7 @@ class FaultFileOps final : public agent::FileOps {
   std::optional<FileOp> fired_;
   bool failing_ = false;          // kFromNowOn fired, or fail_everything()
   bool fail_next_write_ = false;  // kShortWrite fired
+  bool disk_full_ = false;        // set_disk_full()
   int failing_err_ = EIO;
   bool real_syncs_ = true;
 };

@@ -23,13 +23,13 @@
 namespace blackbox::agent {
 namespace {
 
-namespace fs = std::filesystem;
 using blackbox::testing::FaultFileOps;
 using blackbox::testing::FaultMode;
 using blackbox::testing::FaultPlan;
 using blackbox::testing::FileOp;
 using testing::BatchMaker;
 using testing::checkpoint_for;
+using testing::segment_ids;
 using testing::TempDir;
 
 constexpr std::uint64_t kOffsetPerSeq = 1000;  // file offset committed with seq: seq × 1000
@@ -54,14 +54,8 @@ SpoolOptions spool_options(const std::string& dir, FileOps* ops, FsyncPolicy fsy
   o.max_bytes = 64u << 20;
   o.fsync = fsync;
   o.file_ops = ops;
+  o.reserve_bytes = 0;  // best effort, never an error: SpoolDiskFull covers it
   return o;
-}
-
-std::set<std::uint64_t> segment_ids(const std::string& dir) {
-  std::set<std::uint64_t> ids;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (auto id = parse_segment_file_name(e.path().filename().string())) ids.insert(*id);
-  return ids;
 }
 
 // Drives a spool as the pipeline's writer and the shipper do, noting what it was told.
@@ -249,15 +243,7 @@ struct FaultCase {
 };
 
 class SpoolFault : public ::testing::TestWithParam<FaultCase> {
- protected:
-  void SetUp() override {
-    level_ = spdlog::get_level();
-    spdlog::set_level(spdlog::level::off);  // hundreds of expected error lines
-  }
-  void TearDown() override { spdlog::set_level(level_); }
-
- private:
-  spdlog::level::level_enum level_ = spdlog::level::info;
+  testing::QuietLogs quiet_;
 };
 
 TEST_P(SpoolFault, AfterAFaultAtAnyStepNothingDurableIsLostNothingAckedReturnsNothingTwice) {
