@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "collector/server/fd_limit.h"
 #include "schemas/config_table.h"
 #include "schemas/host_port.h"
 
@@ -55,6 +56,7 @@ constexpr config::Key<Config> kKeys[] = {
     {"storage", "block_cache_bytes", Kind::kSize, kField<kStorage, &T::block_cache_bytes>},
     {"storage", "write_buffer_bytes", Kind::kSize, kField<kStorage, &T::write_buffer_bytes>},
     {"storage", "max_group_bytes", Kind::kSize, kField<kStorage, &T::max_group_bytes>},
+    {"storage", "max_open_files", Kind::kInteger, kField<kStorage, &T::max_open_files>},
     {"lifecycle", "silent_after", Kind::kDuration, kField<kLifecycle, &Y::silent_after_ms>},
     {"lifecycle", "silent_check_interval", Kind::kDuration,
      kField<kLifecycle, &Y::silent_check_interval_ms>},
@@ -116,6 +118,8 @@ std::vector<std::string> validate(const Config& c) {
   if (c.limits.max_line_bytes < 1) p.push_back("limits.max_line_bytes must be >= 1");
   if (c.storage.write_buffer_bytes < (1u << 20))
     p.push_back("storage.write_buffer_bytes must be at least 1MiB");
+  if (c.storage.max_open_files < 16 || c.storage.max_open_files > 1'000'000)
+    p.push_back("storage.max_open_files must be 16..1000000");
   if (c.storage.max_group_bytes < c.limits.max_frame_bytes)
     p.push_back("storage.max_group_bytes must be at least limits.max_frame_bytes");
   if (c.lifecycle.silent_after_ms < 1) p.push_back("lifecycle.silent_after must be at least 1ms");
@@ -151,6 +155,8 @@ ServerOptions server_options(const Config& c) {
   o.index_threads = c.server.index_threads;
   o.limits = limits(c);
   o.index_words = c.storage.index_words;
+  o.reserved_fds =
+      rocksdb_fd_reserve(static_cast<int>(c.storage.max_open_files)) + kReservedFdsBesidesRocksDb;
   return o;
 }
 
@@ -164,6 +170,7 @@ StoreOptions store_options(const Config& c) {
   o.retention_ns = retention_ns(c);
   o.block_cache_bytes = c.storage.block_cache_bytes;
   o.write_buffer_bytes = c.storage.write_buffer_bytes;
+  o.max_open_files = static_cast<int>(c.storage.max_open_files);
   return o;
 }
 

@@ -55,6 +55,7 @@ struct StorageSection {
   std::uint64_t block_cache_bytes = 256u << 20;
   std::uint64_t write_buffer_bytes = 64u << 20;
   std::uint64_t max_group_bytes = 64u << 20;  // batch bytes per group commit
+  std::uint32_t max_open_files = 256;  // RocksDB table files kept open (reserved below ulimit -n)
 };
 
 struct LifecycleSection {
