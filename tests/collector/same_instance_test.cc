@@ -195,7 +195,8 @@ class TwoAgents {
     return std::make_unique<ChildProcess>(ChildOptions{
         {BLACKBOX_AGENT_BINARY, "--config", state + ".toml", "--collector",
          "127.0.0.1:" + std::to_string(port), "--instance-id", instance, "--state-dir", state,
-         "--file", log, "--read-from", "beginning", "--log-level", "info"},
+         "--file", log, "--read-from", "beginning", "--metrics-listen", "127.0.0.1:0",
+         "--log-level", "info"},
         state + ".err",
         "",
         {}});
