@@ -40,8 +40,8 @@ struct HttpServer::Impl {
   // the io_context still give their connections and turns back here).
   struct Client {
     std::uint32_t connections = 0;
-    std::uint32_t running = 0;                // queries holding a turn
-    std::deque<net::steady_timer*> waiting;   // queries waiting for a turn, oldest first
+    std::uint32_t running = 0;               // queries holding a turn
+    std::deque<net::steady_timer*> waiting;  // queries waiting for a turn, oldest first
   };
   std::map<net::ip::address, Client> clients;
   // A connection reading a request (waiting for one, or mid-header): the ones that may be
@@ -368,8 +368,7 @@ struct HttpServer::Impl {
       connections.fetch_add(1);
       ++c.connections;
       accepted->fetch_add(1, std::memory_order_relaxed);
-      net::co_spawn(ioc, session(std::move(socket), client),
-                    LastResort("http: session", escaped));
+      net::co_spawn(ioc, session(std::move(socket), client), LastResort("http: session", escaped));
     }
   }
 };

@@ -51,8 +51,7 @@ std::size_t rocksdb_fd_reserve(int max_open_files) {
          kOtherFiles;
 }
 
-std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit,
-                           std::size_t reserved) {
+std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit, std::size_t reserved) {
   if (soft_limit <= reserved) return 1;
   return static_cast<std::size_t>(
       std::max<std::uint64_t>(1, std::min<std::uint64_t>(configured, soft_limit - reserved)));

@@ -31,7 +31,6 @@ std::size_t rocksdb_fd_reserve(int max_open_files);
 inline constexpr std::size_t kReservedFdsBesidesRocksDb = 256 + 128;
 
 // The agent connection cap a soft limit allows: min(configured, soft - reserved), at least 1.
-std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit,
-                           std::size_t reserved);
+std::size_t connection_cap(std::size_t configured, std::uint64_t soft_limit, std::size_t reserved);
 
 }  // namespace blackbox::collector

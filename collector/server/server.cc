@@ -27,10 +27,10 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 void refuse_busy(tcp::socket& s, std::size_t cap) {
   std::string f;
   append_frame(f, FrameType::kError,
-               encode_error(ErrorFrame{
-                   Errc::kBusy, "collector at its connection cap (" + std::to_string(cap) +
-                                    "; server.max_connections and the open-file limit); "
-                                    "retry later"}));
+               encode_error(ErrorFrame{Errc::kBusy,
+                                       "collector at its connection cap (" + std::to_string(cap) +
+                                           "; server.max_connections and the open-file limit); "
+                                           "retry later"}));
   boost::system::error_code ec;
   s.non_blocking(true, ec);
   net::const_buffer b(f.data(), f.size());
@@ -62,9 +62,10 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, net::io_context& io,
     if (ctx->connections.load() >= ctx->connection_cap) {
       ctx->count_reject("busy");
       if (!std::exchange(busy_logged, true))
-        spdlog::warn("server: {} agent connections open, the cap: refusing more with ERROR busy "
-                     "(rejects_total{{reason=\"busy\"}} counts them)",
-                     ctx->connection_cap);
+        spdlog::warn(
+            "server: {} agent connections open, the cap: refusing more with ERROR busy "
+            "(rejects_total{{reason=\"busy\"}} counts them)",
+            ctx->connection_cap);
       tcp::socket s(std::move(socket));
       refuse_busy(s, ctx->connection_cap);
       continue;
@@ -137,10 +138,11 @@ Server::Server(net::io_context& io, IngestWriter& writer, Metrics& metrics, Serv
           ? configured
           : collector::connection_cap(configured, limit.soft, ctx_->options.reserved_fds);
   if (ctx_->connection_cap < configured)
-    spdlog::warn("server: at most {} agent connections (server.max_connections {}, open-file "
-                 "limit {}, {} reserved for RocksDB and the HTTP API); raise LimitNOFILE / "
-                 "ulimit -n for more",
-                 ctx_->connection_cap, configured, limit.soft, ctx_->options.reserved_fds);
+    spdlog::warn(
+        "server: at most {} agent connections (server.max_connections {}, open-file "
+        "limit {}, {} reserved for RocksDB and the HTTP API); raise LimitNOFILE / "
+        "ulimit -n for more",
+        ctx_->connection_cap, configured, limit.soft, ctx_->options.reserved_fds);
   else
     spdlog::info("server: at most {} agent connections (open-file limit {}, {} reserved)",
                  ctx_->connection_cap, limit.soft, ctx_->options.reserved_fds);

@@ -13,12 +13,12 @@
 // already in flight.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -98,10 +98,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point write_deadline_ = Clock::time_point::max();
 
   std::string peer_;
-  std::string instance_;                 // set by HELLO
-  std::string pending_instance_;         // HELLO submitted, not yet answered
-  std::string claimed_instance_;         // this connection is its writer (WriterRegistry)
-  const std::uint64_t id_;               // unique per connection
+  std::string instance_;          // set by HELLO
+  std::string pending_instance_;  // HELLO submitted, not yet answered
+  std::string claimed_instance_;  // this connection is its writer (WriterRegistry)
+  const std::uint64_t id_;        // unique per connection
   // Frames received (the WriterRegistry reads it to tell a live writer from a stale one).
   std::shared_ptr<std::atomic<std::uint64_t>> frames_seen_ =
       std::make_shared<std::atomic<std::uint64_t>>(0);

@@ -192,14 +192,14 @@ class TwoAgents {
     std::ofstream(state + ".toml")
         << "[agent]\nboot_id_file = \"" << dir_ << "/" << name << ".boot\"\n"
         << "[ship]\nbackoff_min = \"50ms\"\nbackoff_max = \"500ms\"\n";
-    return std::make_unique<ChildProcess>(ChildOptions{
-        {BLACKBOX_AGENT_BINARY, "--config", state + ".toml", "--collector",
-         "127.0.0.1:" + std::to_string(port), "--instance-id", instance, "--state-dir", state,
-         "--file", log, "--read-from", "beginning", "--metrics-listen", "127.0.0.1:0",
-         "--log-level", "info"},
-        state + ".err",
-        "",
-        {}});
+    return std::make_unique<ChildProcess>(
+        ChildOptions{{BLACKBOX_AGENT_BINARY, "--config", state + ".toml", "--collector",
+                      "127.0.0.1:" + std::to_string(port), "--instance-id", instance, "--state-dir",
+                      state, "--file", log, "--read-from", "beginning", "--metrics-listen",
+                      "127.0.0.1:0", "--log-level", "info"},
+                     state + ".err",
+                     "",
+                     {}});
   }
 
  private:
