@@ -63,7 +63,7 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, net::io_context& io,
       ctx->count_reject("busy");
       if (!std::exchange(busy_logged, true))
         spdlog::warn(
-            "server: {} agent connections open, the cap: refusing more with ERROR busy "
+            "server: {} agent connections open (the cap); refusing more with ERROR busy "
             "(rejects_total{{reason=\"busy\"}} counts them)",
             ctx->connection_cap);
       tcp::socket s(std::move(socket));
