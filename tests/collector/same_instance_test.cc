@@ -39,46 +39,56 @@ std::uint64_t rejects(Collector& c, const std::string& reason) {
       .load();
 }
 
+// A connection that said HELLO as (instance, boot) and got its WELCOME.
+TestConnection writer(std::uint16_t port, const std::string& instance, const std::string& boot) {
+  TestConnection c;
+  EXPECT_TRUE(c.connect(port));
+  EXPECT_TRUE(c.hello(hello_from(instance, boot)))
+      << (c.last_error() ? c.last_error()->message : "no WELCOME");
+  return c;
+}
+
+// The ERROR a HELLO as (instance, boot) gets instead of a WELCOME; then the connection closes.
+ErrorFrame refusal(std::uint16_t port, const std::string& instance, const std::string& boot) {
+  TestConnection c;
+  EXPECT_TRUE(c.connect(port));
+  EXPECT_FALSE(c.hello(hello_from(instance, boot)));
+  EXPECT_TRUE(c.wait_closed(10s));
+  return c.last_error().value_or(ErrorFrame{Errc::kOk, "no ERROR"});
+}
+
+// Sends a batch of 10 records and returns the acknowledged sequence (-1: no ACK).
+std::int64_t ship(TestConnection& c, StreamSource& src) {
+  if (!c.send_frame(FrameType::kBatch, src.next_batch(10))) return -1;
+  auto f = c.read_frame(10s);
+  auto ack = f ? as_ack(*f) : std::nullopt;
+  return ack && !ack->entries.empty() ? static_cast<std::int64_t>(ack->entries[0].highest_seq) : -1;
+}
+
 TEST(SameInstance, ASecondBootIsRefusedWhileTheFirstIsConnected) {
   TempDir dir("same-instance");
   RunningCollector rc(test_config(dir.sub("db")));
   ASSERT_TRUE(rc.ok());
-  TestConnection a;
-  ASSERT_TRUE(a.connect(rc.port()));
-  ASSERT_TRUE(a.hello(hello_from("i-1", "boot-a")));
-  TestConnection b;
-  ASSERT_TRUE(b.connect(rc.port()));
-  EXPECT_FALSE(b.hello(hello_from("i-1", "boot-b")));
-  ASSERT_TRUE(b.last_error());
-  EXPECT_EQ(b.last_error()->code, Errc::kIdentityMismatch);
-  const std::string& msg = b.last_error()->message;
-  EXPECT_NE(msg.find("boot boot-a"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("host-boot-a"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("agent.instance_id"), std::string::npos) << msg;
-  EXPECT_TRUE(b.wait_closed(10s));
+  TestConnection a = writer(rc.port(), "i-1", "boot-a");
+  const ErrorFrame e = refusal(rc.port(), "i-1", "boot-b");
+  EXPECT_EQ(e.code, Errc::kIdentityMismatch);
+  EXPECT_NE(e.message.find("boot boot-a"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("host-boot-a"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("agent.instance_id"), std::string::npos) << e.message;
   EXPECT_EQ(rejects(rc.collector(), "instance_in_use"), 1u);
-  // The first writer is untouched.
+  // The first writer is untouched; another instance from boot-b is fine.
   StreamSource src(kStreamLogs);
-  ASSERT_TRUE(a.send_frame(FrameType::kBatch, src.next_batch(10)));
-  auto ack = a.read_frame(10s);
-  ASSERT_TRUE(ack && as_ack(*ack));
-  // Another instance from boot-b is fine.
-  TestConnection other;
-  ASSERT_TRUE(other.connect(rc.port()));
-  EXPECT_TRUE(other.hello(hello_from("i-2", "boot-b")));
+  EXPECT_EQ(ship(a, src), 9);
+  TestConnection other = writer(rc.port(), "i-2", "boot-b");
 }
 
 TEST(SameInstance, TheSameBootReconnectingReplacesItsStaleConnection) {
   TempDir dir("same-instance-replace");
   RunningCollector rc(test_config(dir.sub("db")));
   ASSERT_TRUE(rc.ok());
-  TestConnection old_conn;
-  ASSERT_TRUE(old_conn.connect(rc.port()));
-  ASSERT_TRUE(old_conn.hello(hello_from("i-1", "boot-a")));
+  TestConnection old_conn = writer(rc.port(), "i-1", "boot-a");
   StreamSource src(kStreamLogs);
-  ASSERT_TRUE(old_conn.send_frame(FrameType::kBatch, src.next_batch(10)));
-  auto ack = old_conn.read_frame(10s);
-  ASSERT_TRUE(ack && as_ack(*ack));
+  ASSERT_EQ(ship(old_conn, src), 9);
   // The agent lost its connection without the collector noticing, and connects again.
   TestConnection fresh;
   ASSERT_TRUE(fresh.connect(rc.port()));
@@ -92,24 +102,15 @@ TEST(SameInstance, TheSameBootReconnectingReplacesItsStaleConnection) {
   EXPECT_EQ(as_error(*f)->code, Errc::kUnavailable);
   EXPECT_TRUE(old_conn.wait_closed(10s));
   EXPECT_EQ(rejects(rc.collector(), "replaced"), 1u);
-  ASSERT_TRUE(fresh.send_frame(FrameType::kBatch, src.next_batch(10)));
-  auto ack2 = fresh.read_frame(10s);
-  ASSERT_TRUE(ack2 && as_ack(*ack2));
-  EXPECT_EQ(as_ack(*ack2)->entries.at(0).highest_seq, 19u);
+  EXPECT_EQ(ship(fresh, src), 19);
 }
 
 TEST(SameInstance, ABootRefusedWhileTheWriterWasAliveStaysRefusedAfterItLeaves) {
   TempDir dir("same-instance-contested");
   RunningCollector rc(test_config(dir.sub("db")));
   ASSERT_TRUE(rc.ok());
-  TestConnection a;
-  ASSERT_TRUE(a.connect(rc.port()));
-  ASSERT_TRUE(a.hello(hello_from("i-1", "boot-a")));
-  {
-    TestConnection b;
-    ASSERT_TRUE(b.connect(rc.port()));
-    EXPECT_FALSE(b.hello(hello_from("i-1", "boot-b")));
-  }
+  TestConnection a = writer(rc.port(), "i-1", "boot-a");
+  EXPECT_EQ(refusal(rc.port(), "i-1", "boot-b").code, Errc::kIdentityMismatch);
   // A stale writer would send nothing more; this one proves alive, then leaves.
   ASSERT_TRUE(a.send_frame(FrameType::kHeartbeat, encode_heartbeat(Heartbeat{1, 0, 10'000})));
   ASSERT_TRUE(a.send_frame(FrameType::kGoodbye, encode_goodbye(Goodbye{"sigterm", false})));
@@ -117,27 +118,14 @@ TEST(SameInstance, ABootRefusedWhileTheWriterWasAliveStaysRefusedAfterItLeaves) 
   ASSERT_TRUE(bye && bye->type == FrameType::kGoodbye);
   ASSERT_TRUE(a.wait_closed(10s));
   ASSERT_TRUE(eventually([&] { return rc.collector().connections() == 0; }));
-  TestConnection b;
-  ASSERT_TRUE(b.connect(rc.port()));
-  EXPECT_FALSE(b.hello(hello_from("i-1", "boot-b")));
-  ASSERT_TRUE(b.last_error());
-  EXPECT_NE(b.last_error()->message.find("written by another machine"), std::string::npos)
-      << b.last_error()->message;
+  const ErrorFrame again = refusal(rc.port(), "i-1", "boot-b");
+  EXPECT_NE(again.message.find("written by another machine"), std::string::npos) << again.message;
   // A boot refused only while the writer was a stale, silent connection is a reboot: let in.
-  TestConnection stale;
-  ASSERT_TRUE(stale.connect(rc.port()));
-  ASSERT_TRUE(stale.hello(hello_from("i-3", "boot-old")));
-  {
-    TestConnection rebooted;
-    ASSERT_TRUE(rebooted.connect(rc.port()));
-    EXPECT_FALSE(rebooted.hello(hello_from("i-3", "boot-new")));
-  }
+  TestConnection stale = writer(rc.port(), "i-3", "boot-old");
+  EXPECT_EQ(refusal(rc.port(), "i-3", "boot-new").code, Errc::kIdentityMismatch);
   stale.close();
-  ASSERT_TRUE(eventually([&] { return rc.collector().connections() <= 1; }));
-  TestConnection rebooted;
-  ASSERT_TRUE(rebooted.connect(rc.port()));
-  EXPECT_TRUE(rebooted.hello(hello_from("i-3", "boot-new")))
-      << (rebooted.last_error() ? rebooted.last_error()->message : "");
+  ASSERT_TRUE(eventually([&] { return rc.collector().connections() == 0; }));
+  TestConnection rebooted = writer(rc.port(), "i-3", "boot-new");
 }
 
 // ---- Two real agents -------------------------------------------------------------------------
