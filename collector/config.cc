@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "collector/server/fd_limit.h"
 #include "schemas/config_table.h"
 #include "schemas/host_port.h"
 
@@ -56,6 +57,7 @@ constexpr config::Key<Config> kKeys[] = {
     {"storage", "write_buffer_bytes", Kind::kSize, kField<kStorage, &T::write_buffer_bytes>},
     {"storage", "max_group_bytes", Kind::kSize, kField<kStorage, &T::max_group_bytes>},
     {"storage", "time_skew", Kind::kDuration, kField<kStorage, &T::time_skew_ms>},
+    {"storage", "max_open_files", Kind::kInteger, kField<kStorage, &T::max_open_files>},
     {"lifecycle", "silent_after", Kind::kDuration, kField<kLifecycle, &Y::silent_after_ms>},
     {"lifecycle", "silent_check_interval", Kind::kDuration,
      kField<kLifecycle, &Y::silent_check_interval_ms>},
@@ -117,6 +119,8 @@ std::vector<std::string> validate(const Config& c) {
   if (c.limits.max_line_bytes < 1) p.push_back("limits.max_line_bytes must be >= 1");
   if (c.storage.write_buffer_bytes < (1u << 20))
     p.push_back("storage.write_buffer_bytes must be at least 1MiB");
+  if (c.storage.max_open_files < 16 || c.storage.max_open_files > 1'000'000)
+    p.push_back("storage.max_open_files must be 16..1000000");
   if (c.storage.max_group_bytes < c.limits.max_frame_bytes)
     p.push_back("storage.max_group_bytes must be at least limits.max_frame_bytes");
   if (c.lifecycle.silent_after_ms < 1) p.push_back("lifecycle.silent_after must be at least 1ms");
@@ -153,6 +157,8 @@ ServerOptions server_options(const Config& c) {
   o.limits = limits(c);
   o.index_words = c.storage.index_words;
   o.time_skew_ns = time_skew_ns(c);
+  o.reserved_fds =
+      rocksdb_fd_reserve(static_cast<int>(c.storage.max_open_files)) + kReservedFdsBesidesRocksDb;
   return o;
 }
 
@@ -170,6 +176,7 @@ StoreOptions store_options(const Config& c) {
   o.retention_ns = retention_ns(c);
   o.block_cache_bytes = c.storage.block_cache_bytes;
   o.write_buffer_bytes = c.storage.write_buffer_bytes;
+  o.max_open_files = static_cast<int>(c.storage.max_open_files);
   return o;
 }
 

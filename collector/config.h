@@ -58,6 +58,7 @@ struct StorageSection {
   // A record whose event time is further than this from its read time is indexed and windowed
   // by its read time and flagged time_skewed (collector/store/window_time.h); 0s = never.
   std::uint64_t time_skew_ms = 86'400'000;
+  std::uint32_t max_open_files = 256;  // RocksDB table files kept open (reserved below ulimit -n)
 };
 
 struct LifecycleSection {

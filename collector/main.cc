@@ -1,7 +1,6 @@
 // blackbox-collector: receives, verifies and stores what agents send (collector/README.md).
 // Flags parse into Config; Collector does the rest.
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include "collector/collector.h"
 #include "collector/config.h"
 #include "collector/http/collector_http.h"
+#include "collector/server/fd_limit.h"
 #include "schemas/logging.h"
 #include "schemas/version.h"
 
@@ -17,15 +17,6 @@ namespace {
 
 using namespace blackbox;
 using namespace blackbox::collector;
-
-// Connections are file descriptors: allow as many as the hard limit lets us.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);  // best effort: max_connections is the real bound
-  }
-}
 
 int hold_command(const Config& config, const std::vector<std::string>& instances, bool release) {
   auto store = Store::open(store_options(config));
@@ -97,7 +88,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.collector.log_level));
   if (*hold) return hold_command(config, hold_instances, release);
 
-  raise_fd_limit();
+  raise_open_file_limit();  // logs the figures; the server's connection cap fits under it
   auto collector = Collector::open(config);
   if (!collector) {
     spdlog::error("collector: cannot start with data dir {}: {}", config.collector.data_dir,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -33,6 +36,21 @@ constexpr auto kWatcherStopCheck = std::chrono::milliseconds(100);
 struct HttpServer::Impl {
   HttpServerOptions options;
   Api api;
+  // Per client address, I/O thread only (declared before ioc: coroutine frames destroyed with
+  // the io_context still give their connections and turns back here).
+  struct Client {
+    std::uint32_t connections = 0;
+    std::uint32_t running = 0;               // queries holding a turn
+    std::deque<net::steady_timer*> waiting;  // queries waiting for a turn, oldest first
+  };
+  std::map<net::ip::address, Client> clients;
+  // A connection reading a request (waiting for one, or mid-header): the ones that may be
+  // closed to make room for a new connection, oldest first.
+  struct Reading {
+    beast::tcp_stream* stream;
+    bool evicted = false;
+  };
+  std::list<Reading*> readers;
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   net::thread_pool workers;
@@ -44,6 +62,10 @@ struct HttpServer::Impl {
   std::uint16_t port = 0;
   std::atomic<std::uint64_t>* busy_rejects;
   std::atomic<std::uint64_t>* escaped;
+  std::atomic<std::uint64_t>* refused_max;         // connections refused: every one busy
+  std::atomic<std::uint64_t>* refused_per_client;  // ... the client has too many open
+  std::atomic<std::uint64_t>* evicted;             // closed while reading, to make room
+  std::atomic<std::uint64_t>* accepted;
   // Follow long polls waiting for the ingest position to pass a value (I/O thread only).
   struct Waiter {
     net::steady_timer& timer;
@@ -58,6 +80,64 @@ struct HttpServer::Impl {
                                     "Queries refused with 503 because the workers were full");
     escaped = &metrics.counter("blackbox_query_escaped_exceptions_total",
                                "Exceptions that reached an HTTP session's last line of defence");
+    const char* refused_help = "HTTP connections refused at accept, by reason";
+    refused_max = &metrics.counter(
+        "blackbox_query_connections_refused_total{reason=\"max_connections\"}", refused_help);
+    refused_per_client = &metrics.counter(
+        "blackbox_query_connections_refused_total{reason=\"per_client\"}", refused_help);
+    accepted = &metrics.counter("blackbox_query_connections_accepted_total",
+                                "HTTP connections accepted (and not refused)");
+    evicted = &metrics.counter("blackbox_query_connections_evicted_total",
+                               "HTTP connections waiting for (or sending) a request that were "
+                               "closed to make room for a new one at max_connections");
+  }
+
+  std::uint32_t turns_per_client() const {
+    if (options.max_queries_per_client > 0) return options.max_queries_per_client;
+    return options.worker_threads > 1 ? options.worker_threads - 1 : 1;
+  }
+
+  // Waits until `client` may run a query: at most turns_per_client() at once, first come first
+  // served within the client, so a greedy client queues behind itself (on the I/O thread,
+  // holding no worker and no pending slot). Give the turn back with end_turn().
+  net::awaitable<void> take_turn(const net::ip::address& client) {
+    Client& c = clients[client];
+    if (c.running < turns_per_client() && c.waiting.empty()) {
+      ++c.running;
+      co_return;
+    }
+    net::steady_timer turn(ioc, net::steady_timer::time_point::max());
+    c.waiting.push_back(&turn);
+    struct Leave {  // only if this frame is destroyed while waiting (stop)
+      Impl& s;
+      const net::ip::address& client;
+      net::steady_timer* t;
+      ~Leave() {
+        auto c = s.clients.find(client);
+        if (c == s.clients.end()) return;
+        auto& q = c->second.waiting;
+        if (auto it = std::find(q.begin(), q.end(), t); it != q.end()) q.erase(it);
+      }
+    } leave{*this, client, &turn};
+    co_await turn.async_wait(kTuple);  // end_turn() hands its turn over by cancelling this
+  }
+
+  void end_turn(const net::ip::address& client) {
+    auto it = clients.find(client);
+    if (it == clients.end()) return;
+    Client& c = it->second;
+    if (!c.waiting.empty()) {  // hand the turn over: `running` stays
+      c.waiting.front()->cancel();
+      c.waiting.pop_front();
+      return;
+    }
+    --c.running;
+    forget_if_idle(it);
+  }
+
+  void forget_if_idle(std::map<net::ip::address, Client>::iterator it) {
+    if (it->second.connections == 0 && it->second.running == 0 && it->second.waiting.empty())
+      clients.erase(it);
   }
 
   net::awaitable<ApiResponse> run_query(const std::string& method, const std::string& target) {
@@ -104,24 +184,35 @@ struct HttpServer::Impl {
     co_return w.woken;
   }
 
-  net::awaitable<ApiResponse> answer(const std::string& method, const std::string& target) {
+  net::awaitable<ApiResponse> answer(const net::ip::address& client, const std::string& method,
+                                     const std::string& target) {
     const auto started = std::chrono::steady_clock::now();
     net::steady_timer timer(ioc);
+    struct Turn {
+      Impl& s;
+      const net::ip::address& client;
+      ~Turn() { s.end_turn(client); }
+    };
     for (;;) {
-      if (pending.fetch_add(1) >= options.max_pending_queries) {
+      ApiResponse r;
+      {
+        co_await take_turn(client);
+        Turn turn{*this, client};
+        if (pending.fetch_add(1) >= options.max_pending_queries) {
+          pending.fetch_sub(1);
+          busy_rejects->fetch_add(1, std::memory_order_relaxed);
+          ApiResponse busy;
+          busy.status = 503;
+          busy.body = error_json("busy",
+                                 "the collector is running as many queries as it allows; retry "
+                                 "in a moment")
+                          .dump() +
+                      "\n";
+          co_return busy;
+        }
+        r = co_await run_query(method, target);
         pending.fetch_sub(1);
-        busy_rejects->fetch_add(1, std::memory_order_relaxed);
-        ApiResponse busy;
-        busy.status = 503;
-        busy.body = error_json("busy",
-                               "the collector is running as many queries as it allows; retry "
-                               "in a moment")
-                        .dump() +
-                    "\n";
-        co_return busy;
       }
-      ApiResponse r = co_await run_query(method, target);
-      pending.fetch_sub(1);
       if (!r.poll_again || stopping.load() ||
           std::chrono::steady_clock::now() - started >= r.poll_wait)
         co_return r;
@@ -130,18 +221,51 @@ struct HttpServer::Impl {
     }
   }
 
-  net::awaitable<void> session(tcp::socket socket) {
+  // Reads one request: waits up to idle_timeout for its first byte, then the whole request
+  // must arrive within header_timeout (a slow sender is cut off). While reading, the connection
+  // is in `readers` and may be evicted to make room (then: operation_aborted).
+  net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
+                                                 beast::flat_buffer& buffer,
+                                                 bhttp::request_parser<bhttp::empty_body>& parser) {
+    Reading reading{&stream};
+    const auto it = readers.insert(readers.end(), &reading);
+    struct Unlist {
+      std::list<Reading*>& l;
+      std::list<Reading*>::iterator it;
+      const Reading& r;
+      ~Unlist() {
+        if (!r.evicted) l.erase(it);
+      }
+    } unlist{readers, it, reading};
+    if (buffer.size() == 0) {
+      stream.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) co_return ec;
+      buffer.commit(n);
+    }
+    stream.expires_after(options.header_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    co_return ec;
+  }
+
+  net::awaitable<void> session(tcp::socket socket, net::ip::address client) {
     struct Count {
-      std::atomic<std::uint32_t>& n;
-      ~Count() { n.fetch_sub(1); }
-    } count{connections};
+      Impl& s;
+      const net::ip::address& client;
+      ~Count() {
+        s.connections.fetch_sub(1);
+        if (auto it = s.clients.find(client); it != s.clients.end()) {
+          --it->second.connections;
+          s.forget_if_idle(it);
+        }
+      }
+    } count{*this, client};
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      stream.expires_after(options.idle_timeout);
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      auto ec = co_await read_request(stream, buffer, parser);
       if (ec) {
         if (ec == bhttp::error::header_limit) {
           co_await reply(
@@ -160,7 +284,8 @@ struct HttpServer::Impl {
       }
       auto req = parser.release();
       const bool keep_alive = req.keep_alive() && !stopping.load();
-      ApiResponse r = co_await answer(std::string(req.method_string()), std::string(req.target()));
+      ApiResponse r =
+          co_await answer(client, std::string(req.method_string()), std::string(req.target()));
       if (!co_await reply(stream, r.status, req.version(), keep_alive, std::move(r.body),
                           r.content_type) ||
           !keep_alive)
@@ -184,6 +309,33 @@ struct HttpServer::Impl {
     co_return !ec;
   }
 
+  // Closes the connection that has waited longest for (or in) a request; false if every
+  // connection is busy with a query. Its session ends with operation_aborted.
+  bool evict_oldest_reader() {
+    if (readers.empty()) return false;
+    Reading* r = readers.front();
+    readers.pop_front();
+    r->evicted = true;
+    beast::error_code ignored;  // closing: the session sees operation_aborted
+    r->stream->socket().close(ignored);
+    evicted->fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  // Answers 503 with `message` and closes, best effort, without blocking the I/O thread.
+  static void refuse(tcp::socket& socket, const std::string& message) {
+    bhttp::response<bhttp::string_body> res{bhttp::status::service_unavailable, 11};
+    res.set(bhttp::field::server, "blackbox-collector");
+    res.set(bhttp::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.body() = error_json("busy", message).dump() + "\n";
+    res.prepare_payload();
+    beast::error_code ignored;  // a peer that does not read it gets the close alone
+    socket.non_blocking(true, ignored);
+    bhttp::write(socket, res, ignored);
+    socket.close(ignored);
+  }
+
   net::awaitable<void> accept_loop() {
     net::steady_timer backoff(ioc);
     while (!stopping.load()) {
@@ -195,13 +347,28 @@ struct HttpServer::Impl {
         co_await backoff.async_wait(kTuple);
         continue;
       }
-      if (connections.fetch_add(1) >= options.max_connections) {
-        connections.fetch_sub(1);
-        beast::error_code ignored;  // refusing: a reset is the answer
-        socket.close(ignored);
+      beast::error_code ec2;
+      const auto client = socket.remote_endpoint(ec2).address();
+      if (ec2) continue;  // gone already
+      Client& c = clients[client];
+      if (c.connections >= options.max_connections_per_client) {
+        refused_per_client->fetch_add(1, std::memory_order_relaxed);
+        refuse(socket, "too many connections from " + client.to_string() + " (at most " +
+                           std::to_string(options.max_connections_per_client) +
+                           "); close idle ones or retry later");
+        forget_if_idle(clients.find(client));
         continue;
       }
-      net::co_spawn(ioc, session(std::move(socket)), LastResort("http: session", escaped));
+      if (connections.load() >= options.max_connections && !evict_oldest_reader()) {
+        refused_max->fetch_add(1, std::memory_order_relaxed);
+        refuse(socket, "the collector is answering as many connections as it allows; retry later");
+        forget_if_idle(clients.find(client));
+        continue;
+      }
+      connections.fetch_add(1);
+      ++c.connections;
+      accepted->fetch_add(1, std::memory_order_relaxed);
+      net::co_spawn(ioc, session(std::move(socket), client), LastResort("http: session", escaped));
     }
   }
 };

@@ -8,7 +8,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
+#include "collector/server/fd_limit.h"
 #include "collector/server/session.h"
 #include "schemas/last_resort.h"
 
@@ -21,11 +23,14 @@ namespace {
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-// Answers a connection over max_connections: ERROR kBusy, best effort, without blocking.
-void refuse_busy(tcp::socket& s) {
+// Answers a connection over the cap: ERROR kBusy, best effort, without blocking.
+void refuse_busy(tcp::socket& s, std::size_t cap) {
   std::string f;
   append_frame(f, FrameType::kError,
-               encode_error(ErrorFrame{Errc::kBusy, "collector at max_connections; retry later"}));
+               encode_error(ErrorFrame{Errc::kBusy,
+                                       "collector at its connection cap (" + std::to_string(cap) +
+                                           "; server.max_connections and the open-file limit); "
+                                           "retry later"}));
   boost::system::error_code ec;
   s.non_blocking(true, ec);
   net::const_buffer b(f.data(), f.size());
@@ -36,6 +41,7 @@ void refuse_busy(tcp::socket& s) {
 net::awaitable<void> accept_loop(tcp::acceptor& acceptor, net::io_context& io,
                                  std::shared_ptr<SessionContext> ctx) {
   net::steady_timer pause(io);
+  bool busy_logged = false;  // the cap's warning, once per episode
   for (;;) {
     auto strand = net::make_strand(io);
     auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
@@ -53,12 +59,18 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, net::io_context& io,
       socket.close(ignored);
       co_return;
     }
-    if (ctx->connections.load() >= ctx->options.max_connections) {
+    if (ctx->connections.load() >= ctx->connection_cap) {
       ctx->count_reject("busy");
+      if (!std::exchange(busy_logged, true))
+        spdlog::warn(
+            "server: {} agent connections open (the cap); refusing more with ERROR busy "
+            "(rejects_total{{reason=\"busy\"}} counts them)",
+            ctx->connection_cap);
       tcp::socket s(std::move(socket));
-      refuse_busy(s);
+      refuse_busy(s, ctx->connection_cap);
       continue;
     }
+    busy_logged = false;
     boost::system::error_code opt_ec;
     socket.set_option(tcp::no_delay(true), opt_ec);
     auto session = std::make_shared<Session>(tcp::socket(std::move(socket)), strand, ctx);
@@ -120,9 +132,27 @@ Server::Server(net::io_context& io, IngestWriter& writer, Metrics& metrics, Serv
     : io_(io),
       ctx_(std::make_shared<SessionContext>(std::move(options), writer, metrics)),
       acceptor_(io) {
+  const std::size_t configured = ctx_->options.max_connections;
+  const FdLimit limit = open_file_limit();
+  ctx_->connection_cap =
+      ctx_->options.reserved_fds == 0
+          ? configured
+          : collector::connection_cap(configured, limit.soft, ctx_->options.reserved_fds);
+  if (ctx_->connection_cap < configured)
+    spdlog::warn(
+        "server: at most {} agent connections (server.max_connections {}, open-file "
+        "limit {}, {} reserved for RocksDB and the HTTP API); raise LimitNOFILE / "
+        "ulimit -n for more",
+        ctx_->connection_cap, configured, limit.soft, ctx_->options.reserved_fds);
+  else
+    spdlog::info("server: at most {} agent connections (open-file limit {}, {} reserved)",
+                 ctx_->connection_cap, limit.soft, ctx_->options.reserved_fds);
   auto ctx = ctx_;
   metrics.gauge("blackbox_collector_connections", "Open agent connections",
                 [ctx] { return static_cast<double>(ctx->connections.load()); });
+  metrics.gauge("blackbox_collector_max_connections",
+                "Effective cap on agent connections (max_connections within the open-file limit)",
+                [ctx] { return static_cast<double>(ctx->connection_cap); });
   metrics.gauge("blackbox_collector_inflight_bytes",
                 "Frame bytes read and not yet written (bounded by max_inflight_bytes)",
                 [ctx] { return static_cast<double>(ctx->budget.used()); });

@@ -20,6 +20,7 @@
 #include "collector/server/index_pool.h"
 #include "collector/server/memory_budget.h"
 #include "collector/server/server_options.h"
+#include "collector/server/writer_registry.h"
 #include "schemas/metrics.h"
 
 namespace blackbox::collector {
@@ -33,7 +34,12 @@ struct SessionContext {
   MemoryBudget budget;  // frame bytes over all connections
   IndexPool index_pool;
   std::atomic<std::size_t> connections{0};
+  // The effective cap: options.max_connections, lowered to fit the open-file limit minus
+  // options.reserved_fds (computed once, when the Server is built; fd_limit.h).
+  std::size_t connection_cap = 0;
   std::atomic<bool> shutting_down{false};
+  std::atomic<std::uint64_t> next_connection_id{1};
+  WriterRegistry writers;  // one writer per instance
 
   // Counters (metrics.h), registered once.
   std::atomic<std::uint64_t>* accepted;
@@ -73,6 +79,8 @@ class Server {
   // batches are acknowledged, then ERROR kUnavailable and close. Any thread.
   void shutdown();
   std::size_t connections() const { return ctx_->connections.load(); }
+  // The effective cap on agent connections (see SessionContext::connection_cap).
+  std::size_t connection_cap() const { return ctx_->connection_cap; }
   MemoryBudget& budget() { return ctx_->budget; }
 
  private:

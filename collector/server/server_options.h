@@ -16,6 +16,10 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 7700;             // 0 = any free port
   std::size_t max_connections = 10'000;  // more are answered ERROR kBusy and closed
+  // File descriptors the rest of the process may need (RocksDB's table files, WAL and logs,
+  // the HTTP API's connections, threads' eventfds): the effective connection cap is at most
+  // the open-file soft limit minus this (Server logs both figures; see fd_limit.h).
+  std::size_t reserved_fds = 0;
   // A connection must send HELLO within this.
   std::chrono::milliseconds hello_timeout{10'000};
   // Longest silence between frames (agents heartbeat well within it).

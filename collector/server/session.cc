@@ -36,6 +36,7 @@ Session::Session(net::ip::tcp::socket socket, Strand strand, std::shared_ptr<Ses
       send_wake_(strand_),
       read_wake_(strand_),
       watchdog_timer_(strand_),
+      id_(ctx_->next_connection_id.fetch_add(1)),
       budget_(ctx_->options.max_connection_inflight_bytes, &ctx_->budget) {
   send_wake_.expires_at(Clock::time_point::max());
   read_wake_.expires_at(Clock::time_point::max());
@@ -47,6 +48,7 @@ Session::Session(net::ip::tcp::socket socket, Strand strand, std::shared_ptr<Ses
 }
 
 Session::~Session() {
+  if (!claimed_instance_.empty()) ctx_->writers.release(claimed_instance_, id_);
   ctx_->connections.fetch_sub(1);
   ctx_->closed->fetch_add(1, std::memory_order_relaxed);
   ctx_->remove(this);
@@ -158,8 +160,34 @@ bool Session::start_hello(FrameType type, std::string_view payload) {
     fail(Errc::kUnauthorized, "bad or missing token for instance " + h->instance_id);
     return false;
   }
+  if (!claim_instance(*h)) return false;
   pending_instance_ = h->instance_id;
   submit_awaited(HelloRequest{std::move(*h)});
+  return true;
+}
+
+bool Session::claim_instance(const Hello& h) {
+  WriterRegistry::Claimant c;
+  c.connection = id_;
+  c.identity = WriterIdentity{h.boot_id, h.hostname, h.agent_version, peer_};
+  c.frames = frames_seen_;
+  c.evict = [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    net::post(self->strand_, [self] {
+      self->fail(Errc::kUnavailable,
+                 "replaced by a newer connection of the same instance, boot and host; "
+                 "this one is closed",
+                 "replaced");
+    });
+  };
+  std::string refusal = ctx_->writers.claim(h.instance_id, std::move(c));
+  if (!refusal.empty()) {
+    spdlog::error("server: {}: HELLO refused: {}", peer_, refusal);
+    fail(Errc::kIdentityMismatch, std::move(refusal), "instance_in_use");
+    return false;
+  }
+  claimed_instance_ = h.instance_id;
   return true;
 }
 
@@ -276,6 +304,7 @@ awaitable<bool> Session::read_frame(FrameHeader& header, std::string& payload,
   }
   ctx_->bytes_received->fetch_add(n3, std::memory_order_relaxed);
   ctx_->frames->fetch_add(1, std::memory_order_relaxed);
+  frames_seen_->fetch_add(1, std::memory_order_relaxed);
   if (auto ok = verify_frame_payload(*h, payload); !ok) {
     frame_lease_.reset();
     fail(to_errc(ok.error()), "frame checksum mismatch");
@@ -445,9 +474,9 @@ awaitable<void> Session::watchdog() {
 
 // ---- helpers -------------------------------------------------------------------------------
 
-void Session::fail(Errc code, std::string message) {
+void Session::fail(Errc code, std::string message, std::string_view reason) {
   if (closing_ || closed_) return;
-  ctx_->count_reject(errc_name(code));
+  ctx_->count_reject(reason.empty() ? std::string_view(errc_name(code)) : reason);
   spdlog::info("server: {} (instance {}): {}: {}", peer_, instance_.empty() ? "-" : instance_,
                errc_name(code), message);
   closing_ = true;
@@ -480,6 +509,7 @@ void Session::set_write_deadline(Clock::time_point t) {
 void Session::close_socket() {
   if (closed_) return;
   closed_ = true;
+  if (!claimed_instance_.empty()) ctx_->writers.release(claimed_instance_, id_);
   boost::system::error_code ec;
   socket_.close(ec);
   send_wake_.cancel();

@@ -13,6 +13,7 @@
 // already in flight.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -75,8 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish_batch();
   void on_batch_done(std::uint64_t id, WriteOutcome&& out);
 
-  // Queue an ERROR and end the session once in-flight batches are acknowledged.
-  void fail(Errc code, std::string message);
+  // Claims instance_id for this connection (WriterRegistry); false: refused (ERROR queued).
+  bool claim_instance(const Hello& h);
+  // Queue an ERROR and end the session once in-flight batches are acknowledged. `reason` is
+  // the rejects_total label (default: the code's name).
+  void fail(Errc code, std::string message, std::string_view reason = {});
   void queue_frame(FrameType type, std::string payload);
   void wake_sender();
   void wake_reader();
@@ -94,8 +98,13 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point write_deadline_ = Clock::time_point::max();
 
   std::string peer_;
-  std::string instance_;                 // set by HELLO
-  std::string pending_instance_;         // HELLO submitted, not yet answered
+  std::string instance_;          // set by HELLO
+  std::string pending_instance_;  // HELLO submitted, not yet answered
+  std::string claimed_instance_;  // this connection is its writer (WriterRegistry)
+  const std::uint64_t id_;        // unique per connection
+  // Frames received (the WriterRegistry reads it to tell a live writer from a stale one).
+  std::shared_ptr<std::atomic<std::uint64_t>> frames_seen_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
   std::optional<WriteOutcome> outcome_;  // answer to submit_awaited()
   struct Indexed {
     std::uint64_t id = 0;

@@ -267,6 +267,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   db.bytes_per_sync = 1 << 20;
   db.max_total_wal_size = 512u << 20;
   db.keep_log_file_num = 4;
+  db.max_open_files = o.max_open_files;
   db.statistics = rocksdb::CreateDBStatistics();
   db.statistics->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
   db.enable_pipelined_write = false;

@@ -249,6 +249,10 @@ struct StoreOptions {
   std::int64_t retention_ns = 0;  // delete batches older than this (event time); 0 = keep
   std::size_t block_cache_bytes = 256u << 20;
   std::size_t write_buffer_bytes = 64u << 20;  // memtable size of the batches column family
+  // Table files RocksDB keeps open (-1 = all): the file descriptors it may hold besides its
+  // WAL, manifest and log. The collector sets it from storage.max_open_files and leaves room
+  // for it below the open-file limit (collector/server/fd_limit.h).
+  int max_open_files = -1;
   const Clock* clock = nullptr;                // retention's "now"; nullptr = SystemClock
   // Every file operation of the database goes through this file system (tests wrap the
   // default one to inject faults: tests/support/fault_file_system.h); nullptr = the default.
