@@ -41,7 +41,7 @@ class CollectorProcess {
     const auto offset = blackbox::testing::file_size(log_path_);
     proc_ = std::make_unique<blackbox::testing::ChildProcess>(
         std::vector<std::string>{BLACKBOX_COLLECTOR_BINARY, "--data-dir", data_dir_, "--listen",
-                                 "127.0.0.1:0", "--log-level", "info"},
+                                 "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
         log_path_);
     const char kListening[] = "listening on 127.0.0.1:";
     std::size_t at = std::string::npos;
