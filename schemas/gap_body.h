@@ -28,6 +28,15 @@ inline constexpr std::string_view kTruncatedWhileStopped =
 inline constexpr std::string_view kSpoolDamaged = "spool segment damaged; quarantined";
 inline constexpr std::string_view kSpoolUnreadable = "spool entry unreadable when shipped";
 inline constexpr std::string_view kBatchRejected = "batch rejected by the collector";
+// File input: a file that appeared under a watched name and was deleted (or moved out of
+// sight) before the agent could open it; its size is not known.
+inline constexpr std::string_view kVanishedBeforeRead = "file vanished before it could be read";
+// File input: the kernel's inotify queue overflowed; files created and removed meanwhile may
+// have been missed (the agent rescans at once).
+inline constexpr std::string_view kWatchOverflow = "file watch queue overflowed";
+// File input: a file that holds data (its size) cannot be opened or read; not collected while
+// that lasts (it is read from where it stands if it becomes readable again).
+inline constexpr std::string_view kSourceUnreadable = "source unreadable";
 }  // namespace gap_reason
 
 struct GapBody {

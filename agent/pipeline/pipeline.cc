@@ -23,6 +23,11 @@ Pipeline::~Pipeline() { stop(); }
 void Pipeline::start() {
   writer_thread_ = std::thread([this] { writer_loop(); });
   sealer_thread_ = std::thread([this] { sealer_loop(); });
+  // inotify discovery wakes the input loop as soon as a file appears (issue 10 item 1).
+  input_.watch([this] {
+    std::lock_guard lock(mu_);
+    input_cv_.notify_all();
+  });
   input_thread_ = std::thread([this] { input_loop(); });
 }
 
@@ -115,6 +120,7 @@ void Pipeline::input_loop() {
       input_.scan(cutter_, wall, steady);
       next_scan = steady + options_.glob_interval_ns;
     }
+    input_.discover(cutter_, wall, steady);
     std::uint64_t bytes = input_.poll(cutter_, read_buffer_, wall, steady, after_read);
 
     bool flush, drain;
@@ -126,6 +132,7 @@ void Pipeline::input_loop() {
     if (drain) {
       // Files that appeared since the last scan count too: the last gasp reads what exists.
       input_.scan(cutter_, clock_.wall_ns(), clock_.steady_ns());
+      input_.discover(cutter_, clock_.wall_ns(), clock_.steady_ns());
       input_.drain(cutter_, read_buffer_, clock_.wall_ns(), clock_.steady_ns(), after_read);
       cut(true);
       std::lock_guard lock(mu_);
@@ -148,7 +155,9 @@ void Pipeline::input_loop() {
     if (bytes == 0) {
       std::unique_lock lock(mu_);
       input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns),
-                         [&] { return stopping_ || flush_requested_ || drain_requested_; });
+                         [&] {
+        return stopping_ || flush_requested_ || drain_requested_ || input_.discovery_pending();
+      });
     }
   }
 }
