@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools used by tests, benchmarks and the demo
   zstd kcat procps python3 iproute2 ripgrep
+  # the real logrotate for the rotation storm tests (tests/agent/rotation_storm_test.cc)
+  logrotate
 )
 
 missing=()

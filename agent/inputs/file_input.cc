@@ -33,7 +33,7 @@ void FileInput::discover(LineSink& sink, std::int64_t wall_ns, std::int64_t stea
   if (!watcher_ || !watcher_->pending()) return;
   Discoveries d = watcher_->take();
   for (auto& f : d.opened) {
-    if (files_.count(f.id) || compressed_.count(f.id)) continue;  // known: once by identity
+    if (files_.count(f.id)) continue;  // followed already: once by identity
     adopt(f.path, f.source, std::move(f.fd), f.id, sink, wall_ns);
     if (files_.count(f.id)) metrics_.files_discovered.fetch_add(1, std::memory_order_relaxed);
   }
@@ -70,7 +70,7 @@ void FileInput::emit_gap(LineSink& sink, const GapBody& gap, std::int64_t wall_n
 void FileInput::scan(LineSink& sink, std::int64_t wall_ns, std::int64_t steady_ns) {
   if (watcher_) watcher_->refresh();
   for (auto& [path, u] : unreadable_) u.seen = false;
-  for (auto& [id, seen_now] : compressed_) seen_now = false;
+  for (auto& [id, c] : compressed_) c.second = false;
   struct Match {
     std::string path;
     FileId id;
@@ -131,8 +131,9 @@ void FileInput::scan(LineSink& sink, std::int64_t wall_ns, std::int64_t steady_n
   }
   for (const auto& m : matched) {
     if (files_.count(m.id)) continue;
-    if (auto c = compressed_.find(m.id); c != compressed_.end()) {
-      c->second = true;
+    // Skipped as compressed, unless its inode now holds another file (a new name).
+    if (auto c = compressed_.find(m.id); c != compressed_.end() && c->second.first == m.path) {
+      c->second.second = true;
       continue;
     }
     if (files_.size() >= options_.max_open_files) {
@@ -144,7 +145,7 @@ void FileInput::scan(LineSink& sink, std::int64_t wall_ns, std::int64_t steady_n
     }
     open_file(m.path, m.id, m.size, sink, wall_ns);
   }
-  std::erase_if(compressed_, [](const auto& c) { return !c.second; });
+  std::erase_if(compressed_, [](const auto& c) { return !c.second.second; });
   // Episodes not reported again by this scan are over.
   for (auto it = unreadable_.begin(); it != unreadable_.end();) {
     if (it->second.seen) {
@@ -233,9 +234,9 @@ void FileInput::open_file(const std::string& path, FileId id, std::uint64_t size
 void FileInput::adopt(const std::string& path, const std::string& name, UniqueFd fd, FileId id,
                       LineSink& sink, std::int64_t wall_ns) {
   if (is_compressed(path, fd.get())) {
-    compressed_[id] = true;
+    compressed_[id] = {path, true};
     metrics_.compressed_skipped.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("files: {} is compressed; not read as text", path);
+    spdlog::debug("files: {} is compressed; not read as text", path);
     return;
   }
   if (files_.size() >= options_.max_open_files) {

@@ -116,7 +116,8 @@ class FileInput {
   bool positions_dirty_ = false;
   bool warned_max_open_ = false;
   std::unique_ptr<DirWatcher> watcher_;
-  std::unordered_map<FileId, bool, FileIdHash> compressed_;  // skipped; bool: seen this scan
+  // Compressed files skipped: id → (path, seen by this scan). The path guards inode reuse.
+  std::unordered_map<FileId, std::pair<std::string, bool>, FileIdHash> compressed_;
   std::unordered_map<std::string, Unreadable> unreadable_;   // path → episode
   std::unordered_map<std::string, bool> pattern_warned_;     // glob → warned it finds nothing
   std::size_t read_failing_ = 0;                             // tailed files whose reads fail
