@@ -194,6 +194,32 @@ TEST_F(RotationStormTest, LogrotateDelaycompressBackToBackLosesNothing) {
   expect_nothing_lost(f, "logrotate create+compress+delaycompress, back to back, glob app.log*");
 }
 
+// copytruncate cannot be lossless: what the writer adds between the agent's last read and the
+// truncation is gone from the file (in the copy, which `app.log` does not match, or lost
+// between copy and truncate). The agent must say so: one gap record per truncation with the
+// offset it had read to, nothing twice, no junk. A regression guard (the landed code did this
+// for hand-made truncations; here with the real logrotate).
+TEST_F(RotationStormTest, LogrotateCopytruncateReportsEveryTruncationAndNothingTwice) {
+  constexpr int kLines = 20000;
+  auto agent = start_storm_agent("app.log");
+  auto writer = start_writer({"signal", log_file(), std::to_string(kLines)});
+  const std::string config = logrotate_config("  copytruncate\n");
+  const int rotations = rotate_while_writing(*writer, config, Speed::kSlower);
+  Figures f = finish(*agent, *writer, kLines);
+  f.rotations = rotations;
+  std::cout << "logrotate copytruncate, every ~2000 lines, glob app.log: " << f << "\n";
+  RecordProperty("lines_lost", f.lost);
+  EXPECT_EQ(f.duplicated, 0) << f;
+  EXPECT_EQ(f.junk, 0u) << f;
+  EXPECT_EQ(f.gaps.size(), static_cast<std::size_t>(rotations)) << f;
+  for (const auto& g : f.gaps) {
+    EXPECT_EQ(g.reason, gap_reason::kTruncated);
+    EXPECT_EQ(g.source, log_file());
+    EXPECT_TRUE(g.offset.has_value());
+  }
+  EXPECT_LT(f.lost, kLines / 10) << f;
+}
+
 TEST_F(RotationStormTest, RollingAppenderByRenamesLosesNothing) {
   constexpr int kLines = 30000;
   auto agent = start_storm_agent("app.log*");
