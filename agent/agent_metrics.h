@@ -27,10 +27,10 @@ struct AgentMetrics {
   Counter& rotations;
   Counter& truncations;
   Counter& read_errors;
-  Counter& files_discovered;     // opened on an inotify event (before any glob scan saw them)
-  Counter& files_vanished;       // appeared and were gone before they could be opened
-  Counter& watch_overflows;      // inotify queue overflows (a rescan follows)
-  Counter& compressed_skipped;   // compressed files matched by a glob and not read as text
+  Counter& files_discovered;    // opened on an inotify event (before any glob scan saw them)
+  Counter& files_vanished;      // appeared and were gone before they could be opened
+  Counter& watch_overflows;     // inotify queue overflows (a rescan follows)
+  Counter& compressed_skipped;  // compressed files matched by a glob and not read as text
   Counter& sources_unreadable_episodes;  // episodes of a source that cannot be read
   // spool
   Counter& records_spooled;

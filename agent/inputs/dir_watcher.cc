@@ -17,8 +17,7 @@
 namespace blackbox::agent {
 namespace {
 
-constexpr std::uint32_t kMask =
-    IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR;
+constexpr std::uint32_t kMask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR;
 constexpr std::size_t kMaxMoving = 4096;  // unmatched renames remembered (bounded)
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
@@ -35,7 +34,11 @@ bool is_compressed(const std::string& path, int fd) {
   const ssize_t n = ::pread(fd, m, sizeof m, 0);
   if (n >= 2 && m[0] == 0x1f && (m[1] == 0x8b || m[1] == 0x9d)) return true;  // gzip, compress
   if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return true;
-  if (n >= 6 && std::memcmp(m, "\xfd" "7zXZ\0", 6) == 0) return true;
+  if (n >= 6 && std::memcmp(m,
+                            "\xfd"
+                            "7zXZ\0",
+                            6) == 0)
+    return true;
   if (n >= 4 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h' && m[3] >= '1' && m[3] <= '9')
     return true;
   if (n >= 4 && m[0] == 0x04 && m[1] == 0x22 && m[2] == 0x4d && m[3] == 0x18) return true;

@@ -87,8 +87,8 @@ class DirWatcher {
   Discoveries out_;                  // guarded by mu_
   std::atomic<bool> pending_{false};
   // Watcher thread only.
-  std::map<std::uint32_t, Moving> moving_;          // cookie → moved name
-  std::map<std::string, Moving> missing_;           // path → not openable there (gone)
+  std::map<std::uint32_t, Moving> moving_;  // cookie → moved name
+  std::map<std::string, Moving> missing_;   // path → not openable there (gone)
   std::thread thread_;
 };
 

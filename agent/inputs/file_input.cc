@@ -1,8 +1,8 @@
 #include "agent/inputs/file_input.h"
 
 #include <fcntl.h>
-#include <glob.h>
 #include <fmt/format.h>
+#include <glob.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -49,8 +49,9 @@ void FileInput::discover(LineSink& sink, std::int64_t wall_ns, std::int64_t stea
   }
   if (d.overflow) {
     metrics_.watch_overflows.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("files: the inotify queue overflowed; rescanning now (files created and "
-                 "removed meanwhile may be missed: gap record written)");
+    spdlog::warn(
+        "files: the inotify queue overflowed; rescanning now (files created and "
+        "removed meanwhile may be missed: gap record written)");
     std::string where;
     for (const auto& g : options_.globs) where += (where.empty() ? "" : " ") + g;
     GapBody gap(gap_reason::kWatchOverflow, where);
@@ -86,10 +87,10 @@ void FileInput::scan(LineSink& sink, std::int64_t wall_ns, std::int64_t steady_n
         const std::string path = g.gl_pathv[i];
         struct stat st;
         if (::stat(path.c_str(), &st) != 0) {
-          report_unreadable(path,
-                            fmt::format("cannot be resolved ({}); a dangling symlink?",
-                                        std::strerror(errno)),
-                            0, sink, wall_ns);
+          report_unreadable(
+              path,
+              fmt::format("cannot be resolved ({}); a dangling symlink?", std::strerror(errno)), 0,
+              sink, wall_ns);
           continue;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -171,9 +172,10 @@ void FileInput::check_pattern(const std::string& pattern, bool matched_any) {
   struct stat st;
   if (dir.find_first_of("*?[") == std::string::npos &&
       (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-    spdlog::warn("files: \"{}\" matches nothing: {} is not a directory that exists; fix "
-                 "files.paths (files there are picked up once it exists)",
-                 pattern, dir);
+    spdlog::warn(
+        "files: \"{}\" matches nothing: {} is not a directory that exists; fix "
+        "files.paths (files there are picked up once it exists)",
+        pattern, dir);
   } else {
     spdlog::info("files: \"{}\" matches no readable file yet; files created later are picked up",
                  pattern);
@@ -188,9 +190,10 @@ void FileInput::report_unreadable(const std::string& path, const std::string& wh
   it->second.why = why;
   metrics_.sources_unreadable_episodes.fetch_add(1, std::memory_order_relaxed);
   if (size > 0) {
-    spdlog::warn("files: {} {}; its {} bytes are not collected while this lasts (gap record "
-                 "written; warned once until it changes)",
-                 path, why, size);
+    spdlog::warn(
+        "files: {} {}; its {} bytes are not collected while this lasts (gap record "
+        "written; warned once until it changes)",
+        path, why, size);
     GapBody gap(gap_reason::kSourceUnreadable, path);
     gap.size = size;
     gap.note = path + " " + why;
@@ -360,9 +363,10 @@ void FileInput::read_failed(Tracked& tracked, int err, LineSink& sink, std::int6
   ++read_failing_;
   metrics_.sources_unreadable_episodes.fetch_add(1, std::memory_order_relaxed);
   auto size = t.size();
-  spdlog::warn("files: reads of {} fail at offset {} ({}); retrying; what it holds past that "
-               "offset is not collected while this lasts (gap record written; warned once)",
-               t.path(), t.read_offset(), std::strerror(err));
+  spdlog::warn(
+      "files: reads of {} fail at offset {} ({}); retrying; what it holds past that "
+      "offset is not collected while this lasts (gap record written; warned once)",
+      t.path(), t.read_offset(), std::strerror(err));
   GapBody gap(gap_reason::kSourceUnreadable, t.path());
   gap.offset = t.read_offset();
   if (size) gap.size = *size;

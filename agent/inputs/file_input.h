@@ -118,9 +118,9 @@ class FileInput {
   std::unique_ptr<DirWatcher> watcher_;
   // Compressed files skipped: id → (path, seen by this scan). The path guards inode reuse.
   std::unordered_map<FileId, std::pair<std::string, bool>, FileIdHash> compressed_;
-  std::unordered_map<std::string, Unreadable> unreadable_;   // path → episode
-  std::unordered_map<std::string, bool> pattern_warned_;     // glob → warned it finds nothing
-  std::size_t read_failing_ = 0;                             // tailed files whose reads fail
+  std::unordered_map<std::string, Unreadable> unreadable_;  // path → episode
+  std::unordered_map<std::string, bool> pattern_warned_;    // glob → warned it finds nothing
+  std::size_t read_failing_ = 0;                            // tailed files whose reads fail
 };
 
 }  // namespace blackbox::agent

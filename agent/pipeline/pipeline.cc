@@ -154,8 +154,7 @@ void Pipeline::input_loop() {
     }
     if (bytes == 0) {
       std::unique_lock lock(mu_);
-      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns),
-                         [&] {
+      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns), [&] {
         return stopping_ || flush_requested_ || drain_requested_ || input_.discovery_pending();
       });
     }

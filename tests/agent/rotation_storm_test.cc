@@ -45,19 +45,6 @@ std::ostream& operator<<(std::ostream& o, const Figures& f) {
            << (f.lost_ranges.empty() ? "" : "; lost lines " + f.lost_ranges);
 }
 
-// Whether the agent process holds `path` open (its inode at that path right now).
-bool agent_has_open(pid_t pid, const std::string& path) {
-  std::error_code ec;
-  const auto want = std::filesystem::canonical(path, ec);
-  if (ec) return false;
-  for (const auto& e :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-    std::error_code ec2;
-    if (std::filesystem::read_symlink(e.path(), ec2) == want) return true;
-  }
-  return false;
-}
-
 enum class Speed { kBackToBack, kSlower };
 
 class RotationStormTest : public AgentE2E {
@@ -68,8 +55,8 @@ class RotationStormTest : public AgentE2E {
   std::unique_ptr<AgentProcess> start_storm_agent(const std::string& glob) {
     { std::ofstream(log_file()).flush(); }
     auto agent = start_agent(write_config({{"files.paths", "[\"" + log_file(glob) + "\"]"},
-                                     {"files.glob_interval", "\"1s\""},
-                                     {"files.read_from", "\"beginning\""}}));
+                                           {"files.glob_interval", "\"1s\""},
+                                           {"files.read_from", "\"beginning\""}}));
     EXPECT_TRUE(poll_until([&] { return agent_has_open(agent->pid(), log_file()); }, kDeadline));
     return agent;
   }
@@ -104,8 +91,7 @@ class RotationStormTest : public AgentE2E {
         poll_until(
             [&] {
               std::error_code ec;
-              return !writer.running() ||
-                     std::filesystem::file_size(log_file(), ec) >= kSlowBytes;
+              return !writer.running() || std::filesystem::file_size(log_file(), ec) >= kSlowBytes;
             },
             kDeadline);
         if (!writer.running()) break;
@@ -157,9 +143,8 @@ class RotationStormTest : public AgentE2E {
                           int lines) {
     auto agent = start_storm_agent(glob);
     auto writer = start_writer({"signal", log_file(), std::to_string(lines)});
-    const std::string config = logrotate_config(
-        options + "  postrotate\n    kill -HUP " + std::to_string(writer->pid()) +
-        "\n  endscript\n");
+    const std::string config = logrotate_config(options + "  postrotate\n    kill -HUP " +
+                                                std::to_string(writer->pid()) + "\n  endscript\n");
     const int rotations = rotate_while_writing(*writer, config, speed);
     Figures f = finish(*agent, *writer, lines);
     f.rotations = rotations;

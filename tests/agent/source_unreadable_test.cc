@@ -34,9 +34,9 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 class SourceUnreadableTest : public AgentE2E {
  protected:
   std::string config(const std::string& first_path) {
-    return write_config({{"files.paths", "[\"" + first_path + "\", \"" +
-                                             (dir_ / "logs/probe*/p.log") + "\"]"},
-                         {"agent.metrics_listen", "\"127.0.0.1:0\""}});
+    return write_config(
+        {{"files.paths", "[\"" + first_path + "\", \"" + (dir_ / "logs/probe*/p.log") + "\"]"},
+         {"agent.metrics_listen", "\"127.0.0.1:0\""}});
   }
 
   bool peer_has(const std::string& line) {
@@ -58,6 +58,17 @@ class SourceUnreadableTest : public AgentE2E {
 
   std::string health(std::uint16_t port) { return scrape(port, "/health"); }
 
+  // The gauge is back to 0 and the health condition is gone.
+  void expect_episode_over(std::uint16_t port) {
+    EXPECT_TRUE(poll_until(
+        [&] {
+          return metric(scrape(port), "blackbox_agent_sources_unreadable") == 0 &&
+                 health(port).find("source_unreadable") == std::string::npos;
+        },
+        kDeadline))
+        << health(port);
+  }
+
   int probes_ = 0;
 };
 
@@ -69,8 +80,8 @@ TEST_F(SourceUnreadableTest, DirectoryInPathsIsWarnedOnceAndSaysWhatToWrite) {
   ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
   const std::string warning = sub + " is a directory; to tail the files in it write \"" + sub +
                               "/*\" (or a narrower pattern such as \"" + sub + "/*.log\")";
-  ASSERT_TRUE(poll_until([&] { return agent_log().find(warning) != std::string::npos; },
-                         kDeadline));
+  ASSERT_TRUE(
+      poll_until([&] { return agent_log().find(warning) != std::string::npos; }, kDeadline));
   wait_for_scans(3);
   EXPECT_EQ(occurrences(agent_log(), " is a directory;"), 1u) << "warned once per episode";
   const std::string m = scrape(port);
@@ -83,13 +94,7 @@ TEST_F(SourceUnreadableTest, DirectoryInPathsIsWarnedOnceAndSaysWhatToWrite) {
   ASSERT_TRUE(poll_until(
       [&] { return agent_log().find(sub + " is readable now (or gone)") != std::string::npos; },
       kDeadline));
-  EXPECT_TRUE(poll_until(
-      [&] {
-        return metric(scrape(port), "blackbox_agent_sources_unreadable") == 0 &&
-               health(port).find("source_unreadable") == std::string::npos;
-      },
-      kDeadline))
-      << health(port);
+  expect_episode_over(port);
 }
 
 TEST_F(SourceUnreadableTest, FileWithoutPermissionIsWarnedOnceWithAGapAndReadWhenItCanBe) {
@@ -106,15 +111,14 @@ TEST_F(SourceUnreadableTest, FileWithoutPermissionIsWarnedOnceWithAGapAndReadWhe
 
   const std::string cfg = config(dir_ / "logs/*.log");
   ::chmod(cfg.c_str(), 0644);
-  AgentProcess agent(std::vector<std::string>{"/usr/bin/setpriv", "--reuid=65534",
-                                              "--regid=65534", "--clear-groups",
-                                              agent_binary(), "--config", cfg},
+  AgentProcess agent(std::vector<std::string>{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                              "--clear-groups", agent_binary(), "--config", cfg},
                      dir_ / "agent.out");
   std::uint16_t port = 0;
   ASSERT_TRUE(poll_until([&] { return (port = metrics_port(agent_log())) != 0; }, kDeadline));
   const std::string warning = secret + " cannot be opened (Permission denied)";
-  ASSERT_TRUE(poll_until([&] { return agent_log().find(warning) != std::string::npos; },
-                         kDeadline));
+  ASSERT_TRUE(
+      poll_until([&] { return agent_log().find(warning) != std::string::npos; }, kDeadline));
   wait_for_scans(3);
   EXPECT_EQ(occurrences(agent_log(), warning), 1u) << "warned once per episode";
 
@@ -144,13 +148,7 @@ TEST_F(SourceUnreadableTest, FileWithoutPermissionIsWarnedOnceWithAGapAndReadWhe
   ASSERT_TRUE(poll_until([&] { return peer_has("secret 9"); }, kDeadline));
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(peer_has("secret " + std::to_string(i))) << i;
   EXPECT_EQ(occurrences(agent_log(), secret + " is readable now"), 1u);
-  EXPECT_TRUE(poll_until(
-      [&] {
-        return metric(scrape(port), "blackbox_agent_sources_unreadable") == 0 &&
-               health(port).find("source_unreadable") == std::string::npos;
-      },
-      kDeadline))
-      << health(port);
+  expect_episode_over(port);
 }
 
 }  // namespace
