@@ -56,6 +56,8 @@ class FileInput {
   // Starts inotify discovery: `wake` is called (from another thread) when discover() has
   // work. Call before the input thread starts.
   void watch(std::function<void()> wake);
+  // Stops inotify discovery (joins the watcher thread, after which `wake` is never called).
+  void unwatch() { watcher_.reset(); }
   // Whether discover() has work (any thread).
   bool discovery_pending() const { return watcher_ && watcher_->pending(); }
   // Adopts the files the watcher opened, writes gap records for those it could not, and

@@ -45,6 +45,7 @@ void Pipeline::stop() {
     durable_cv_.notify_all();
   }
   if (input_thread_.joinable()) input_thread_.join();
+  input_.unwatch();  // its thread wakes us through mu_: ends before our members do
   if (sealer_thread_.joinable()) sealer_thread_.join();
   if (writer_thread_.joinable()) writer_thread_.join();
 }

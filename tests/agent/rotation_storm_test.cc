@@ -61,8 +61,13 @@ class RotationStormTest : public AgentE2E {
     return agent;
   }
 
+  // Returns once the writer handles SIGHUP (logrotate's postrotate may signal it at once).
   std::unique_ptr<AgentProcess> start_writer(const std::vector<std::string>& args) {
-    return std::make_unique<AgentProcess>(BLACKBOX_ROTATION_WRITER, args, dir_ / "writer.out");
+    auto w = std::make_unique<AgentProcess>(BLACKBOX_ROTATION_WRITER, args, dir_ / "writer.out");
+    EXPECT_TRUE(w->wait_output(
+        [](const std::string& out) { return out.find("rotation_writer: ready") != out.npos; },
+        kDeadline));
+    return w;
   }
 
   // A logrotate config for logs/app.log with `options` (one per line).

@@ -5,7 +5,8 @@
 //   roll:   rotates itself every --roll-every lines like an application's rolling appender:
 //           app.log.(k-1) → app.log.k … app.log → app.log.1 by renames (the oldest is
 //           replaced), then creates app.log again — no signal, no external tool.
-// Usage: rotation_writer MODE PATH LINES [ROLL_EVERY KEEP]. Exits 0 after the last line.
+// Usage: rotation_writer MODE PATH LINES [ROLL_EVERY KEEP]. Prints "rotation_writer: ready"
+// once SIGHUP is handled (before that a SIGHUP would kill it); exits 0 after the last line.
 #include <fcntl.h>
 #include <signal.h>
 #include <time.h>
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_hup;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGHUP, &sa, nullptr);
+  std::printf("rotation_writer: ready\n");  // SIGHUP is handled from here on
+  std::fflush(stdout);
 
   int fd = open_log(path);
   constexpr int kPerWrite = 10;
