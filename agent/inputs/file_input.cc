@@ -286,18 +286,18 @@ void FileInput::adopt(const std::string& path, const std::string& name, UniqueFd
   metrics_.files_opened.fetch_add(1, std::memory_order_relaxed);
 }
 
-void FileInput::close_file(FileId id, bool deleted) {
+void FileInput::close_file(FileId id) {
   auto it = files_.find(id);
   if (it == files_.end()) return;
   spdlog::info("files: closed {} at offset {}", it->second.tailer->path(),
                it->second.tailer->read_offset());
   if (it->second.read_failing) --read_failing_;
-  // A file rotated away may come back under a matched name (`app.log*`, a rename chain): it
-  // then resumes where it was instead of being read twice. Bounded: the oldest are dropped.
-  if (!deleted) {
-    if (resume_.size() >= kMaxClosedPositions) resume_.erase(resume_.begin());
-    resume_[id] = it->second.tailer->position();
-  }
+  // A file rotated away may come back under a matched name (`app.log*`, a rename chain), and
+  // the watcher may still hold an fd it opened on a file since read to its end and deleted:
+  // either then resumes where it was instead of being read twice (the fingerprint tells a
+  // reused inode apart). Bounded: the oldest are dropped.
+  if (resume_.size() >= kMaxClosedPositions) resume_.erase(resume_.begin());
+  resume_[id] = it->second.tailer->position();
   files_.erase(it);
   order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
   metrics_.files_closed.fetch_add(1, std::memory_order_relaxed);
@@ -308,7 +308,7 @@ void FileInput::close_file(FileId id, bool deleted) {
 std::uint64_t FileInput::poll(LineSink& sink, ReadBuffer& buffer, std::int64_t wall_ns,
                               std::int64_t steady_ns, const std::function<void()>& after_read) {
   std::uint64_t total = 0;
-  std::vector<std::pair<FileId, bool>> to_close;  // (file, deleted)
+  std::vector<FileId> to_close;
   for (const FileId id : order_) {
     Tracked& tracked = files_.at(id);
     FileTailer& t = *tracked.tailer;
@@ -351,9 +351,9 @@ std::uint64_t FileInput::poll(LineSink& sink, ReadBuffer& buffer, std::int64_t w
       metrics_.partial_lines.fetch_add(1, std::memory_order_relaxed);
       after_read();
     }
-    if (gone || rotated_idle) to_close.emplace_back(id, gone);
+    if (gone || rotated_idle) to_close.push_back(id);
   }
-  for (const auto& [id, gone] : to_close) close_file(id, gone);
+  for (const FileId id : to_close) close_file(id);
   return total;
 }
 

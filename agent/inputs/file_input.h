@@ -99,7 +99,7 @@ class FileInput {
   // source) — unless it is compressed, or max_open_files is reached.
   void adopt(const std::string& path, const std::string& name, UniqueFd fd, FileId id,
              LineSink& sink, std::int64_t wall_ns);
-  void close_file(FileId id, bool deleted);
+  void close_file(FileId id);
   void read_failed(Tracked& tracked, int err, LineSink& sink, std::int64_t wall_ns);
   void emit_gap(LineSink& sink, const GapBody& gap, std::int64_t wall_ns);
   // One warning per episode (and a gap record when `size` bytes are known to be there).
