@@ -17,6 +17,13 @@ AgentMetrics::AgentMetrics(Metrics& r)
       BLACKBOX_COUNTER(rotations, "Files seen rotated away from their path"),
       BLACKBOX_COUNTER(truncations, "Files seen truncated (copytruncate, in place)"),
       BLACKBOX_COUNTER(read_errors, "Failed reads of tailed files"),
+      BLACKBOX_COUNTER(files_discovered, "Files opened on an inotify event"),
+      BLACKBOX_COUNTER(files_vanished,
+                       "Files that appeared and were gone before they could be opened (gaps)"),
+      BLACKBOX_COUNTER(watch_overflows, "inotify queue overflows (each followed by a rescan)"),
+      BLACKBOX_COUNTER(compressed_skipped, "Compressed files matched by a glob, not read as text"),
+      BLACKBOX_COUNTER(sources_unreadable_episodes,
+                       "Episodes of a configured source that cannot be read"),
       BLACKBOX_COUNTER(records_spooled, "Records durably appended to the spool"),
       BLACKBOX_COUNTER(bytes_spooled, "Bytes appended to the spool"),
       BLACKBOX_COUNTER(batches_spooled, "Batches appended to the spool"),
@@ -33,7 +40,11 @@ AgentMetrics::AgentMetrics(Metrics& r)
       BLACKBOX_COUNTER(heartbeats_sent, "Heartbeat frames sent"),
       BLACKBOX_COUNTER(collector_errors, "ERROR frames received from the collector"),
       BLACKBOX_COUNTER(gaps, "Gap records written (data known lost: spool damage, truncation)"),
-      BLACKBOX_COUNTER(termination_notices, "Termination notices received") {}
+      BLACKBOX_COUNTER(termination_notices, "Termination notices received") {
+  registry.gauge("blackbox_agent_sources_unreadable",
+                 "Configured sources (files, paths) that cannot be read right now",
+                 [this] { return static_cast<double>(sources_unreadable.load()); });
+}
 
 #undef BLACKBOX_COUNTER
 

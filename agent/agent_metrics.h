@@ -27,6 +27,11 @@ struct AgentMetrics {
   Counter& rotations;
   Counter& truncations;
   Counter& read_errors;
+  Counter& files_discovered;    // opened on an inotify event (before any glob scan saw them)
+  Counter& files_vanished;      // appeared and were gone before they could be opened
+  Counter& watch_overflows;     // inotify queue overflows (a rescan follows)
+  Counter& compressed_skipped;  // compressed files matched by a glob and not read as text
+  Counter& sources_unreadable_episodes;  // episodes of a source that cannot be read
   // spool
   Counter& records_spooled;
   Counter& bytes_spooled;
@@ -47,6 +52,9 @@ struct AgentMetrics {
   // losses made visible
   Counter& gaps;
   Counter& termination_notices;
+
+  // Sources that cannot be read right now (gauge blackbox_agent_sources_unreadable).
+  std::atomic<std::uint64_t> sources_unreadable{0};
 
   // Conditions served at GET /health (not a Prometheus metric).
   Health health;

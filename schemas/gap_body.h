@@ -31,6 +31,15 @@ inline constexpr std::string_view kBatchRejected = "batch rejected by the collec
 // Spooled records another instance wrote (a state directory carried over): set aside, not
 // shipped under this instance's name; "note" says whose and where they are.
 inline constexpr std::string_view kSpoolForeign = "spool written by another instance; set aside";
+// File input: a file that appeared under a watched name and was deleted (or moved out of
+// sight) before the agent could open it; its size is not known.
+inline constexpr std::string_view kVanishedBeforeRead = "file vanished before it could be read";
+// File input: the kernel's inotify queue overflowed; files created and removed meanwhile may
+// have been missed (the agent rescans at once).
+inline constexpr std::string_view kWatchOverflow = "file watch queue overflowed";
+// File input: a file that holds data (its size) cannot be opened or read; not collected while
+// that lasts (it is read from where it stands if it becomes readable again).
+inline constexpr std::string_view kSourceUnreadable = "source unreadable";
 }  // namespace gap_reason
 
 struct GapBody {

@@ -16,6 +16,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # tools used by tests, benchmarks and the demo
   zstd kcat procps python3 iproute2 ripgrep
+  # the real logrotate for the rotation storm tests (tests/agent/rotation_storm_test.cc)
+  logrotate
 )
 
 missing=()

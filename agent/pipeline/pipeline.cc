@@ -23,6 +23,11 @@ Pipeline::~Pipeline() { stop(); }
 void Pipeline::start() {
   writer_thread_ = std::thread([this] { writer_loop(); });
   sealer_thread_ = std::thread([this] { sealer_loop(); });
+  // inotify discovery wakes the input loop as soon as a file appears (issue 10 item 1).
+  input_.watch([this] {
+    std::lock_guard lock(mu_);
+    input_cv_.notify_all();
+  });
   input_thread_ = std::thread([this] { input_loop(); });
 }
 
@@ -40,6 +45,7 @@ void Pipeline::stop() {
     durable_cv_.notify_all();
   }
   if (input_thread_.joinable()) input_thread_.join();
+  input_.unwatch();  // its thread wakes us through mu_: ends before our members do
   if (sealer_thread_.joinable()) sealer_thread_.join();
   if (writer_thread_.joinable()) writer_thread_.join();
 }
@@ -115,6 +121,7 @@ void Pipeline::input_loop() {
       input_.scan(cutter_, wall, steady);
       next_scan = steady + options_.glob_interval_ns;
     }
+    input_.discover(cutter_, wall, steady);
     std::uint64_t bytes = input_.poll(cutter_, read_buffer_, wall, steady, after_read);
 
     bool flush, drain;
@@ -126,6 +133,7 @@ void Pipeline::input_loop() {
     if (drain) {
       // Files that appeared since the last scan count too: the last gasp reads what exists.
       input_.scan(cutter_, clock_.wall_ns(), clock_.steady_ns());
+      input_.discover(cutter_, clock_.wall_ns(), clock_.steady_ns());
       input_.drain(cutter_, read_buffer_, clock_.wall_ns(), clock_.steady_ns(), after_read);
       cut(true);
       std::lock_guard lock(mu_);
@@ -147,8 +155,9 @@ void Pipeline::input_loop() {
     }
     if (bytes == 0) {
       std::unique_lock lock(mu_);
-      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns),
-                         [&] { return stopping_ || flush_requested_ || drain_requested_; });
+      input_cv_.wait_for(lock, std::chrono::nanoseconds(options_.poll_interval_ns), [&] {
+        return stopping_ || flush_requested_ || drain_requested_ || input_.discovery_pending();
+      });
     }
   }
 }

@@ -24,19 +24,6 @@ std::string rot_line(int i) {
   return s;
 }
 
-// Whether the agent process holds `path` open (its inode at that path right now).
-bool agent_has_open(pid_t pid, const std::string& path) {
-  std::error_code ec;
-  const auto want = std::filesystem::canonical(path, ec);
-  if (ec) return false;
-  for (const auto& e :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
-    std::error_code ec2;
-    if (std::filesystem::read_symlink(e.path(), ec2) == want) return true;
-  }
-  return false;
-}
-
 struct RotationResult {
   int missing = 0;
   int doubled = 0;

@@ -81,6 +81,18 @@ std::uint16_t metrics_port(const std::string& agent_log, std::size_t run) {
   return 0;
 }
 
+bool agent_has_open(pid_t pid, const std::string& path) {
+  std::error_code ec;
+  const auto want = std::filesystem::canonical(path, ec);
+  if (ec) return false;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code ec2;
+    if (std::filesystem::read_symlink(e.path(), ec2) == want) return true;
+  }
+  return false;
+}
+
 void AgentE2E::SetUp() {
   peer_ = std::make_unique<TestPeer>();
   std::filesystem::create_directories(dir_ / "logs");

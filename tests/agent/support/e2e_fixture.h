@@ -39,6 +39,9 @@ std::uint16_t metrics_port(const std::string& agent_log, std::size_t run = 1);
 std::string scrape(std::uint16_t port, const std::string& path = "/metrics");
 double metric(const std::string& text, const std::string& name);
 
+// Whether process `pid` holds `path` open (the inode at that path right now).
+bool agent_has_open(pid_t pid, const std::string& path);
+
 class AgentE2E : public ::testing::Test {
  protected:
   void SetUp() override;
