@@ -18,6 +18,10 @@ constexpr std::pair<std::string_view, std::string_view> kGapReasonLabels[] = {
     {gap_reason::kSpoolDamaged, "spool_damaged"},
     {gap_reason::kSpoolUnreadable, "spool_unreadable"},
     {gap_reason::kBatchRejected, "batch_rejected"},
+    {gap_reason::kSpoolForeign, "spool_foreign"},
+    {gap_reason::kVanishedBeforeRead, "vanished_before_read"},
+    {gap_reason::kWatchOverflow, "watch_overflow"},
+    {gap_reason::kSourceUnreadable, "source_unreadable"},
 };
 constexpr InstanceState kStates[] = {InstanceState::kRunning, InstanceState::kSilent,
                                      InstanceState::kTerminated};
