@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <ctime>
+#include <filesystem>
 
 #include "collector/store/codec.h"
 #include "collector/store/keys.h"
@@ -244,24 +246,67 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
 Store::Store(std::unique_ptr<StoreInternals> internals) : internals_(std::move(internals)) {}
 Store::~Store() = default;
 
-// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
-  auto in = std::make_unique<StoreInternals>();
-  in->path = o.path;
-  if (o.clock) {
-    in->clock = o.clock;
-  } else {
-    auto c = std::make_shared<SystemClock>();
-    in->clock = c.get();
-    in->clock_owner = std::move(c);
-  }
+namespace {
 
+// What a data directory holds before open(): nothing of RocksDB's (a new database may be
+// created there), a database (CURRENT names its MANIFEST), or the remains of one without its
+// CURRENT file — damaged: creating a database there would hide, and compaction would later
+// delete, every table file it holds (issue 11 item 1).
+struct DirState {
+  enum Kind { kNew, kDatabase, kDamaged } kind = kNew;
+  std::vector<std::string> found;  // RocksDB files seen (kDamaged: what the message names)
+  std::size_t tables = 0;          // *.sst
+};
+
+bool is_rocksdb_file(const std::string& name) {
+  auto ends = [&](std::string_view suf) {
+    return name.size() >= suf.size() &&
+           name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  return ends(".sst") || ends(".log") || name.rfind("MANIFEST-", 0) == 0 ||
+         name.rfind("OPTIONS-", 0) == 0 || name == "IDENTITY";
+}
+
+Result<DirState> inspect_dir(const std::string& path) {
+  DirState d;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return d;
+  bool current = false;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "CURRENT") current = true;
+    if (!is_rocksdb_file(name)) continue;
+    if (name.ends_with(".sst")) ++d.tables;
+    d.found.push_back(name);
+  }
+  if (ec) {
+    spdlog::error("store: {}: cannot list the data directory: {}", path, ec.message());
+    return Err(Errc::kIo);
+  }
+  std::sort(d.found.begin(), d.found.end());
+  d.kind = current ? DirState::kDatabase : d.found.empty() ? DirState::kNew : DirState::kDamaged;
+  return d;
+}
+
+// The one error message of a damaged directory: what is missing, what is there, what to do.
+void log_damaged(const std::string& path, const DirState& d) {
+  std::string some;
+  for (std::size_t i = 0; i < d.found.size() && i < 4; ++i) some += (i ? ", " : "") + d.found[i];
+  if (d.found.size() > 4) some += ", ...";
+  spdlog::error(
+      "store: {}: the database is damaged: its CURRENT file is missing, but the directory holds "
+      "{} RocksDB files ({} table files: {}). Nothing was changed and no new database was "
+      "created. Stop the collector and run `blackbox-collector repair --data-dir {}` (it copies "
+      "the directory first, then rebuilds CURRENT and the MANIFEST from the files)",
+      path, d.found.size(), d.tables, some, path);
+}
+
+rocksdb::DBOptions db_options(const StoreOptions& o, StoreInternals& in) {
   rocksdb::DBOptions db;
   if (o.file_system) {
-    in->env = rocksdb::NewCompositeEnv(o.file_system);
-    db.env = in->env.get();
+    in.env = rocksdb::NewCompositeEnv(o.file_system);
+    db.env = in.env.get();
   }
-  db.create_if_missing = true;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
   db.bytes_per_sync = 1 << 20;
@@ -270,17 +315,57 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   db.statistics = rocksdb::CreateDBStatistics();
   db.statistics->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
   db.enable_pipelined_write = false;
-  auto cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  return db;
+}
 
+std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors(const StoreOptions& o,
+                                                            StoreInternals& in) {
+  auto cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
     auto cf = static_cast<Cf>(i);
-    cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in->holds, in->clock));
+    cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in.holds, in.clock));
   }
+  return cfs;
+}
+
+void set_clock(const StoreOptions& o, StoreInternals& in) {
+  if (o.clock) {
+    in.clock = o.clock;
+  } else {
+    auto c = std::make_shared<SystemClock>();
+    in.clock = c.get();
+    in.clock_owner = std::move(c);
+  }
+}
+
+}  // namespace
+
+// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
+  auto in = std::make_unique<StoreInternals>();
+  in->path = o.path;
+  set_clock(o, *in);
+
+  // A database is created only where there is none and no remains of one.
+  auto dir = inspect_dir(o.path);
+  if (!dir) return dir.error();
+  if (dir->kind == DirState::kDamaged) {
+    log_damaged(o.path, *dir);
+    return Err(Errc::kCorrupt);
+  }
+  rocksdb::DBOptions db = db_options(o, *in);
+  db.create_if_missing = dir->kind == DirState::kNew;
+  auto cfs = cf_descriptors(o, *in);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
   if (!st.ok()) {
     spdlog::error("store: {}: open: {}", o.path, st.ToString());
+    if (st.IsCorruption())
+      spdlog::error(
+          "store: {}: stop the collector and run `blackbox-collector repair "
+          "--data-dir {}` (it copies the directory first)",
+          o.path, o.path);
     return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
   }
   in->db_.reset(raw);
@@ -324,6 +409,84 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   // it increasing across restarts even when tests run on a frozen clock.
   in->event_counter = static_cast<std::uint64_t>(SystemClock().wall_ns());
   return std::unique_ptr<Store>(new Store(std::move(in)));
+}
+
+namespace {
+
+// "<path>.before-repair-20261127T210501Z" (a suffix if that exists already).
+std::string backup_path(const std::string& path) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string base = path;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  base += std::string(".before-repair-") + stamp;
+  std::string out = base;
+  std::error_code ec;
+  for (int i = 1; std::filesystem::exists(out, ec); ++i) out = base + "." + std::to_string(i);
+  return out;
+}
+
+}  // namespace
+
+// Lock, copy, RepairDB, then count through a normal open: what the operator gets back.
+Result<RepairReport> Store::repair(const StoreOptions& o) {
+  RepairReport r;
+  auto dir = inspect_dir(o.path);
+  if (!dir) return dir.error();
+  if (dir->kind == DirState::kNew) {
+    spdlog::error("store: {}: no RocksDB files here: nothing to repair", o.path);
+    return Err(Errc::kNotFound);
+  }
+  r.files_before = dir->found.size();
+  rocksdb::Env* env = rocksdb::Env::Default();
+  rocksdb::FileLock* lock = nullptr;
+  if (auto st = env->LockFile(o.path + "/LOCK", &lock); !st.ok()) {
+    spdlog::error("store: {}: cannot lock the database ({}): stop the collector first", o.path,
+                  st.ToString());
+    return Err(Errc::kBusy);
+  }
+  r.backup_dir = backup_path(o.path);
+  std::error_code ec;
+  std::filesystem::copy(o.path, r.backup_dir, std::filesystem::copy_options::recursive, ec);
+  env->UnlockFile(lock).PermitUncheckedError();
+  if (ec) {
+    spdlog::error("store: {}: copy to {} failed: {}; nothing was repaired", o.path, r.backup_dir,
+                  ec.message());
+    return Err(Errc::kIo);
+  }
+  spdlog::info("store: {}: copied to {} before repairing", o.path, r.backup_dir);
+  {
+    StoreInternals in;
+    set_clock(o, in);
+    rocksdb::DBOptions db = db_options(o, in);
+    auto st = rocksdb::RepairDB(o.path, db, cf_descriptors(o, in), rocksdb::ColumnFamilyOptions());
+    if (!st.ok()) {
+      spdlog::error("store: {}: repair: {} (the copy is in {})", o.path, st.ToString(),
+                    r.backup_dir);
+      return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
+    }
+  }
+  auto store = open(o);
+  if (!store) return store.error();
+  auto instances = (*store)->list_instances();
+  if (!instances) return instances.error();
+  r.instances = instances->size();
+  RangeIter it(*(*store)->internals_, Cf::kBatches, "", "");
+  for (; it->Valid(); it->Next()) {
+    auto h =
+        parse_batch_header(sv(it->value()), Limits{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX});
+    if (!h) {
+      ++r.unreadable;
+      continue;
+    }
+    ++r.batches;
+    r.records += h->record_count;
+  }
+  if (auto e = it.status("repair: count batches"); e != Errc::kOk) return Err(e);
+  return r;
 }
 
 // ---- reads ----------------------------------------------------------------------------------

@@ -252,14 +252,35 @@ struct StoreOptions {
   std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
+// What Store::repair() did (`blackbox-collector repair`).
+struct RepairReport {
+  std::string backup_dir;        // the copy of the directory made before repairing
+  std::size_t files_before = 0;  // RocksDB files in the directory before
+  std::size_t instances = 0;     // instance records readable after the repair
+  std::uint64_t batches = 0;     // stored batches readable after the repair
+  std::uint64_t records = 0;     // records in those batches (their headers' counts)
+  std::uint64_t unreadable = 0;  // batch values that did not parse as a batch
+};
+
 // Whether Store::commit() syncs the WAL before returning.
 enum class CommitSync : std::uint8_t { kNoSync, kSync };
 
 class Store {
  public:
-  // Opens (creating if needed) the database at options.path and every column family.
-  // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt.
+  // Opens the database at options.path and every column family. A new database is created
+  // only in a missing or empty directory (one holding no RocksDB file): a directory holding
+  // RocksDB files (*.sst, MANIFEST-*, OPTIONS-*, *.log, IDENTITY) but no CURRENT is damaged,
+  // and open() refuses it, every time, writing nothing there (the error log names what is
+  // missing and says to run repair()).
+  // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt (damaged).
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+
+  // `blackbox-collector repair`: copies options.path to "<path>.before-repair-<UTC time>"
+  // (nothing is repaired unless the copy succeeds), runs RocksDB's RepairDB with the store's
+  // column families and options (it rebuilds CURRENT and the MANIFEST from the table and log
+  // files), then opens the result and counts what it holds. The collector must be stopped
+  // (the database lock is taken first). Errors: kBusy (locked), kIo, kCorrupt.
+  [[nodiscard]] static Result<RepairReport> repair(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
