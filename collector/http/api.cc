@@ -39,6 +39,13 @@ ApiResponse error_response(unsigned status, std::string_view code, std::string_v
   return json_response(status, error_json(code, message));
 }
 
+// GET /v1/health: 200 {"status":"ok",…} while the store takes writes; 503 {"status":"read_only",
+// "reason":…} while it does not (disk full: ingest paused, queries still answered).
+ApiResponse health_response(const StoreHealth& h) {
+  json body = health_json(h);
+  return json_response(h.writable ? 200 : 503, body);
+}
+
 ApiResponse store_error(const boost::system::error_code& ec, std::string_view what) {
   const Errc e = to_errc(ec);
   if (e == Errc::kNotFound)
@@ -514,7 +521,7 @@ ApiResponse Api::handle(std::string_view method, std::string_view target) const 
   std::uint64_t returned = 0;
   ApiResponse r;
   if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "health") {
-    r = json_response(200, {{"status", "ok"}});
+    r = health_response(store_.health());
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "instances") {
     r = h.instances(p);
   } else if (seg.size() == 3 && seg[0] == "v1" && seg[1] == "instances") {

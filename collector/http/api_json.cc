@@ -127,4 +127,17 @@ json timeline_json(const query::Timeline& t) {
   return doc;
 }
 
+nlohmann::json health_json(const StoreHealth& h) {
+  nlohmann::json j = {{"status", h.writable ? "ok" : "read_only"},
+                      {"ingest", h.writable ? "accepting" : "paused"},
+                      {"read_only_start", h.read_only},
+                      {"free_bytes", h.free_bytes},
+                      {"capacity_bytes", h.capacity_bytes}};
+  if (!h.writable) {
+    j["error"] = errc_name(h.error);
+    j["reason"] = h.reason;
+  }
+  return j;
+}
+
 }  // namespace blackbox::collector::http

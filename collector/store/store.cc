@@ -235,10 +235,26 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
   if (st.ok()) return Errc::kOk;
   if (st.IsNotFound()) return Errc::kNotFound;
   spdlog::error("store: {}: {}", what, st.ToString());
+  return status_code(st);
+}
+
+Errc status_code(const rocksdb::Status& st) {
+  if (st.ok()) return Errc::kOk;
+  if (st.IsNotFound()) return Errc::kNotFound;
   if (st.IsCorruption()) return Errc::kCorrupt;
   if (st.IsNoSpace()) return Errc::kDiskFull;
   if (st.IsBusy() || st.IsTryAgain() || st.IsIncomplete()) return Errc::kBusy;
+  if (st.IsIOError() && (st.ToString().find("Too many open files") != std::string::npos))
+    return Errc::kBusy;
   return Errc::kIo;
+}
+
+bool StoreInternals::set_write_error(Errc e, std::string text) {
+  std::lock_guard lock(health_mu);
+  const bool changed = write_error != e;
+  write_error = e;
+  write_error_text = std::move(text);
+  return changed;
 }
 
 // ---- open -----------------------------------------------------------------------------------
@@ -356,9 +372,22 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   }
   rocksdb::DBOptions db = db_options(o, *in);
   db.create_if_missing = dir->kind == DirState::kNew;
+  in->resume_free_bytes = o.write_buffer_bytes + (1u << 20);
   auto cfs = cf_descriptors(o, *in);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
+  if (st.IsNoSpace() && dir->kind == DirState::kDatabase) {
+    // A full disk at start: serve what is stored rather than exit (and be restarted into the
+    // same full disk by systemd, for ever).
+    spdlog::error(
+        "store: {}: open for writing: {}; opening READ-ONLY: queries are answered, "
+        "ingest is refused until space is freed and the collector restarted",
+        o.path, st.ToString());
+    in->handles_.clear();
+    st = rocksdb::DB::OpenForReadOnly(db, o.path, cfs, &in->handles_, &raw);
+    in->read_only = st.ok();
+    if (st.ok()) in->set_write_error(Errc::kDiskFull, "data disk full at start (read-only)");
+  }
   if (!st.ok()) {
     spdlog::error("store: {}: open: {}", o.path, st.ToString());
     if (st.IsCorruption())
@@ -373,7 +402,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   // Format version: written once, checked on every open.
   std::string fmt;
   st = in->db()->Get({}, in->cf(Cf::kMeta), sl(keys::kFormatKey), &fmt);
-  if (st.IsNotFound()) {
+  if (st.IsNotFound() && !in->read_only) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     st = in->db()->Put(wo, in->cf(Cf::kMeta), sl(keys::kFormatKey), sl(kFormatVersion));
@@ -785,8 +814,18 @@ Result<void> Store::commit(StoreWriteBatch&& batch, CommitSync sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync == CommitSync::kSync;
+  if (internals_->read_only) return Err(Errc::kDiskFull);
   auto st = internals_->db()->Write(wo, &b.wb);
-  if (auto e = status_errc(st, "commit"); e != Errc::kOk) return Err(e);
+  if (!st.ok()) {
+    const Errc e = status_code(st);
+    if (classify(e) != ErrorClass::kRetryable) return Err(status_errc(st, "commit"));
+    // Retryable: logged once per episode (RocksDB repeats the error on every write until it
+    // resumes).
+    if (internals_->set_write_error(e, st.ToString()))
+      spdlog::error("store: commit: {}", st.ToString());
+    return Err(e);
+  }
+  internals_->set_write_error(Errc::kOk, {});
   if (wider) internals_->fleet_max_span = b.max_span;
   if (b.max_ingest_seq > 0) internals_->publish_ingest_seq(b.max_ingest_seq);
   return {};
@@ -813,6 +852,7 @@ Result<std::optional<ChainHash>> Store::stored_batch_hash(std::string_view insta
 
 Result<void> Store::set_legal_hold(std::string_view instance, bool on) {
   if (instance.empty()) return Err(Errc::kInvalidArgument);
+  if (internals_->read_only) return Err(Errc::kDiskFull);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto key = keys::hold_key(instance);
@@ -838,6 +878,38 @@ Result<void> Store::compact_all() {
     if (auto e = status_errc(st, "compact"); e != Errc::kOk) return Err(e);
   }
   return {};
+}
+
+StoreHealth Store::health() const {
+  StoreHealth h;
+  h.read_only = internals_->read_only;
+  {
+    std::lock_guard lock(internals_->health_mu);
+    h.error = internals_->write_error;
+    h.reason = internals_->write_error_text;
+  }
+  h.writable = h.error == Errc::kOk;
+  // Free space through RocksDB's file system (the one the data goes through: tests' fault layer
+  // reports a full disk there), the size from statfs.
+  std::uint64_t free = 0;
+  if (internals_->db()->GetEnv()->GetFreeSpace(internals_->path, &free).ok()) h.free_bytes = free;
+  std::error_code ec;
+  const auto space = std::filesystem::space(internals_->path, ec);
+  if (!ec) h.capacity_bytes = space.capacity;
+  return h;
+}
+
+Result<void> Store::resume() {
+  if (internals_->read_only) return Err(Errc::kDiskFull);
+  // While the disk is still full a resume would fail in its flush, and a failure there can
+  // leave RocksDB's error unrecoverable: wait for room for a memtable first.
+  if (health().free_bytes < internals_->resume_free_bytes) return Err(Errc::kDiskFull);
+  auto st = internals_->db()->Resume();
+  if (st.ok()) return {};
+  // Logged by the caller once per episode, not on every retry.
+  if (st.IsNoSpace()) return Err(Errc::kDiskFull);
+  if (st.IsBusy() || st.IsTryAgain() || st.IsIncomplete()) return Err(Errc::kBusy);
+  return Err(Errc::kIo);
 }
 
 std::uint64_t Store::stall_micros() const {

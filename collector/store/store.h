@@ -262,6 +262,17 @@ struct RepairReport {
   std::uint64_t unreadable = 0;  // batch values that did not parse as a batch
 };
 
+// Whether the store takes writes now: GET /v1/health, the writer's pause (issue 11 item 6).
+struct StoreHealth {
+  bool writable = true;
+  // Opened read-only because the disk was full at start: writable again only after a restart.
+  bool read_only = false;
+  Errc error = Errc::kOk;  // why not writable: kDiskFull, kBusy (e.g. out of file descriptors)
+  std::string reason;      // one line for people ("data disk full", the RocksDB status)
+  std::uint64_t free_bytes = 0;      // available on the data dir's file system
+  std::uint64_t capacity_bytes = 0;  // size of that file system
+};
+
 // Whether Store::commit() syncs the WAL before returning.
 enum class CommitSync : std::uint8_t { kNoSync, kSync };
 
@@ -272,6 +283,10 @@ class Store {
   // RocksDB files (*.sst, MANIFEST-*, OPTIONS-*, *.log, IDENTITY) but no CURRENT is damaged,
   // and open() refuses it, every time, writing nothing there (the error log names what is
   // missing and says to run repair()).
+  // A database that cannot be opened for writing because its disk is full (RocksDB NoSpace) is
+  // opened read-only instead: queries are answered, every commit() fails with kDiskFull, and
+  // health() says so (the collector comes up read-only rather than exiting; a restart after
+  // space is freed makes it writable).
   // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt (damaged).
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
 
@@ -371,6 +386,17 @@ class Store {
   // ---- Maintenance
   // Compacts every column family now (runs retention). Blocking: not on an I/O thread.
   [[nodiscard]] Result<void> compact_all();
+  // ---- Health (issue 11 item 6)
+  // A commit that failed with a retryable error (kDiskFull: NoSpace; kBusy: busy, or out of
+  // file descriptors) leaves RocksDB refusing writes but answering reads: the store says so
+  // here until a commit succeeds again. Any thread.
+  StoreHealth health() const;
+  // Asks RocksDB to take writes again after such an error (DB::Resume(): it flushes what it
+  // holds; fails while the disk is still full). The writer calls it before retrying. kOk when
+  // there was nothing to resume. Errors: the resume's (kDiskFull, kBusy, kIo); kDiskFull when
+  // the store was opened read-only.
+  [[nodiscard]] Result<void> resume();
+
   // RocksDB's "is writing stopped or delayed" counters, for metrics.
   std::uint64_t stall_micros() const;
   bool write_stopped() const;
