@@ -140,4 +140,16 @@ nlohmann::json health_json(const StoreHealth& h) {
   return j;
 }
 
+nlohmann::json unreadable_json(const std::vector<UnreadableBatch>& list) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& u : list)
+    a.push_back({{"stream", u.stream},
+                 {"stream_name", stream_name(u.stream)},
+                 {"first_seq", u.first_seq},
+                 {"end_seq", u.end_seq},
+                 {"records", u.end_seq - u.first_seq},
+                 {"error", u.error}});
+  return a;
+}
+
 }  // namespace blackbox::collector::http

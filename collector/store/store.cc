@@ -599,7 +599,8 @@ Result<std::vector<StreamHead>> Store::stream_heads(std::string_view instance) c
 }
 
 Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want,
-                                 const BatchVisitor& visit) const {
+                                 const BatchVisitor& visit,
+                                 const UnreadableVisitor& unreadable) const {
   if (q.from_ns >= q.to_ns) return {};
   SnapshotGuard snap(internals_->db());
   rocksdb::ReadOptions ro;
@@ -632,6 +633,10 @@ Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want
         internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
                               keys::batch_key(q.instance, entry->stream, entry->first_seq), &value);
     if (st.IsNotFound()) continue;  // removed by retention before its index entry
+    if (st.IsCorruption() && unreadable) {
+      unreadable({entry->stream, entry->first_seq, entry->end_seq(), st.ToString()});
+      continue;
+    }
     if (auto e = status_errc(st, "scan: get batch"); e != Errc::kOk) return Err(e);
     if (!visit(StoredBatch{*entry, sv(value)})) return {};
   }
@@ -684,8 +689,8 @@ Result<std::string> Store::get_batch(std::string_view instance, std::uint32_t st
 }
 
 Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t max_batches,
-                                             std::string_view instance,
-                                             const BatchVisitor& visit) const {
+                                             std::string_view instance, const BatchVisitor& visit,
+                                             const UnreadableVisitor& unreadable) const {
   if (after == UINT64_MAX) return after;
   SnapshotGuard snap(internals_->db());
   rocksdb::ReadOptions ro;
@@ -720,6 +725,10 @@ Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t ma
                                keys::batch_key(ref->instance, ref->stream, ref->first_seq), &value);
     pos = seq;
     if (st.IsNotFound()) continue;
+    if (st.IsCorruption() && unreadable) {
+      unreadable({entry->stream, entry->first_seq, entry->end_seq(), st.ToString()});
+      continue;
+    }
     if (auto e = status_errc(st, "follow: get batch"); e != Errc::kOk) return Err(e);
     ++visited;
     if (!visit(StoredBatch{*entry, sv(value)})) break;

@@ -220,6 +220,18 @@ struct StoredBatch {
   std::string_view bytes;
 };
 
+// A stored batch a scan skipped because it could not be read (issue 11 item 2): a damaged block
+// of the database (RocksDB Corruption) or, at the query layer, a stored value that does not
+// decode. Its records [first_seq, end_seq) of `stream` are missing from the answer.
+struct UnreadableBatch {
+  std::uint32_t stream = 0;
+  std::uint64_t first_seq = 0;
+  std::uint64_t end_seq = 0;  // first_seq + the index entry's record count
+  std::string error;          // what the read said
+  bool operator==(const UnreadableBatch&) const = default;
+};
+using UnreadableVisitor = std::function<void(const UnreadableBatch&)>;
+
 // Return false to stop a scan early.
 using IndexPredicate = std::function<bool(const BatchIndexEntry&)>;
 using BatchVisitor = std::function<bool(const StoredBatch&)>;
@@ -323,9 +335,11 @@ class Store {
   // order of min_time (ties: stream, first_seq). For each index entry `want` decides whether
   // the batch is read at all (nullptr = every batch); wanted batches go to `visit`. Either
   // callback returns false to stop. Index entries whose batch retention has already removed
-  // are skipped.
+  // are skipped. A batch whose read fails with Corruption (a damaged block) goes to
+  // `unreadable` and the scan goes on; without `unreadable` the scan fails with kCorrupt.
   [[nodiscard]] Result<void> scan_batches(const BatchQuery& q, const IndexPredicate& want,
-                                          const BatchVisitor& visit) const;
+                                          const BatchVisitor& visit,
+                                          const UnreadableVisitor& unreadable = nullptr) const;
 
   // Every batch of one stream with end_seq > from_seq, in sequence order (verify, export).
   [[nodiscard]] Result<void> scan_stream(std::string_view instance, std::uint32_t stream,
@@ -338,9 +352,10 @@ class Store {
   // Live follow: batches stored after ingest position `after` (0 = from the start), in ingest
   // order, at most `max_batches`, across all instances unless `instance` is non-empty.
   // Returns the position of the last batch examined; pass it back as `after` next time.
-  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(std::uint64_t after, std::size_t max_batches,
-                                                      std::string_view instance,
-                                                      const BatchVisitor& visit) const;
+  // Damaged batches go to `unreadable` as in scan_batches().
+  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(
+      std::uint64_t after, std::size_t max_batches, std::string_view instance,
+      const BatchVisitor& visit, const UnreadableVisitor& unreadable = nullptr) const;
   // Ingest position of the newest stored batch (0 if none).
   std::uint64_t last_ingest_seq() const;
   // Waits until a batch with ingest position > `after` is stored or `max_wait` has passed,
