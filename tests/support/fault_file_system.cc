@@ -80,7 +80,7 @@ FaultFileSystem::FaultFileSystem(std::shared_ptr<rocksdb::FileSystem> base)
 
 IOStatus FaultFileSystem::GetFreeSpace(const std::string& path, const rocksdb::IOOptions& o,
                                        std::uint64_t* free, rocksdb::IODebugContext* dbg) {
-  if (no_space_.load() && fail_at_.load() != 0 && faults_.load() > 0) {
+  if (error_.load() == FaultError::kNoSpace && fail_at_.load() != 0 && faults_.load() > 0) {
     *free = 0;
     return IOStatus::OK();
   }
@@ -89,7 +89,7 @@ IOStatus FaultFileSystem::GetFreeSpace(const std::string& path, const rocksdb::I
 
 void FaultFileSystem::arm(std::uint64_t step, FaultMode mode, unsigned ops, FaultError error) {
   fail_at_ = 0;
-  no_space_ = error == FaultError::kNoSpace;
+  error_ = error;
   steps_ = 0;
   faults_ = 0;
   sticky_ = mode == FaultMode::kSticky;
@@ -109,9 +109,12 @@ IOStatus FaultFileSystem::step(FsOp op) {
   const std::uint64_t at = fail_at_.load();
   if (at == 0 || n < at || (n > at && !sticky_.load())) return IOStatus::OK();
   faults_.fetch_add(1);
-  if (no_space_.load())
+  if (error_.load() == FaultError::kNoSpace)
     return IOStatus::NoSpace("blackbox.FaultFileSystem: injected ENOSPC at step " +
                              std::to_string(n));
+  if (error_.load() == FaultError::kTooManyOpenFiles)
+    return IOStatus::IOError("blackbox.FaultFileSystem: injected at step " + std::to_string(n),
+                             "Too many open files");
   return IOStatus::IOError("blackbox.FaultFileSystem: injected fault at step " + std::to_string(n));
 }
 

@@ -28,8 +28,9 @@ enum class FaultMode : std::uint8_t {
   kSticky,  // step N and every counted call after it fail
 };
 
-// What a failing call returns: a plain IOError (a disk gone bad) or NoSpace (a full disk).
-enum class FaultError : std::uint8_t { kIo, kNoSpace };
+// What a failing call returns: a plain IOError (a disk gone bad), NoSpace (a full disk), or
+// the IOError RocksDB makes of EMFILE (the process is out of file descriptors).
+enum class FaultError : std::uint8_t { kIo, kNoSpace, kTooManyOpenFiles };
 
 class FaultFileSystem final : public rocksdb::FileSystemWrapper {
  public:
@@ -77,7 +78,7 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   std::atomic<std::uint64_t> fail_at_{0};  // 0 = disarmed
   std::atomic<bool> sticky_{false};
   std::atomic<unsigned> ops_{kAllFsOps};
-  std::atomic<bool> no_space_{false};
+  std::atomic<FaultError> error_{FaultError::kIo};
 };
 
 }  // namespace blackbox::testing

@@ -43,7 +43,8 @@ WriteOutcome until_accepted(const std::function<WriteOutcome()>& write) {
   return o;
 }
 
-TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
+// The fault loop for one kind of retryable error: `error` injected, `expect` seen by the agent.
+void pause_and_resume_at_every_step(FaultError error, Errc expect) {
   std::vector<std::string> batches;
   {
     StreamSource src(kStreamLogs);
@@ -51,12 +52,12 @@ TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
   }
   std::uint64_t step = 1, runs_paused = 0;
   for (; step <= kSteps; ++step) {
-    SCOPED_TRACE("NoSpace from step " + std::to_string(step));
+    SCOPED_TRACE(std::string(errc_name(expect)) + " from step " + std::to_string(step));
     auto fs = std::make_shared<FaultFileSystem>();
     WriterHarness h(0, std::chrono::minutes(2), fs);
     ASSERT_FALSE(h.hello("i-1").ec);
     ASSERT_FALSE(h.batch("i-1", batches[0]).ec);
-    fs->arm(step, FaultMode::kSticky, blackbox::testing::kAllFsOps, FaultError::kNoSpace);
+    fs->arm(step, FaultMode::kSticky, blackbox::testing::kAllFsOps, error);
 
     // Writes until the disk "fills": every acknowledgement is in order, the first refusal is
     // disk_full, and after it nothing is acknowledged.
@@ -75,14 +76,16 @@ TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
     const bool paused = static_cast<bool>(refused.ec);
     if (paused) {
       ++runs_paused;
-      EXPECT_EQ(to_errc(refused.ec), Errc::kDiskFull) << refused.message;
+      EXPECT_EQ(to_errc(refused.ec), expect) << refused.message;
       const StoreHealth health = h.store->health();
       EXPECT_FALSE(health.writable);
-      EXPECT_EQ(health.error, Errc::kDiskFull);
+      EXPECT_EQ(health.error, expect);
       EXPECT_NE(h.metrics.render().find("blackbox_collector_ingest_paused 1"), std::string::npos);
       // Still full: refused again, HELLO too, nothing acknowledged.
-      EXPECT_EQ(to_errc(h.batch("i-1", batches[acked]).ec), Errc::kDiskFull);
-      EXPECT_EQ(to_errc(h.hello("i-1").ec), Errc::kDiskFull);
+      if (error == FaultError::kNoSpace) {  // EMFILE: resumed as soon as RocksDB can
+        EXPECT_EQ(to_errc(h.batch("i-1", batches[acked]).ec), expect);
+        EXPECT_EQ(to_errc(h.hello("i-1").ec), expect);
+      }
       // Reads are answered meanwhile, and hold exactly what was acknowledged.
       EXPECT_EQ(h.stored_seqs("i-1", kStreamLogs), iota_seqs(acked * kRecords));
       auto info = h.store->get_instance("i-1");
@@ -110,12 +113,21 @@ TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
     EXPECT_EQ(h.store->get_instance("i-1")->records, kBatches * kRecords);
     if (::testing::Test::HasFailure()) return;
     EXPECT_GT(faults, 0u) << "the workload made fewer than " << step << " durable file operations";
-    EXPECT_TRUE(paused) << "an injected NoSpace did not reach the writer";
+    EXPECT_TRUE(paused) << "an injected fault did not reach the writer";
   }
   EXPECT_EQ(runs_paused, kSteps);
-  std::printf("[ diskfull ] %llu steps, %llu runs paused ingest\n",
+  std::printf("[ %s ] %llu steps, %llu runs paused ingest\n", errc_name(expect),
               static_cast<unsigned long long>(step - 1),
               static_cast<unsigned long long>(runs_paused));
+}
+
+TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
+  pause_and_resume_at_every_step(FaultError::kNoSpace, Errc::kDiskFull);
+}
+
+// Issue 11 item 5's last clause: an open-file error inside RocksDB is retried, not fatal.
+TEST(DiskFull, OutOfFileDescriptorsAtEveryStepIsRetriedNotFatal) {
+  pause_and_resume_at_every_step(FaultError::kTooManyOpenFiles, Errc::kBusy);
 }
 
 }  // namespace
