@@ -372,7 +372,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   }
   rocksdb::DBOptions db = db_options(o, *in);
   db.create_if_missing = dir->kind == DirState::kNew;
-  in->resume_free_bytes = o.write_buffer_bytes + (1u << 20);
+  in->resume_free_bytes = o.reserve_free_bytes > 0
+                              ? o.reserve_free_bytes
+                              : 4 * std::uint64_t{o.write_buffer_bytes} + (16u << 20);
   auto cfs = cf_descriptors(o, *in);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
@@ -824,6 +826,17 @@ Result<void> Store::commit(StoreWriteBatch&& batch, CommitSync sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync == CommitSync::kSync;
   if (internals_->read_only) return Err(Errc::kDiskFull);
+  if (std::uint64_t free = 0;
+      internals_->db()->GetEnv()->GetFreeSpace(internals_->path, &free).ok() &&
+      free < internals_->resume_free_bytes) {
+    if (internals_->set_write_error(Errc::kDiskFull,
+                                    "free space " + std::to_string(free) +
+                                        " bytes is below the reserve of " +
+                                        std::to_string(internals_->resume_free_bytes)))
+      spdlog::error("store: commit refused: {} bytes free on {}, below the reserve of {}", free,
+                    internals_->path, internals_->resume_free_bytes);
+    return Err(Errc::kDiskFull);
+  }
   auto st = internals_->db()->Write(wo, &b.wb);
   if (!st.ok()) {
     const Errc e = status_code(st);
@@ -911,7 +924,7 @@ StoreHealth Store::health() const {
 Result<void> Store::resume() {
   if (internals_->read_only) return Err(Errc::kDiskFull);
   // While the disk is still full a resume would fail in its flush, and a failure there can
-  // leave RocksDB's error unrecoverable: wait for room for a memtable first.
+  // leave RocksDB's error unrecoverable: wait for the reserve first.
   if (health().free_bytes < internals_->resume_free_bytes) return Err(Errc::kDiskFull);
   auto st = internals_->db()->Resume();
   if (st.ok()) return {};

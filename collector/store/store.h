@@ -262,6 +262,11 @@ struct StoreOptions {
   // Every file operation of the database goes through this file system (tests wrap the
   // default one to inject faults: tests/support/fault_file_system.h); nullptr = the default.
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Free space commit() keeps in reserve on the data dir's file system: below it a commit is
+  // refused (kDiskFull) before RocksDB is called, so that RocksDB never meets a full disk in
+  // the middle of a WAL write (librocksdb 7.8 aborts on the write after a failed WAL append),
+  // and flushes and compactions still have room. 0 = 4 write buffers + 16 MiB.
+  std::uint64_t reserve_free_bytes = 0;
 };
 
 // What Store::repair() did (`blackbox-collector repair`).

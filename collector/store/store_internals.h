@@ -61,7 +61,8 @@ class StoreInternals {
   // Health: opened read-only (disk full at start); the last retryable commit error (kOk once a
   // commit succeeds) and its RocksDB status, under health_mu.
   bool read_only = false;
-  std::uint64_t resume_free_bytes = 0;  // resume() waits for this much free space
+  // StoreOptions::reserve_free_bytes resolved: commit() refuses and resume() waits below it.
+  std::uint64_t resume_free_bytes = 0;
   mutable std::mutex health_mu;
   Errc write_error = Errc::kOk;
   std::string write_error_text;

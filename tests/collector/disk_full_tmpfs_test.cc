@@ -100,6 +100,13 @@ struct Agent {
   }
 };
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // Fills the file system of `dir` with one file until it is full.
 void fill(const std::string& path) {
   std::ofstream f(path, std::ios::binary);
@@ -113,7 +120,7 @@ TEST(DiskFullTmpfs, FullDiskPausesIngestKeepsQueriesResumesAndStartsReadOnly) {
   fs::create_directory(mnt);
   ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << "unshare -m: " << std::strerror(errno);
   ASSERT_EQ(::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
-  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=24m"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64m"), 0) << std::strerror(errno);
   struct Unmount {
     std::string p;
     ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
@@ -146,7 +153,7 @@ TEST(DiskFullTmpfs, FullDiskPausesIngestKeepsQueriesResumesAndStartsReadOnly) {
       sent.push_back(src.next_batch(kRecords));
       auto a = agent.send(sent.back(), error);
       if (a) acked_next = *a + 1;
-      ASSERT_TRUE(a || !error.empty()) << "connection lost without an answer";
+      ASSERT_TRUE(a || !error.empty()) << "connection lost without an answer\n" << read_text(log);
     }
     ASSERT_EQ(error, "disk_full");
     EXPECT_TRUE(col.proc().running());
@@ -178,10 +185,7 @@ TEST(DiskFullTmpfs, FullDiskPausesIngestKeepsQueriesResumesAndStartsReadOnly) {
     EXPECT_EQ(col.proc().wait_exit(std::chrono::seconds(120)), 0);
   }
   {
-    std::ifstream in(log);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
+    const std::string text = read_text(log);
     std::size_t paused = 0;
     for (auto p = text.find("ingest: PAUSED"); p != std::string::npos;
          p = text.find("ingest: PAUSED", p + 1))
