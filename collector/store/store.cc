@@ -377,7 +377,15 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
                               : 4 * std::uint64_t{o.write_buffer_bytes} + (16u << 20);
   auto cfs = cf_descriptors(o, *in);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
+  // Below the reserve RocksDB is not asked to open for writing at all: a write that fails on
+  // a full disk during open can abort the process (librocksdb 7.8 assertion).
+  std::uint64_t free = 0;
+  rocksdb::Env* env = db.env ? db.env : rocksdb::Env::Default();
+  const bool full = dir->kind == DirState::kDatabase && env->GetFreeSpace(o.path, &free).ok() &&
+                    free < in->resume_free_bytes;
+  rocksdb::Status st =
+      full ? rocksdb::Status::NoSpace(std::to_string(free) + " bytes free, below the reserve")
+           : rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
   if (st.IsNoSpace() && dir->kind == DirState::kDatabase) {
     // A full disk at start: serve what is stored rather than exit (and be restarted into the
     // same full disk by systemd, for ever).

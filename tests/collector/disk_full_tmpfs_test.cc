@@ -196,8 +196,9 @@ TEST(DiskFullTmpfs, FullDiskPausesIngestKeepsQueriesResumesAndStartsReadOnly) {
   // A start on a full disk: read-only, serving queries, refusing ingest.
   fill(filler);
   {
-    Collector col(config, log);
-    ASSERT_TRUE(col.ok()) << "the collector did not come up on a full disk";
+    const std::string log2 = dir.sub("collector-full-start.log");
+    Collector col(config, log2);
+    ASSERT_TRUE(col.ok()) << "the collector did not come up on a full disk\n" << read_text(log2);
     const std::string health = http_get(col.http_port, "/v1/health");
     EXPECT_NE(health.find("\"read_only_start\":true"), std::string::npos) << health;
     const std::string inst = http_get(col.http_port, "/v1/instances/i-1");
