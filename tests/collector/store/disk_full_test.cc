@@ -125,10 +125,6 @@ TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
   pause_and_resume_at_every_step(FaultError::kNoSpace, Errc::kDiskFull);
 }
 
-// Issue 11 item 5's last clause: an open-file error inside RocksDB is retried, not fatal.
-TEST(DiskFull, OutOfFileDescriptorsAtEveryStepIsRetriedNotFatal) {
-  pause_and_resume_at_every_step(FaultError::kTooManyOpenFiles, Errc::kBusy);
-}
 
 }  // namespace
 }  // namespace blackbox::collector::testing
