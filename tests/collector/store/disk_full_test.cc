@@ -125,6 +125,5 @@ TEST(DiskFull, NoSpaceAtEveryStepPausesIngestThenResumesWithoutRestart) {
   pause_and_resume_at_every_step(FaultError::kNoSpace, Errc::kDiskFull);
 }
 
-
 }  // namespace
 }  // namespace blackbox::collector::testing
