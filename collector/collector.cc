@@ -76,8 +76,21 @@ Result<std::unique_ptr<Collector>> Collector::open(const Config& config, const C
   if (!store) return store.error();
   c->store_ = std::move(*store);
   for (const auto& inst : config.storage.legal_hold) {
-    if (auto ok = c->store_->set_legal_hold(inst, true); !ok) return ok.error();
+    if (c->store_->legal_hold(inst)) continue;
+    auto ok = c->store_->set_legal_hold(inst, true);
+    if (!ok && to_errc(ok.error()) == Errc::kDiskFull) {
+      // Read-only store: retention (compaction) does not run either, so nothing is deleted.
+      spdlog::warn("collector: legal hold for {} not stored (the store is read-only)", inst);
+    } else if (!ok) {
+      return ok.error();
+    }
   }
+  if (auto h = c->store_->health(); h.read_only)
+    spdlog::error(
+        "collector: READ-ONLY start: the data disk {} is full ({} bytes free of {}): queries "
+        "are answered, agents are refused (they keep their data and retry); free space on it "
+        "and restart the collector to take data again",
+        config.collector.data_dir, h.free_bytes, h.capacity_bytes);
   Store* sp = c->store_.get();
   c->metrics_.gauge("blackbox_collector_rocksdb_stall_seconds_total",
                     "Time RocksDB delayed or stopped writes",

@@ -38,6 +38,27 @@ int hold_command(const Config& config, const std::vector<std::string>& instances
   return 0;
 }
 
+// `blackbox-collector repair`: copy, RepairDB, say what came back and where the copy is.
+int repair_command(const Config& config) {
+  const std::string& dir = config.collector.data_dir;
+  std::cout << "repairing " << dir << " (the collector must be stopped)\n";
+  auto r = Store::repair(store_options(config));
+  if (!r) {
+    std::cerr << "blackbox-collector: repair of " << dir << " failed: " << r.error().message()
+              << " (the log above says why; the directory is unchanged unless a copy was "
+                 "named)\n";
+    return 1;
+  }
+  std::cout << "copied " << dir << " to " << r->backup_dir << " before repairing\n"
+            << "recovered " << r->instances << " instances, " << r->batches << " batches, "
+            << r->records << " records (" << r->files_before << " RocksDB files before)\n";
+  if (r->unreadable > 0)
+    std::cout << r->unreadable << " stored batches did not parse and were kept as they are\n";
+  std::cout << "start the collector again; if something is missing, the copy in " << r->backup_dir
+            << " is the directory as it was\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +79,11 @@ int main(int argc, char** argv) {
   hold->add_option("INSTANCE", hold_instances, "instance ids");
   hold->add_flag("--release", release, "release the hold instead");
   hold->fallthrough();  // --data-dir / --config may follow the subcommand
+  auto* repair = app.add_subcommand(
+      "repair",
+      "rebuild a damaged data directory (collector stopped): copies it to "
+      "DIR.before-repair-<time> first, then runs RocksDB's repair and reports what it recovered");
+  repair->fallthrough();
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
@@ -87,6 +113,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(config.collector.log_level));
   if (*hold) return hold_command(config, hold_instances, release);
+  if (*repair) return repair_command(config);
 
   raise_open_file_limit();  // logs the figures; the server's connection cap fits under it
   auto collector = Collector::open(config);

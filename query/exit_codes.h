@@ -10,12 +10,16 @@ enum class ExitCode : int {
   kUnreachable = 3,  // could not connect to the server, or it timed out
   kNotFound = 4,     // unknown instance (404)
   kServerError = 5,  // the server failed (5xx) or answered something that is not the API
+  // Everything readable was printed, but the collector could not read some stored batches
+  // (damaged storage); each skipped range is named on stderr.
+  kUnreadable = 6,
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 nothing matched, 2 usage error (bad flag, time, regex), "
-    "3 server unreachable, 4 instance not found, 5 server error.";
+    "3 server unreachable, 4 instance not found, 5 server error, 6 printed all it could but some "
+    "stored records were unreadable (named on stderr).";
 
 }  // namespace blackbox::query

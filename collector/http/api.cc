@@ -1,10 +1,15 @@
 #include "collector/http/api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <tuple>
 
 #include "collector/http/api_json.h"
 #include "collector/query/cursor.h"
@@ -37,6 +42,13 @@ ApiResponse json_response(unsigned status, const json& body) {
 
 ApiResponse error_response(unsigned status, std::string_view code, std::string_view message) {
   return json_response(status, error_json(code, message));
+}
+
+// GET /v1/health: 200 {"status":"ok",…} while the store takes writes; 503 {"status":"read_only",
+// "reason":…} while it does not (disk full: ingest paused, queries still answered).
+ApiResponse health_response(const StoreHealth& h) {
+  json body = health_json(h);
+  return json_response(h.writable ? 200 : 503, body);
 }
 
 ApiResponse store_error(const boost::system::error_code& ec, std::string_view what) {
@@ -221,12 +233,45 @@ json time_or_null(std::int64_t t, std::int64_t unbounded) {
 
 }  // namespace
 
+// Every damaged batch an answer skipped is logged and counted once per collector run (a
+// bounded set: past kMaxKept distinct batches, further ones are still named in the answers).
+class UnreadableLog {
+ public:
+  explicit UnreadableLog(Metrics& m)
+      : counter_(&m.counter("blackbox_collector_unreadable_batches_total",
+                            "Stored batches queries could not read (damaged) and skipped, each "
+                            "counted once")) {}
+  void report(std::string_view instance, const std::vector<UnreadableBatch>& list) {
+    if (list.empty()) return;
+    std::lock_guard lock(mu_);
+    for (const auto& u : list) {
+      if (seen_.size() >= kMaxKept) return;
+      if (!seen_.emplace(std::string(instance), u.stream, u.first_seq).second) continue;
+      counter_->fetch_add(1, std::memory_order_relaxed);
+      spdlog::error(
+          "query: instance {} stream {}: records [{}, {}) cannot be read ({}): skipped "
+          "in answers; the data dir is damaged (stop the collector and run "
+          "`blackbox-collector repair`, which copies it first)",
+          instance, u.stream, u.first_seq, u.end_seq, u.error);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxKept = 100'000;
+  std::atomic<std::uint64_t>* counter_;
+  std::mutex mu_;
+  std::set<std::tuple<std::string, std::uint32_t, std::uint64_t>> seen_;
+};
+
+Api::~Api() = default;
+
 Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock)
     : store_(store),
       metrics_(metrics),
       options_(std::move(options)),
       clock_(clock),
-      pool_(std::make_unique<query::ScanPool>(options_.scan_helpers)) {
+      pool_(std::make_unique<query::ScanPool>(options_.scan_helpers)),
+      unreadable_log_(std::make_unique<UnreadableLog>(metrics)) {
   counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
   counters_.client_errors =
       &metrics.counter("blackbox_query_client_errors_total", "Query API answers with a 4xx status");
@@ -250,6 +295,14 @@ struct Handler {
   const Clock& clock;
   Metrics& metrics;
   query::ScanPool& pool;
+  UnreadableLog& unreadable_log;
+
+  // "unreadable": the batches an answer skipped (only when there are some), logged once.
+  void add_unreadable(json& out, std::string_view id, const std::vector<UnreadableBatch>& list) {
+    if (list.empty()) return;
+    unreadable_log.report(id, list);
+    out["unreadable"] = unreadable_json(list);
+  }
 
   ApiResponse instances(Params& p) {
     p.allow({"state", "image", "since", "until", "limit", "cursor"});
@@ -404,6 +457,7 @@ struct Handler {
         page->next ? json(query::encode_records_cursor(*page->next)) : json(nullptr);
     out["follow_cursor"] = query::encode_follow_cursor(follow_from);
     out["partial"] = page->partial;
+    add_unreadable(out, id, page->unreadable);
     out["stats"] = stats_json(page->stats, clock.steady_ns() - started);
     returned = out["records"].size();
     return json_response(200, out);
@@ -466,6 +520,7 @@ struct Handler {
     std::string cursor = query::encode_follow_cursor(page->next.after);
     if (page->next.skip_seq > 0) cursor += "." + std::to_string(page->next.skip_seq);
     out["cursor"] = cursor;
+    add_unreadable(out, id, page->page.unreadable);
     ApiResponse r = json_response(200, out);
     if (empty && wait_ns > 0) {
       r.poll_again = true;
@@ -492,7 +547,9 @@ struct Handler {
     if (p.error) return *p.error;
     auto timeline = query::build_timeline(store, t, options.limits, options.page, clock);
     if (!timeline) return not_found(timeline.error(), id);
-    return json_response(200, timeline_json(*timeline));
+    json out = timeline_json(*timeline);
+    add_unreadable(out, id, timeline->unreadable);
+    return json_response(200, out);
   }
 };
 
@@ -522,12 +579,12 @@ ApiResponse Api::handle(std::string_view method, std::string_view target) const 
     return finish(std::move(r));
   }
   Params p(parsed->params);
-  Handler h{store_, options_, clock_, metrics_, *pool_};
+  Handler h{store_, options_, clock_, metrics_, *pool_, *unreadable_log_};
   ScanStats stats;
   std::uint64_t returned = 0;
   ApiResponse r;
   if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "health") {
-    r = json_response(200, {{"status", "ok"}});
+    r = health_response(store_.health());
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "instances") {
     r = h.instances(p);
   } else if (seg.size() == 3 && seg[0] == "v1" && seg[1] == "instances") {

@@ -54,9 +54,13 @@ struct ApiResponse {
   std::uint64_t poll_after = 0;
 };
 
+// Logs and counts the damaged batches answers skipped, each once (api.cc).
+class UnreadableLog;
+
 class Api {
  public:
   Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock);
+  ~Api();
 
   ApiResponse handle(std::string_view method, std::string_view target) const;
 
@@ -80,6 +84,7 @@ class Api {
   const Clock& clock_;
   Counters counters_;
   std::unique_ptr<query::ScanPool> pool_;
+  std::unique_ptr<UnreadableLog> unreadable_log_;
 };
 
 }  // namespace blackbox::collector::http

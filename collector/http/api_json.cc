@@ -131,4 +131,29 @@ json timeline_json(const query::Timeline& t) {
   return doc;
 }
 
+nlohmann::json health_json(const StoreHealth& h) {
+  nlohmann::json j = {{"status", h.writable ? "ok" : "read_only"},
+                      {"ingest", h.writable ? "accepting" : "paused"},
+                      {"read_only_start", h.read_only},
+                      {"free_bytes", h.free_bytes},
+                      {"capacity_bytes", h.capacity_bytes}};
+  if (!h.writable) {
+    j["error"] = errc_name(h.error);
+    j["reason"] = h.reason;
+  }
+  return j;
+}
+
+nlohmann::json unreadable_json(const std::vector<UnreadableBatch>& list) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& u : list)
+    a.push_back({{"stream", u.stream},
+                 {"stream_name", stream_name(u.stream)},
+                 {"first_seq", u.first_seq},
+                 {"end_seq", u.end_seq},
+                 {"records", u.end_seq - u.first_seq},
+                 {"error", u.error}});
+  return a;
+}
+
 }  // namespace blackbox::collector::http

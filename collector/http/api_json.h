@@ -21,6 +21,13 @@ nlohmann::json lifecycle_event_json(std::string_view instance, const LifecycleEv
 //  "detected_ns":…,"reason":"…"}
 nlohmann::json gap_json(const GapRange& g);
 nlohmann::json error_json(std::string_view code, std::string_view message);
+// The batches an answer skipped because they could not be read (a damaged block):
+// [{"stream":1,"stream_name":"logs","first_seq":…,"end_seq":…,"records":…,"error":"…"}]
+nlohmann::json unreadable_json(const std::vector<UnreadableBatch>& list);
+// GET /v1/health: {"status":"ok"|"read_only","ingest":"accepting"|"paused",
+//  "reason":"…" (when not ok),"error":"disk_full"|"busy" (when not ok),
+//  "read_only_start":bool,"free_bytes":N,"capacity_bytes":N}
+nlohmann::json health_json(const StoreHealth& h);
 
 // [record…] in page order (schemas/record_json.h per record).
 nlohmann::json records_json(const std::vector<query::QueryRecord>& records);

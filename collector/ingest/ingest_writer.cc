@@ -58,6 +58,16 @@ IngestWriter::IngestWriter(Store& store, const Clock& clock, Metrics& m, WriterO
                            "Time spent in RocksDB writes, microseconds");
   c_.write_errors =
       &m.counter("blackbox_collector_write_errors_total", "Failed RocksDB writes (fatal)");
+  c_.retryable_errors =
+      &m.counter("blackbox_collector_write_retryable_errors_total",
+                 "RocksDB writes that failed with a retryable error (disk full, busy, out of file "
+                 "descriptors): ingest paused, nothing acknowledged");
+  c_.paused_refused = &m.counter("blackbox_collector_ingest_paused_refused_total",
+                                 "Requests refused while ingest was paused");
+  auto paused = paused_gauge_;
+  m.gauge("blackbox_collector_ingest_paused",
+          "1 while ingest is paused by a retryable storage error (e.g. data disk full)",
+          [paused] { return paused->load() ? 1.0 : 0.0; });
   auto lat = latency_;
   m.gauge("blackbox_collector_write_latency_seconds{quantile=\"0.5\"}",
           "Group-commit write latency (bucket upper bound)",
@@ -126,6 +136,7 @@ void IngestWriter::commit(std::vector<Pending>& group) {
     for (auto& p : group) p.outcome = rejected(Errc::kFsyncFailed, "collector storage failed");
     return;
   }
+  if (paused_ != Errc::kOk && !try_resume(group)) return;
   StoreWriteBatch wb = store_.write_batch();
   group_keys_.clear();
   std::uint64_t records = 0, batches = 0, bytes = 0;
@@ -149,6 +160,10 @@ void IngestWriter::commit(std::vector<Pending>& group) {
   c_.groups->fetch_add(1, std::memory_order_relaxed);
   c_.write_us->fetch_add(us, std::memory_order_relaxed);
   latency_->record(us);
+  if (!ok && classify(to_errc(ok.error())) == ErrorClass::kRetryable) {
+    pause(group, to_errc(ok.error()));
+    return;
+  }
   if (!ok) {
     // Durability unknown: never acknowledge, stop (STYLE.md §4 "fatal").
     spdlog::critical("ingest: store commit of {} requests failed: {}; refusing further writes",
@@ -162,6 +177,63 @@ void IngestWriter::commit(std::vector<Pending>& group) {
   c_.records->fetch_add(records, std::memory_order_relaxed);
   c_.batches->fetch_add(batches, std::memory_order_relaxed);
   c_.bytes->fetch_add(bytes, std::memory_order_relaxed);
+  if (paused_ != Errc::kOk) {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now() - paused_since_)
+                          .count();
+    spdlog::warn(
+        "ingest: storage takes writes again after {} s ({} requests refused meanwhile, "
+        "{} bytes free): acknowledging again",
+        secs, paused_refused_, store_.health().free_bytes);
+    paused_ = Errc::kOk;
+    paused_gauge_->store(false);
+  }
+}
+
+void IngestWriter::pause(std::vector<Pending>& group, Errc e) {
+  c_.retryable_errors->fetch_add(1, std::memory_order_relaxed);
+  // The group staged changes to the in-memory ledger that never reached the store.
+  if (auto ok = ledger_.load(); !ok) {
+    spdlog::critical(
+        "ingest: reloading the ledger after a failed write: {}; refusing further "
+        "writes",
+        ok.error().message());
+    failed_ = true;
+    for (auto& p : group) p.outcome = rejected(Errc::kFsyncFailed, "collector storage failed");
+    if (on_fatal_) on_fatal_();
+    return;
+  }
+  if (paused_ == Errc::kOk) {
+    const StoreHealth h = store_.health();
+    spdlog::error(
+        "ingest: PAUSED: {} ({}; {} bytes free of {} on the data dir): nothing is acknowledged; "
+        "agents keep their data and retry; queries are still answered",
+        e == Errc::kDiskFull ? "the data disk is full" : "storage is busy", h.reason, h.free_bytes,
+        h.capacity_bytes);
+    paused_since_ = std::chrono::steady_clock::now();
+    paused_refused_ = 0;
+  }
+  paused_ = e;
+  paused_gauge_->store(true);
+  paused_refused_ += group.size();
+  c_.paused_refused->fetch_add(group.size(), std::memory_order_relaxed);
+  for (auto& p : group)
+    p.outcome = rejected(e, e == Errc::kDiskFull ? "collector data disk full: retry later"
+                                                 : "collector storage busy: retry later");
+}
+
+bool IngestWriter::try_resume(std::vector<Pending>& group) {
+  // Resume() fails fast while the disk is still full; RocksDB may also have resumed on its
+  // own (its SstFileManager polls free space), in which case the commit below just works.
+  auto ok = store_.resume();
+  if (ok || to_errc(ok.error()) == Errc::kBusy) return true;  // Busy: its own recovery runs
+  paused_refused_ += group.size();
+  c_.paused_refused->fetch_add(group.size(), std::memory_order_relaxed);
+  for (auto& p : group)
+    p.outcome =
+        rejected(paused_, paused_ == Errc::kDiskFull ? "collector data disk full: retry later"
+                                                     : "collector storage busy: retry later");
+  return false;
 }
 
 void IngestWriter::apply(Pending& p, StoreWriteBatch& wb) {

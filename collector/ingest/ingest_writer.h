@@ -8,8 +8,14 @@
 // completions called, so an ACK always follows durability. The writer decides what to store;
 // the store (collector/store/) encodes it.
 //
-// A failed write is fatal: every pending and later request completes with kFsyncFailed / kIo,
-// on_fatal is called once, and nothing is acknowledged again.
+// A failed write with a retryable error (Store: kDiskFull — the data disk is full — or kBusy —
+// e.g. RocksDB out of file descriptors) pauses ingest: the group's requests and every later
+// one complete with that error (agents keep their data and retry with backoff), the ledger is
+// reloaded from the store (so memory holds exactly what is stored), the log says so once per
+// episode with figures, and before each later group the writer asks the store to resume
+// (Store::resume()); the first commit that succeeds ends the pause. Any other failed write is
+// fatal: every pending and later request completes with kFsyncFailed, on_fatal is called once,
+// and nothing is acknowledged again.
 //
 // Threads: submit() from any thread; completions run on the writer thread and must only post
 // work elsewhere (e.g. to a session's strand).
@@ -112,6 +118,10 @@ class IngestWriter {
   IngestWriter(Store& store, const Clock& clock, Metrics& metrics, WriterOptions options);
   void run();
   void commit(std::vector<Pending>& group);
+  // A failed commit of `group` with the retryable `e`: reject, reload, log once per episode.
+  void pause(std::vector<Pending>& group, Errc e);
+  // Before a group while paused: lets the store resume; false (group rejected) while it can't.
+  bool try_resume(std::vector<Pending>& group);
   void apply(Pending& p, StoreWriteBatch& wb);
   void apply_batch(BatchRequest& r, WriteOutcome& out, StoreWriteBatch& wb);
   void store_batch(Ledger::Entry& e, BatchRequest& r, StoreWriteBatch& wb);
@@ -126,6 +136,11 @@ class IngestWriter {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool failed_ = false;  // writer thread only
+  // Paused by a retryable write error (writer thread only; the gauge reads paused_gauge_).
+  Errc paused_ = Errc::kOk;
+  std::chrono::steady_clock::time_point paused_since_;
+  std::uint64_t paused_refused_ = 0;  // requests refused in this episode
+  std::shared_ptr<std::atomic<bool>> paused_gauge_ = std::make_shared<std::atomic<bool>>(false);
   std::function<void()> on_fatal_;
   std::thread thread_;
 
@@ -145,6 +160,8 @@ class IngestWriter {
     std::atomic<std::uint64_t>* groups;
     std::atomic<std::uint64_t>* write_us;
     std::atomic<std::uint64_t>* write_errors;
+    std::atomic<std::uint64_t>* retryable_errors;
+    std::atomic<std::uint64_t>* paused_refused;
   } c_;
   std::shared_ptr<LatencyHistogram> latency_ = std::make_shared<LatencyHistogram>();
 };

@@ -70,4 +70,14 @@ bool PageCutter::over_budget() const { return clock_.steady_ns() > deadline_ns_;
 
 bool PageCutter::over_budget_sampled() { return ++calls_ % 256 == 0 && over_budget(); }
 
+void note_unreadable(std::vector<UnreadableBatch>& list, UnreadableBatch u) {
+  for (const auto& have : list)
+    if (have.stream == u.stream && have.first_seq == u.first_seq) return;
+  list.push_back(std::move(u));
+}
+
+UnreadableBatch undecodable(const BatchIndexEntry& e, const boost::system::error_code& ec) {
+  return {e.stream, e.first_seq, e.end_seq(), "stored batch does not decode: " + ec.message()};
+}
+
 }  // namespace blackbox::collector::query

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collector/query/cursor.h"
+#include "collector/store/store.h"
 #include "schemas/clock.h"
 #include "schemas/record.h"
 
@@ -64,7 +65,15 @@ struct RecordsPage {
   std::optional<RecordsCursor> next;  // page(): more may follow; resume here
   bool partial = false;               // tail(): the time budget cut the search short
   ScanStats stats;
+  // Batches skipped because they could not be read (a damaged block, a value that does not
+  // decode), once each, in the order met: their records are missing from `records`.
+  std::vector<UnreadableBatch> unreadable;
 };
+
+// Adds `u` to `list` unless the same batch (stream, first_seq) is there already.
+void note_unreadable(std::vector<UnreadableBatch>& list, UnreadableBatch u);
+// The UnreadableBatch of a stored batch whose decode failed with `ec`.
+UnreadableBatch undecodable(const BatchIndexEntry& e, const boost::system::error_code& ec);
 
 // The one place that decides when an answer is full: records, approximate bytes, wall time.
 // page, parallel page, tail and follow all add their records through it. One per answer.

@@ -69,6 +69,10 @@ RecordsQuery::RecordsQuery(const Store& store, const RecordFilter& filter, const
 
 RecordsQuery::~RecordsQuery() = default;
 
+UnreadableVisitor RecordsQuery::unreadable(RecordsPage& out) {
+  return [&out](const UnreadableBatch& u) { note_unreadable(out.unreadable, u); };
+}
+
 Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
   if (pool_ != nullptr && pool_->width() > 1 && req.before == 0 && req.after == 0 &&
       filter_.can_search_payload())
@@ -85,7 +89,6 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
   const RecordScan::Mode mode = RecordScan::mode_for(filter_, context);
   bool stop = false;
   ScanPos cut_at;
-  Result<void> batch_error;
 
   auto want = [&](const BatchIndexEntry& e) {
     if (stop) return true;  // visit() stops the scan
@@ -121,16 +124,13 @@ Result<RecordsPage> RecordsQuery::page(const RecordsRequest& req) {
       }
       return true;
     });
-    if (!read) {
-      batch_error = read.error();
-      return false;
-    }
+    if (!read) note_unreadable(out.unreadable, undecodable(b.index, read.error()));
     return !stop;
   };
   const std::int64_t from = req.cursor ? std::max(w.since, w.scan_from.min_time) : w.since;
-  if (auto ok = store_.scan_batches(batch_query(req, from, w.until), want, visit); !ok)
+  if (auto ok = store_.scan_batches(batch_query(req, from, w.until), want, visit, unreadable(out));
+      !ok)
     return ok.error();
-  if (!batch_error) return batch_error.error();
   if (stop) {
     RecordsCursor next = cursor_at(w, cut_at);
     scanner.cut(next, cut_at);
@@ -155,7 +155,6 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   const std::size_t max_chunk = 16 * pool_->width();
   bool stop = false;
   ScanPos cut_at;
-  Result<void> batch_error;
 
   auto flush = [&](bool final) -> bool {
     std::vector<BatchMatches> found = read_chunk(req, w.since, w.until, w.emit_from, chunk);
@@ -165,8 +164,8 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
       out.stats.records_scanned += f.stats.records_scanned;
       out.stats.raw_bytes_scanned += f.stats.raw_bytes_scanned;
       if (!f.error) {
-        batch_error = f.error;
-        return false;
+        note_unreadable(out.unreadable, undecodable(chunk[i].index, f.error.error()));
+        continue;
       }
       for (QueryRecord& r : f.records) {
         const std::uint64_t seq = r.seq;
@@ -179,7 +178,7 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
         }
       }
     }
-    const PendingBatch last{chunk.back().first, chunk.back().end_seq, {}};
+    const PendingBatch last{chunk.back().first, chunk.back().end_seq, {}, {}};
     chunk.clear();
     if (!final && cutter.over_budget()) {
       stop = true;
@@ -201,16 +200,17 @@ Result<RecordsPage> RecordsQuery::page_parallel(const RecordsRequest& req) {
   };
   auto visit = [&](const StoredBatch& b) {
     if (stop) return false;
-    chunk.push_back(PendingBatch{batch_first(b.index), b.index.end_seq(), std::string(b.bytes)});
+    chunk.push_back(
+        PendingBatch{batch_first(b.index), b.index.end_seq(), std::string(b.bytes), b.index});
     if (chunk.size() < chunk_size) return true;
     chunk_size = std::min(2 * chunk_size, max_chunk);
     return flush(/*final=*/false);
   };
   const std::int64_t from = req.cursor ? std::max(w.since, w.scan_from.min_time) : w.since;
-  if (auto ok = store_.scan_batches(batch_query(req, from, w.until), want, visit); !ok)
+  if (auto ok = store_.scan_batches(batch_query(req, from, w.until), want, visit, unreadable(out));
+      !ok)
     return ok.error();
   if (!stop && !chunk.empty()) flush(/*final=*/true);
-  if (!batch_error) return batch_error.error();
   if (stop) out.next = cursor_at(w, cut_at);
   return out;
 }
@@ -238,7 +238,6 @@ Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t fr
                                       const RangeVisit& on_record) {
   const RecordScan::Mode mode = RecordScan::mode_for(filter_, /*context=*/!use_index);
   bool stop = false;
-  Result<void> batch_error;
   auto want = [&](const BatchIndexEntry& e) {
     if (stop) return true;
     if (use_index && !filter_.index_may_match(e)) {
@@ -262,15 +261,12 @@ Result<void> RecordsQuery::scan_range(const RecordsRequest& req, std::int64_t fr
                      on_record(r, first.stream, pos, matched);
                      return true;
                    });
-    if (!read) {
-      batch_error = read.error();
-      return false;
-    }
+    if (!read) note_unreadable(out.unreadable, undecodable(b.index, read.error()));
     return true;
   };
-  if (auto ok = store_.scan_batches(batch_query(req, from, to), want, visit); !ok)
+  if (auto ok = store_.scan_batches(batch_query(req, from, to), want, visit, unreadable(out)); !ok)
     return ok.error();
-  return batch_error;
+  return {};
 }
 
 Result<std::optional<std::int64_t>> RecordsQuery::tail_start(const RecordsRequest& req,
@@ -347,7 +343,6 @@ Result<FollowPage> RecordsQuery::follow_once(const RecordsRequest& req, FollowPo
   PageCutter cutter(page_limits_, clock_);
   const RecordScan::Mode mode = RecordScan::mode_for(filter_, /*context=*/false);
   bool stopped = false;
-  Result<void> batch_error;
   auto visit = [&](const StoredBatch& b) {
     if (req.stream && b.index.stream != *req.stream) return true;
     const bool resumed = b.index.ingest_seq == from.after + 1;
@@ -361,15 +356,12 @@ Result<FollowPage> RecordsQuery::follow_once(const RecordsRequest& req, FollowPo
           out.next = FollowPosition{b.index.ingest_seq - 1, r.seq + 1};
           return false;
         });
-    if (!read) {
-      batch_error = read.error();
-      return false;
-    }
+    if (!read) note_unreadable(page.unreadable, undecodable(b.index, read.error()));
     return !stopped;
   };
-  auto pos = store_.scan_ingest_log(from.after, kMaxBatchesPerCall, req.instance, visit);
+  auto pos =
+      store_.scan_ingest_log(from.after, kMaxBatchesPerCall, req.instance, visit, unreadable(page));
   if (!pos) return pos.error();
-  if (!batch_error) return batch_error.error();
   if (!stopped) out.next = FollowPosition{*pos, 0};
   return out;
 }

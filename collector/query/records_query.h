@@ -69,7 +69,8 @@ class RecordsQuery {
                const PageLimits& page_limits, const Clock& clock, ScanPool* pool = nullptr);
   ~RecordsQuery();
 
-  // Errors: store read errors, a stored batch that fails to decode.
+  // Errors: store read errors. A stored batch that cannot be read (damaged block, fails to
+  // decode) is skipped and named in RecordsPage::unreadable, in every way to read.
   [[nodiscard]] Result<RecordsPage> page(const RecordsRequest& req);
 
   // The last `n` matches with event time in [max(req.since, lo), min(req.until, hi)), where
@@ -86,6 +87,9 @@ class RecordsQuery {
                                           std::chrono::nanoseconds max_wait = {});
 
  private:
+  // Damaged batches the store skips go to out.unreadable (a batch that does not decode does
+  // too: every read skips what it cannot read, names it, and goes on).
+  static UnreadableVisitor unreadable(RecordsPage& out);
   // page() for a payload-searchable grep without context, on the ScanPool.
   [[nodiscard]] Result<RecordsPage> page_parallel(const RecordsRequest& req);
   // A stored batch copied out of the scan for page_parallel(), and what one read found in it.
@@ -93,6 +97,7 @@ class RecordsQuery {
     ScanPos first;  // seq = first_seq
     std::uint64_t end_seq = 0;
     std::string bytes;
+    BatchIndexEntry index;  // named in `unreadable` if it does not decode
   };
   struct BatchMatches {
     std::vector<QueryRecord> records;

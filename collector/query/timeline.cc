@@ -31,7 +31,6 @@ Result<Timeline> build_timeline(const Store& store, const TimelineRequest& req,
   std::map<std::int64_t, Bucket> buckets;
   ZstdDecompressor zstd;
   std::string scratch;
-  Result<void> batch_error;
   BatchQuery q;
   q.instance = req.instance;
   auto want = [&](const BatchIndexEntry& e) {
@@ -60,14 +59,11 @@ Result<Timeline> build_timeline(const Store& store, const TimelineRequest& req,
       ++bucket.count;
       bucket.worst = std::min(bucket.worst, p);
     });
-    if (!h) {
-      batch_error = h.error();
-      return false;
-    }
+    if (!h) note_unreadable(out.unreadable, undecodable(b.index, h.error()));
     return true;
   };
-  if (auto ok = store.scan_batches(q, want, visit); !ok) return ok.error();
-  if (!batch_error) return batch_error.error();
+  auto unreadable = [&](const UnreadableBatch& u) { note_unreadable(out.unreadable, u); };
+  if (auto ok = store.scan_batches(q, want, visit, unreadable); !ok) return ok.error();
   for (const auto& [key, b] : buckets)
     out.bursts.push_back(Burst{key * req.bucket_ns, b.count, static_cast<Severity>(b.worst)});
   return out;

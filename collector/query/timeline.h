@@ -39,10 +39,12 @@ struct Timeline {
   std::vector<QueryRecord> gap_records;  // at most kMaxTimelineGapRecords, in scan order
   std::vector<Burst> bursts;             // by time, at most kMaxTimelineBuckets
   std::int64_t bucket_ns = 0;
-  bool partial = false;  // the time budget or the bucket cap cut the scan short
+  bool partial = false;                     // the time budget or the bucket cap cut the scan short
+  std::vector<UnreadableBatch> unreadable;  // batches skipped: damaged or undecodable
 };
 
-// Errors: kNotFound (unknown instance), store read errors, a stored batch that fails to decode.
+// Errors: kNotFound (unknown instance), store read errors. A batch that cannot be read is
+// skipped and named in Timeline::unreadable.
 [[nodiscard]] Result<Timeline> build_timeline(const Store& store, const TimelineRequest& req,
                                               const Limits& limits, const PageLimits& page_limits,
                                               const Clock& clock);

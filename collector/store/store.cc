@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <ctime>
+#include <filesystem>
 
 #include "collector/store/codec.h"
 #include "collector/store/keys.h"
@@ -233,10 +235,26 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
   if (st.ok()) return Errc::kOk;
   if (st.IsNotFound()) return Errc::kNotFound;
   spdlog::error("store: {}: {}", what, st.ToString());
+  return status_code(st);
+}
+
+Errc status_code(const rocksdb::Status& st) {
+  if (st.ok()) return Errc::kOk;
+  if (st.IsNotFound()) return Errc::kNotFound;
   if (st.IsCorruption()) return Errc::kCorrupt;
   if (st.IsNoSpace()) return Errc::kDiskFull;
   if (st.IsBusy() || st.IsTryAgain() || st.IsIncomplete()) return Errc::kBusy;
+  if (st.IsIOError() && (st.ToString().find("Too many open files") != std::string::npos))
+    return Errc::kBusy;
   return Errc::kIo;
+}
+
+bool StoreInternals::set_write_error(Errc e, std::string text) {
+  std::lock_guard lock(health_mu);
+  const bool changed = write_error != e;
+  write_error = e;
+  write_error_text = std::move(text);
+  return changed;
 }
 
 // ---- open -----------------------------------------------------------------------------------
@@ -244,24 +262,67 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what) {
 Store::Store(std::unique_ptr<StoreInternals> internals) : internals_(std::move(internals)) {}
 Store::~Store() = default;
 
-// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
-  auto in = std::make_unique<StoreInternals>();
-  in->path = o.path;
-  if (o.clock) {
-    in->clock = o.clock;
-  } else {
-    auto c = std::make_shared<SystemClock>();
-    in->clock = c.get();
-    in->clock_owner = std::move(c);
-  }
+namespace {
 
+// What a data directory holds before open(): nothing of RocksDB's (a new database may be
+// created there), a database (CURRENT names its MANIFEST), or the remains of one without its
+// CURRENT file — damaged: creating a database there would hide, and compaction would later
+// delete, every table file it holds (issue 11 item 1).
+struct DirState {
+  enum Kind { kNew, kDatabase, kDamaged } kind = kNew;
+  std::vector<std::string> found;  // RocksDB files seen (kDamaged: what the message names)
+  std::size_t tables = 0;          // *.sst
+};
+
+bool is_rocksdb_file(const std::string& name) {
+  auto ends = [&](std::string_view suf) {
+    return name.size() >= suf.size() &&
+           name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  return ends(".sst") || ends(".log") || name.rfind("MANIFEST-", 0) == 0 ||
+         name.rfind("OPTIONS-", 0) == 0 || name == "IDENTITY";
+}
+
+Result<DirState> inspect_dir(const std::string& path) {
+  DirState d;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return d;
+  bool current = false;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "CURRENT") current = true;
+    if (!is_rocksdb_file(name)) continue;
+    if (name.ends_with(".sst")) ++d.tables;
+    d.found.push_back(name);
+  }
+  if (ec) {
+    spdlog::error("store: {}: cannot list the data directory: {}", path, ec.message());
+    return Err(Errc::kIo);
+  }
+  std::sort(d.found.begin(), d.found.end());
+  d.kind = current ? DirState::kDatabase : d.found.empty() ? DirState::kNew : DirState::kDamaged;
+  return d;
+}
+
+// The one error message of a damaged directory: what is missing, what is there, what to do.
+void log_damaged(const std::string& path, const DirState& d) {
+  std::string some;
+  for (std::size_t i = 0; i < d.found.size() && i < 4; ++i) some += (i ? ", " : "") + d.found[i];
+  if (d.found.size() > 4) some += ", ...";
+  spdlog::error(
+      "store: {}: the database is damaged: its CURRENT file is missing, but the directory holds "
+      "{} RocksDB files ({} table files: {}). Nothing was changed and no new database was "
+      "created. Stop the collector and run `blackbox-collector repair --data-dir {}` (it copies "
+      "the directory first, then rebuilds CURRENT and the MANIFEST from the files)",
+      path, d.found.size(), d.tables, some, path);
+}
+
+rocksdb::DBOptions db_options(const StoreOptions& o, StoreInternals& in) {
   rocksdb::DBOptions db;
   if (o.file_system) {
-    in->env = rocksdb::NewCompositeEnv(o.file_system);
-    db.env = in->env.get();
+    in.env = rocksdb::NewCompositeEnv(o.file_system);
+    db.env = in.env.get();
   }
-  db.create_if_missing = true;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
   db.bytes_per_sync = 1 << 20;
@@ -271,17 +332,80 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   db.statistics = rocksdb::CreateDBStatistics();
   db.statistics->set_stats_level(rocksdb::StatsLevel::kExceptDetailedTimers);
   db.enable_pipelined_write = false;
-  auto cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  return db;
+}
 
+std::vector<rocksdb::ColumnFamilyDescriptor> cf_descriptors(const StoreOptions& o,
+                                                            StoreInternals& in) {
+  auto cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
     auto cf = static_cast<Cf>(i);
-    cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in->holds, in->clock));
+    cfs.emplace_back(keys::cf_name(cf), cf_options(cf, o, cache, in.holds, in.clock));
   }
+  return cfs;
+}
+
+void set_clock(const StoreOptions& o, StoreInternals& in) {
+  if (o.clock) {
+    in.clock = o.clock;
+  } else {
+    auto c = std::make_shared<SystemClock>();
+    in.clock = c.get();
+    in.clock_owner = std::move(c);
+  }
+}
+
+}  // namespace
+
+// Long but linear: options, open, then each piece of state the store keeps in memory, in order.
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
+  auto in = std::make_unique<StoreInternals>();
+  in->path = o.path;
+  set_clock(o, *in);
+
+  // A database is created only where there is none and no remains of one.
+  auto dir = inspect_dir(o.path);
+  if (!dir) return dir.error();
+  if (dir->kind == DirState::kDamaged) {
+    log_damaged(o.path, *dir);
+    return Err(Errc::kCorrupt);
+  }
+  rocksdb::DBOptions db = db_options(o, *in);
+  db.create_if_missing = dir->kind == DirState::kNew;
+  in->resume_free_bytes = o.reserve_free_bytes > 0
+                              ? o.reserve_free_bytes
+                              : 4 * std::uint64_t{o.write_buffer_bytes} + (16u << 20);
+  auto cfs = cf_descriptors(o, *in);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st = rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
+  // Below the reserve RocksDB is not asked to open for writing at all: a write that fails on
+  // a full disk during open can abort the process (librocksdb 7.8 assertion).
+  std::uint64_t free = 0;
+  rocksdb::Env* env = db.env ? db.env : rocksdb::Env::Default();
+  const bool full = dir->kind == DirState::kDatabase && env->GetFreeSpace(o.path, &free).ok() &&
+                    free < in->resume_free_bytes;
+  rocksdb::Status st =
+      full ? rocksdb::Status::NoSpace(std::to_string(free) + " bytes free, below the reserve")
+           : rocksdb::DB::Open(db, o.path, cfs, &in->handles_, &raw);
+  if (st.IsNoSpace() && dir->kind == DirState::kDatabase) {
+    // A full disk at start: serve what is stored rather than exit (and be restarted into the
+    // same full disk by systemd, for ever).
+    spdlog::error(
+        "store: {}: open for writing: {}; opening READ-ONLY: queries are answered, "
+        "ingest is refused until space is freed and the collector restarted",
+        o.path, st.ToString());
+    in->handles_.clear();
+    st = rocksdb::DB::OpenForReadOnly(db, o.path, cfs, &in->handles_, &raw);
+    in->read_only = st.ok();
+    if (st.ok()) in->set_write_error(Errc::kDiskFull, "data disk full at start (read-only)");
+  }
   if (!st.ok()) {
     spdlog::error("store: {}: open: {}", o.path, st.ToString());
+    if (st.IsCorruption())
+      spdlog::error(
+          "store: {}: stop the collector and run `blackbox-collector repair "
+          "--data-dir {}` (it copies the directory first)",
+          o.path, o.path);
     return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
   }
   in->db_.reset(raw);
@@ -289,7 +413,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   // Format version: written once, checked on every open.
   std::string fmt;
   st = in->db()->Get({}, in->cf(Cf::kMeta), sl(keys::kFormatKey), &fmt);
-  if (st.IsNotFound()) {
+  if (st.IsNotFound() && !in->read_only) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     st = in->db()->Put(wo, in->cf(Cf::kMeta), sl(keys::kFormatKey), sl(kFormatVersion));
@@ -325,6 +449,84 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& o) {
   // it increasing across restarts even when tests run on a frozen clock.
   in->event_counter = static_cast<std::uint64_t>(SystemClock().wall_ns());
   return std::unique_ptr<Store>(new Store(std::move(in)));
+}
+
+namespace {
+
+// "<path>.before-repair-20261127T210501Z" (a suffix if that exists already).
+std::string backup_path(const std::string& path) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string base = path;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  base += std::string(".before-repair-") + stamp;
+  std::string out = base;
+  std::error_code ec;
+  for (int i = 1; std::filesystem::exists(out, ec); ++i) out = base + "." + std::to_string(i);
+  return out;
+}
+
+}  // namespace
+
+// Lock, copy, RepairDB, then count through a normal open: what the operator gets back.
+Result<RepairReport> Store::repair(const StoreOptions& o) {
+  RepairReport r;
+  auto dir = inspect_dir(o.path);
+  if (!dir) return dir.error();
+  if (dir->kind == DirState::kNew) {
+    spdlog::error("store: {}: no RocksDB files here: nothing to repair", o.path);
+    return Err(Errc::kNotFound);
+  }
+  r.files_before = dir->found.size();
+  rocksdb::Env* env = rocksdb::Env::Default();
+  rocksdb::FileLock* lock = nullptr;
+  if (auto st = env->LockFile(o.path + "/LOCK", &lock); !st.ok()) {
+    spdlog::error("store: {}: cannot lock the database ({}): stop the collector first", o.path,
+                  st.ToString());
+    return Err(Errc::kBusy);
+  }
+  r.backup_dir = backup_path(o.path);
+  std::error_code ec;
+  std::filesystem::copy(o.path, r.backup_dir, std::filesystem::copy_options::recursive, ec);
+  env->UnlockFile(lock).PermitUncheckedError();
+  if (ec) {
+    spdlog::error("store: {}: copy to {} failed: {}; nothing was repaired", o.path, r.backup_dir,
+                  ec.message());
+    return Err(Errc::kIo);
+  }
+  spdlog::info("store: {}: copied to {} before repairing", o.path, r.backup_dir);
+  {
+    StoreInternals in;
+    set_clock(o, in);
+    rocksdb::DBOptions db = db_options(o, in);
+    auto st = rocksdb::RepairDB(o.path, db, cf_descriptors(o, in), rocksdb::ColumnFamilyOptions());
+    if (!st.ok()) {
+      spdlog::error("store: {}: repair: {} (the copy is in {})", o.path, st.ToString(),
+                    r.backup_dir);
+      return Err(st.IsCorruption() ? Errc::kCorrupt : Errc::kIo);
+    }
+  }
+  auto store = open(o);
+  if (!store) return store.error();
+  auto instances = (*store)->list_instances();
+  if (!instances) return instances.error();
+  r.instances = instances->size();
+  RangeIter it(*(*store)->internals_, Cf::kBatches, "", "");
+  for (; it->Valid(); it->Next()) {
+    auto h =
+        parse_batch_header(sv(it->value()), Limits{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX});
+    if (!h) {
+      ++r.unreadable;
+      continue;
+    }
+    ++r.batches;
+    r.records += h->record_count;
+  }
+  if (auto e = it.status("repair: count batches"); e != Errc::kOk) return Err(e);
+  return r;
 }
 
 // ---- reads ----------------------------------------------------------------------------------
@@ -408,7 +610,8 @@ Result<std::vector<StreamHead>> Store::stream_heads(std::string_view instance) c
 }
 
 Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want,
-                                 const BatchVisitor& visit) const {
+                                 const BatchVisitor& visit,
+                                 const UnreadableVisitor& unreadable) const {
   if (q.from_ns >= q.to_ns) return {};
   SnapshotGuard snap(internals_->db());
   rocksdb::ReadOptions ro;
@@ -441,6 +644,10 @@ Result<void> Store::scan_batches(const BatchQuery& q, const IndexPredicate& want
         internals_->db()->Get(ro, internals_->cf(Cf::kBatches),
                               keys::batch_key(q.instance, entry->stream, entry->first_seq), &value);
     if (st.IsNotFound()) continue;  // removed by retention before its index entry
+    if (st.IsCorruption() && unreadable) {
+      unreadable({entry->stream, entry->first_seq, entry->end_seq(), st.ToString()});
+      continue;
+    }
     if (auto e = status_errc(st, "scan: get batch"); e != Errc::kOk) return Err(e);
     if (!visit(StoredBatch{*entry, codec::stored_batch_bytes(sv(value))})) return {};
   }
@@ -495,8 +702,8 @@ Result<std::string> Store::get_batch(std::string_view instance, std::uint32_t st
 }
 
 Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t max_batches,
-                                             std::string_view instance,
-                                             const BatchVisitor& visit) const {
+                                             std::string_view instance, const BatchVisitor& visit,
+                                             const UnreadableVisitor& unreadable) const {
   if (after == UINT64_MAX) return after;
   SnapshotGuard snap(internals_->db());
   rocksdb::ReadOptions ro;
@@ -531,6 +738,10 @@ Result<std::uint64_t> Store::scan_ingest_log(std::uint64_t after, std::size_t ma
                                keys::batch_key(ref->instance, ref->stream, ref->first_seq), &value);
     pos = seq;
     if (st.IsNotFound()) continue;
+    if (st.IsCorruption() && unreadable) {
+      unreadable({entry->stream, entry->first_seq, entry->end_seq(), st.ToString()});
+      continue;
+    }
     if (auto e = status_errc(st, "follow: get batch"); e != Errc::kOk) return Err(e);
     ++visited;
     if (!visit(StoredBatch{*entry, codec::stored_batch_bytes(sv(value))})) break;
@@ -625,8 +836,29 @@ Result<void> Store::commit(StoreWriteBatch&& batch, CommitSync sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync == CommitSync::kSync;
+  if (internals_->read_only) return Err(Errc::kDiskFull);
+  if (std::uint64_t free = 0;
+      internals_->db()->GetEnv()->GetFreeSpace(internals_->path, &free).ok() &&
+      free < internals_->resume_free_bytes) {
+    if (internals_->set_write_error(Errc::kDiskFull,
+                                    "free space " + std::to_string(free) +
+                                        " bytes is below the reserve of " +
+                                        std::to_string(internals_->resume_free_bytes)))
+      spdlog::error("store: commit refused: {} bytes free on {}, below the reserve of {}", free,
+                    internals_->path, internals_->resume_free_bytes);
+    return Err(Errc::kDiskFull);
+  }
   auto st = internals_->db()->Write(wo, &b.wb);
-  if (auto e = status_errc(st, "commit"); e != Errc::kOk) return Err(e);
+  if (!st.ok()) {
+    const Errc e = status_code(st);
+    if (classify(e) != ErrorClass::kRetryable) return Err(status_errc(st, "commit"));
+    // Retryable: logged once per episode (RocksDB repeats the error on every write until it
+    // resumes).
+    if (internals_->set_write_error(e, st.ToString()))
+      spdlog::error("store: commit: {}", st.ToString());
+    return Err(e);
+  }
+  internals_->set_write_error(Errc::kOk, {});
   if (wider) internals_->fleet_max_span = b.max_span;
   if (b.max_ingest_seq > 0) internals_->publish_ingest_seq(b.max_ingest_seq);
   return {};
@@ -653,6 +885,7 @@ Result<std::optional<ChainHash>> Store::stored_batch_hash(std::string_view insta
 
 Result<void> Store::set_legal_hold(std::string_view instance, bool on) {
   if (instance.empty()) return Err(Errc::kInvalidArgument);
+  if (internals_->read_only) return Err(Errc::kDiskFull);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const auto key = keys::hold_key(instance);
@@ -678,6 +911,38 @@ Result<void> Store::compact_all() {
     if (auto e = status_errc(st, "compact"); e != Errc::kOk) return Err(e);
   }
   return {};
+}
+
+StoreHealth Store::health() const {
+  StoreHealth h;
+  h.read_only = internals_->read_only;
+  {
+    std::lock_guard lock(internals_->health_mu);
+    h.error = internals_->write_error;
+    h.reason = internals_->write_error_text;
+  }
+  h.writable = h.error == Errc::kOk;
+  // Free space through RocksDB's file system (the one the data goes through: tests' fault layer
+  // reports a full disk there), the size from statfs.
+  std::uint64_t free = 0;
+  if (internals_->db()->GetEnv()->GetFreeSpace(internals_->path, &free).ok()) h.free_bytes = free;
+  std::error_code ec;
+  const auto space = std::filesystem::space(internals_->path, ec);
+  if (!ec) h.capacity_bytes = space.capacity;
+  return h;
+}
+
+Result<void> Store::resume() {
+  if (internals_->read_only) return Err(Errc::kDiskFull);
+  // While the disk is still full a resume would fail in its flush, and a failure there can
+  // leave RocksDB's error unrecoverable: wait for the reserve first.
+  if (health().free_bytes < internals_->resume_free_bytes) return Err(Errc::kDiskFull);
+  auto st = internals_->db()->Resume();
+  if (st.ok()) return {};
+  // Logged by the caller once per episode, not on every retry.
+  if (st.IsNoSpace()) return Err(Errc::kDiskFull);
+  if (st.IsBusy() || st.IsTryAgain() || st.IsIncomplete()) return Err(Errc::kBusy);
+  return Err(Errc::kIo);
 }
 
 std::uint64_t Store::stall_micros() const {

@@ -223,6 +223,18 @@ struct StoredBatch {
   std::string_view bytes;
 };
 
+// A stored batch a scan skipped because it could not be read (issue 11 item 2): a damaged block
+// of the database (RocksDB Corruption) or, at the query layer, a stored value that does not
+// decode. Its records [first_seq, end_seq) of `stream` are missing from the answer.
+struct UnreadableBatch {
+  std::uint32_t stream = 0;
+  std::uint64_t first_seq = 0;
+  std::uint64_t end_seq = 0;  // first_seq + the index entry's record count
+  std::string error;          // what the read said
+  bool operator==(const UnreadableBatch&) const = default;
+};
+using UnreadableVisitor = std::function<void(const UnreadableBatch&)>;
+
 // Return false to stop a scan early.
 using IndexPredicate = std::function<bool(const BatchIndexEntry&)>;
 using BatchVisitor = std::function<bool(const StoredBatch&)>;
@@ -257,6 +269,32 @@ struct StoreOptions {
   // Every file operation of the database goes through this file system (tests wrap the
   // default one to inject faults: tests/support/fault_file_system.h); nullptr = the default.
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Free space commit() keeps in reserve on the data dir's file system: below it a commit is
+  // refused (kDiskFull) before RocksDB is called, so that RocksDB never meets a full disk in
+  // the middle of a WAL write (librocksdb 7.8 aborts on the write after a failed WAL append),
+  // and flushes and compactions still have room. 0 = 4 write buffers + 16 MiB.
+  std::uint64_t reserve_free_bytes = 0;
+};
+
+// What Store::repair() did (`blackbox-collector repair`).
+struct RepairReport {
+  std::string backup_dir;        // the copy of the directory made before repairing
+  std::size_t files_before = 0;  // RocksDB files in the directory before
+  std::size_t instances = 0;     // instance records readable after the repair
+  std::uint64_t batches = 0;     // stored batches readable after the repair
+  std::uint64_t records = 0;     // records in those batches (their headers' counts)
+  std::uint64_t unreadable = 0;  // batch values that did not parse as a batch
+};
+
+// Whether the store takes writes now: GET /v1/health, the writer's pause (issue 11 item 6).
+struct StoreHealth {
+  bool writable = true;
+  // Opened read-only because the disk was full at start: writable again only after a restart.
+  bool read_only = false;
+  Errc error = Errc::kOk;  // why not writable: kDiskFull, kBusy (e.g. out of file descriptors)
+  std::string reason;      // one line for people ("data disk full", the RocksDB status)
+  std::uint64_t free_bytes = 0;      // available on the data dir's file system
+  std::uint64_t capacity_bytes = 0;  // size of that file system
 };
 
 // Whether Store::commit() syncs the WAL before returning.
@@ -264,9 +302,24 @@ enum class CommitSync : std::uint8_t { kNoSync, kSync };
 
 class Store {
  public:
-  // Opens (creating if needed) the database at options.path and every column family.
-  // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt.
+  // Opens the database at options.path and every column family. A new database is created
+  // only in a missing or empty directory (one holding no RocksDB file): a directory holding
+  // RocksDB files (*.sst, MANIFEST-*, OPTIONS-*, *.log, IDENTITY) but no CURRENT is damaged,
+  // and open() refuses it, every time, writing nothing there (the error log names what is
+  // missing and says to run repair()).
+  // A database that cannot be opened for writing because its disk is full (RocksDB NoSpace) is
+  // opened read-only instead: queries are answered, every commit() fails with kDiskFull, and
+  // health() says so (the collector comes up read-only rather than exiting; a restart after
+  // space is freed makes it writable).
+  // Errors: kIo (RocksDB could not open: lock held, permissions, ...), kCorrupt (damaged).
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+
+  // `blackbox-collector repair`: copies options.path to "<path>.before-repair-<UTC time>"
+  // (nothing is repaired unless the copy succeeds), runs RocksDB's RepairDB with the store's
+  // column families and options (it rebuilds CURRENT and the MANIFEST from the table and log
+  // files), then opens the result and counts what it holds. The collector must be stopped
+  // (the database lock is taken first). Errors: kBusy (locked), kIo, kCorrupt.
+  [[nodiscard]] static Result<RepairReport> repair(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -294,9 +347,11 @@ class Store {
   // order of min_time (ties: stream, first_seq). For each index entry `want` decides whether
   // the batch is read at all (nullptr = every batch); wanted batches go to `visit`. Either
   // callback returns false to stop. Index entries whose batch retention has already removed
-  // are skipped.
+  // are skipped. A batch whose read fails with Corruption (a damaged block) goes to
+  // `unreadable` and the scan goes on; without `unreadable` the scan fails with kCorrupt.
   [[nodiscard]] Result<void> scan_batches(const BatchQuery& q, const IndexPredicate& want,
-                                          const BatchVisitor& visit) const;
+                                          const BatchVisitor& visit,
+                                          const UnreadableVisitor& unreadable = nullptr) const;
 
   // Every batch of one stream with end_seq > from_seq, in sequence order (verify, export).
   [[nodiscard]] Result<void> scan_stream(std::string_view instance, std::uint32_t stream,
@@ -309,9 +364,10 @@ class Store {
   // Live follow: batches stored after ingest position `after` (0 = from the start), in ingest
   // order, at most `max_batches`, across all instances unless `instance` is non-empty.
   // Returns the position of the last batch examined; pass it back as `after` next time.
-  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(std::uint64_t after, std::size_t max_batches,
-                                                      std::string_view instance,
-                                                      const BatchVisitor& visit) const;
+  // Damaged batches go to `unreadable` as in scan_batches().
+  [[nodiscard]] Result<std::uint64_t> scan_ingest_log(
+      std::uint64_t after, std::size_t max_batches, std::string_view instance,
+      const BatchVisitor& visit, const UnreadableVisitor& unreadable = nullptr) const;
   // Ingest position of the newest stored batch (0 if none).
   std::uint64_t last_ingest_seq() const;
   // Waits until a batch with ingest position > `after` is stored or `max_wait` has passed,
@@ -357,6 +413,17 @@ class Store {
   // ---- Maintenance
   // Compacts every column family now (runs retention). Blocking: not on an I/O thread.
   [[nodiscard]] Result<void> compact_all();
+  // ---- Health (issue 11 item 6)
+  // A commit that failed with a retryable error (kDiskFull: NoSpace; kBusy: busy, or out of
+  // file descriptors) leaves RocksDB refusing writes but answering reads: the store says so
+  // here until a commit succeeds again. Any thread.
+  StoreHealth health() const;
+  // Asks RocksDB to take writes again after such an error (DB::Resume(): it flushes what it
+  // holds; fails while the disk is still full). The writer calls it before retrying. kOk when
+  // there was nothing to resume. Errors: the resume's (kDiskFull, kBusy, kIo); kDiskFull when
+  // the store was opened read-only.
+  [[nodiscard]] Result<void> resume();
+
   // RocksDB's "is writing stopped or delayed" counters, for metrics.
   std::uint64_t stall_micros() const;
   bool write_stopped() const;

@@ -58,6 +58,17 @@ class StoreInternals {
   std::mutex commit_mu;                               // serialises commit() (fleet span)
   std::int64_t fleet_max_span = 0;                    // as stored in meta; under commit_mu
 
+  // Health: opened read-only (disk full at start); the last retryable commit error (kOk once a
+  // commit succeeds) and its RocksDB status, under health_mu.
+  bool read_only = false;
+  // StoreOptions::reserve_free_bytes resolved: commit() refuses and resume() waits below it.
+  std::uint64_t resume_free_bytes = 0;
+  mutable std::mutex health_mu;
+  Errc write_error = Errc::kOk;
+  std::string write_error_text;
+  // True when the error changed (the first failure of an episode, or its end).
+  bool set_write_error(Errc e, std::string text);
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
@@ -71,7 +82,11 @@ struct StoreWriteBatch::Impl {
   std::int64_t max_span = 0;         // widest batch time span staged
 };
 
-// Turns a RocksDB status into our Errc (and logs it). kOk when st.ok().
+// Turns a RocksDB status into our Errc (and logs it). kOk when st.ok(). NoSpace is kDiskFull;
+// Busy, TryAgain, Incomplete and an out-of-file-descriptors IOError (EMFILE/ENFILE: RocksDB
+// keeps no errno, only the strerror text) are kBusy: retryable.
 Errc status_errc(const rocksdb::Status& st, std::string_view what);
+// The same without the log line.
+Errc status_code(const rocksdb::Status& st);
 
 }  // namespace blackbox::collector

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "query/output/record_writer.h"
 #include "schemas/time_text.h"
@@ -81,6 +83,30 @@ void warn_partial(CommandContext& ctx, const json& doc) {
            "--since/--until/--last");
 }
 
+// One warning line per range the collector could not read (damaged storage), each once.
+class UnreadableReport {
+ public:
+  void page(CommandContext& ctx, const json& doc) {
+    auto it = doc.find("unreadable");
+    if (it == doc.end() || !it->is_array()) return;
+    for (const json& u : *it) {
+      const auto stream = u.value("stream", 0u);
+      const auto first = u.value("first_seq", std::uint64_t{0});
+      if (!seen_.emplace(stream, first).second) continue;
+      report(ctx, ExitCode::kOk,
+             "warning: " + u.value("stream_name", std::string("stream")) + " records [" +
+                 std::to_string(first) + ", " +
+                 std::to_string(u.value("end_seq", std::uint64_t{0})) + ") of stream " +
+                 std::to_string(stream) + " are unreadable on the collector (damaged storage: " +
+                 u.value("error", std::string()) + "); skipped, the rest is printed");
+    }
+  }
+  bool any() const { return !seen_.empty(); }
+
+ private:
+  std::set<std::pair<std::uint32_t, std::uint64_t>> seen_;
+};
+
 }  // namespace
 
 CLI::App* add_logs_command(CLI::App& app, LogsOptions& o) {
@@ -145,6 +171,7 @@ int run_logs(const LogsOptions& o, CommandContext& ctx) {
   const auto mode = parse_output_mode(o.output).value_or(OutputMode::kShort);
   auto writer = RecordWriter::make(mode, ctx.out, ctx.time.utc);
   Printer printer(*writer);
+  UnreadableReport unreadable;
   const std::string records_path = ApiClient::instance_path(o.instance, "/records");
   std::string follow_cursor;
   std::string cursor;
@@ -158,6 +185,7 @@ int run_logs(const LogsOptions& o, CommandContext& ctx) {
     }
     if (follow_cursor.empty()) follow_cursor = res->value("follow_cursor", "");
     printer.page(*res, /*dedupe=*/false);
+    unreadable.page(ctx, *res);
     warn_partial(ctx, *res);
     if (!ctx.out.ok()) break;  // the pager was closed
     auto next = res->find("next_cursor");
@@ -181,6 +209,7 @@ int run_logs(const LogsOptions& o, CommandContext& ctx) {
         return report(ctx, res.error());
       }
       printer.page(*res, /*dedupe=*/true);
+      unreadable.page(ctx, *res);
       ctx.out.flush();
       follow_cursor = res->value("cursor", follow_cursor);
     }
@@ -190,6 +219,7 @@ int run_logs(const LogsOptions& o, CommandContext& ctx) {
   }
   writer->finish();
   ctx.out.flush();
+  if (unreadable.any()) return to_int(ExitCode::kUnreadable);
   return to_int(printer.matches() > 0 ? ExitCode::kOk : ExitCode::kNoMatch);
 }
 

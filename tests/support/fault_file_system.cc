@@ -78,8 +78,18 @@ class FaultDirectory final : public rocksdb::FSDirectoryWrapper {
 FaultFileSystem::FaultFileSystem(std::shared_ptr<rocksdb::FileSystem> base)
     : FileSystemWrapper(base) {}
 
-void FaultFileSystem::arm(std::uint64_t step, FaultMode mode, unsigned ops) {
+IOStatus FaultFileSystem::GetFreeSpace(const std::string& path, const rocksdb::IOOptions& o,
+                                       std::uint64_t* free, rocksdb::IODebugContext* dbg) {
+  if (error_.load() == FaultError::kNoSpace && fail_at_.load() != 0 && faults_.load() > 0) {
+    *free = 0;
+    return IOStatus::OK();
+  }
+  return target()->GetFreeSpace(path, o, free, dbg);
+}
+
+void FaultFileSystem::arm(std::uint64_t step, FaultMode mode, unsigned ops, FaultError error) {
   fail_at_ = 0;
+  error_ = error;
   steps_ = 0;
   faults_ = 0;
   sticky_ = mode == FaultMode::kSticky;
@@ -99,6 +109,12 @@ IOStatus FaultFileSystem::step(FsOp op) {
   const std::uint64_t at = fail_at_.load();
   if (at == 0 || n < at || (n > at && !sticky_.load())) return IOStatus::OK();
   faults_.fetch_add(1);
+  if (error_.load() == FaultError::kNoSpace)
+    return IOStatus::NoSpace("blackbox.FaultFileSystem: injected ENOSPC at step " +
+                             std::to_string(n));
+  if (error_.load() == FaultError::kTooManyOpenFiles)
+    return IOStatus::IOError("blackbox.FaultFileSystem: injected at step " + std::to_string(n),
+                             "Too many open files");
   return IOStatus::IOError("blackbox.FaultFileSystem: injected fault at step " + std::to_string(n));
 }
 

@@ -28,13 +28,18 @@ enum class FaultMode : std::uint8_t {
   kSticky,  // step N and every counted call after it fail
 };
 
+// What a failing call returns: a plain IOError (a disk gone bad), NoSpace (a full disk), or
+// the IOError RocksDB makes of EMFILE (the process is out of file descriptors).
+enum class FaultError : std::uint8_t { kIo, kNoSpace, kTooManyOpenFiles };
+
 class FaultFileSystem final : public rocksdb::FileSystemWrapper {
  public:
   explicit FaultFileSystem(
       std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
 
   // Restarts the count; the `step`th counted call (1-based) whose kind is in `ops` fails.
-  void arm(std::uint64_t step, FaultMode mode = FaultMode::kSticky, unsigned ops = kAllFsOps);
+  void arm(std::uint64_t step, FaultMode mode = FaultMode::kSticky, unsigned ops = kAllFsOps,
+           FaultError error = FaultError::kIo);
   // Restarts the count; nothing fails.
   void disarm();
   // Counted calls since the last arm()/disarm(), and how many of them failed.
@@ -58,6 +63,10 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
                                  std::unique_ptr<rocksdb::FSDirectory>* r,
                                  rocksdb::IODebugContext* dbg) override;
+  // A full disk (armed with FaultError::kNoSpace, once its first fault struck) has 0 bytes
+  // free, as statfs would say; otherwise the base file system's answer.
+  rocksdb::IOStatus GetFreeSpace(const std::string& path, const rocksdb::IOOptions& o,
+                                 std::uint64_t* free, rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus RenameFile(const std::string& src, const std::string& dst,
                                const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override;
 
@@ -69,6 +78,7 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   std::atomic<std::uint64_t> fail_at_{0};  // 0 = disarmed
   std::atomic<bool> sticky_{false};
   std::atomic<unsigned> ops_{kAllFsOps};
+  std::atomic<FaultError> error_{FaultError::kIo};
 };
 
 }  // namespace blackbox::testing

@@ -35,7 +35,20 @@ struct TestRecord {
 
 class StoreFixture {
  public:
-  explicit StoreFixture(const std::string& tag, bool sync = false) : dir_("bbq-" + tag) {
+  explicit StoreFixture(const std::string& tag, bool sync = false)
+      : dir_("bbq-" + tag), sync_(sync) {
+    open();
+  }
+  ~StoreFixture() { close(); }
+
+  // The database directory. close() and open() bracket a test's changes to its files.
+  std::string db_path() const { return dir_.sub("db"); }
+  void close() {
+    writer_.reset();
+    store_.reset();
+  }
+  void open() {
+    const bool sync = sync_;
     collector::StoreOptions so;
     so.path = dir_.sub("db");
     so.clock = &clock_;
@@ -47,10 +60,6 @@ class StoreFixture {
     auto writer = collector::IngestWriter::start(*store_, clock_, metrics_, wo);
     if (!writer) throw std::runtime_error("writer start: " + writer.error().message());
     writer_ = std::move(*writer);
-  }
-  ~StoreFixture() {
-    writer_.reset();
-    store_.reset();
   }
 
   collector::Store& store() { return *store_; }
@@ -120,6 +129,7 @@ class StoreFixture {
     ChainHash head{};
   };
   TempDir dir_;  // first member: removed last
+  bool sync_ = false;
   ManualClock clock_{1'700'000'000'000'000'000};
   Metrics metrics_;
   std::unique_ptr<collector::Store> store_;
