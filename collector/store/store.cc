@@ -516,8 +516,8 @@ Result<RepairReport> Store::repair(const StoreOptions& o) {
   r.instances = instances->size();
   RangeIter it(*(*store)->internals_, Cf::kBatches, "", "");
   for (; it->Valid(); it->Next()) {
-    auto h =
-        parse_batch_header(sv(it->value()), Limits{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX});
+    auto h = parse_batch_header(codec::stored_batch_bytes(sv(it->value())),
+                                Limits{UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX});
     if (!h) {
       ++r.unreadable;
       continue;
