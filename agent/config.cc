@@ -11,6 +11,7 @@ std::string Config::spool_dir() const {
 }
 std::string Config::control_socket_path() const { return agent.state_dir + "/agent.sock"; }
 std::string Config::lock_path() const { return agent.state_dir + "/agent.lock"; }
+std::string Config::instance_key_path() const { return agent.state_dir + "/instance.key"; }
 
 namespace {
 

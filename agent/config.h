@@ -81,6 +81,8 @@ struct Config {
   std::string spool_dir() const;
   std::string control_socket_path() const;
   std::string lock_path() const;
+  // The instance's own Ed25519 key (issue 12): generated on first start, never leaves the host.
+  std::string instance_key_path() const;
 };
 
 // Parses TOML text; unknown keys and wrong types are errors. On failure `problems` lists them.

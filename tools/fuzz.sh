@@ -9,6 +9,8 @@
 # Env:   FUZZ_SECONDS   seconds per target (default 20)
 #        FUZZ_JOBS      targets run at once, and build jobs (default: number of CPUs)
 #        FUZZ_TARGETS   space-separated subset (default: every *_fuzz target)
+#        FUZZ_SEED      libFuzzer's -seed (default: random). CI fixes it, so that its run
+#                       explores what the same seed explored here; run without it to find more.
 # Needs clang and libFuzzer (Debian: clang libclang-rt-14-dev; tools/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +55,7 @@ run_one() {
     cp agent/blackbox-agent.toml collector/blackbox-collector.toml "$corpus"/
   fi
   if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TMPDIR="$work" \
-    "$BUILD/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" -timeout=10 \
+    "$BUILD/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" -timeout=10 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings" "$corpus" \
     >"$work/$name.log" 2>&1; then
     local runs cov

@@ -287,7 +287,8 @@ Result<LifecycleEvent> decode_event(std::string_view v) {
     bool known = false;
     for (auto k :
          {LifecycleKind::kHello, LifecycleKind::kTerminationNotice, LifecycleKind::kGoodbye,
-          LifecycleKind::kWentSilent, LifecycleKind::kReconnected}) {
+          LifecycleKind::kWentSilent, LifecycleKind::kReconnected, LifecycleKind::kEnrolled,
+          LifecycleKind::kAdmin}) {
       if (name == lifecycle_kind_name(k)) {
         e.kind = k;
         known = true;

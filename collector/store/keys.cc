@@ -115,6 +115,12 @@ std::string head_key(std::string_view instance, std::uint32_t stream) {
   return stream_prefix(instance, stream);
 }
 
+std::string enroll_key(std::string_view instance) {
+  std::string k(kEnrollPrefix);
+  k.append(instance);
+  return k;
+}
+
 std::string hold_key(std::string_view instance) {
   std::string k(kHoldPrefix);
   k.append(instance);

@@ -53,6 +53,8 @@ std::string gap_key(std::string_view instance, std::uint32_t stream, std::uint64
 std::string head_key(std::string_view instance, std::uint32_t stream);
 std::string hold_key(std::string_view instance);
 inline constexpr std::string_view kHoldPrefix = "hold/";
+std::string enroll_key(std::string_view instance);
+inline constexpr std::string_view kEnrollPrefix = "enroll/";
 inline constexpr std::string_view kFormatKey = "format";
 // meta: the widest batch time span of any instance (i64 LE), bounds fleet_time scans.
 inline constexpr std::string_view kFleetSpanKey = "fleet_max_span";

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "schemas/clock.h"
+#include "schemas/ed25519.h"
 #include "schemas/hash_chain.h"
 #include "schemas/record.h"
 #include "schemas/result.h"
@@ -101,6 +102,17 @@ struct InstanceFilter {
   std::size_t limit = std::numeric_limits<std::size_t>::max();
 };
 
+// ---- Enrollment (issue 12 item 2)
+
+struct Enrollment {
+  std::string instance;
+  Ed25519PublicKey public_key{};  // the instance's own key: HELLO proofs, signed chain heads
+  std::int64_t enrolled_ns = 0;   // collector clock
+  std::string secret_name;        // the enrollment secret that proved it ("" = the only one)
+  std::string peer;               // remote address of the enrolling connection
+  bool operator==(const Enrollment&) const = default;
+};
+
 // ---- Lifecycle events, gaps, heads -----------------------------------------------------------
 
 enum class LifecycleKind : std::uint8_t {
@@ -109,8 +121,12 @@ enum class LifecycleKind : std::uint8_t {
   kGoodbye = 3,            // a GOODBYE was received: clean end
   kWentSilent = 4,         // no heartbeat for silent_after: declared silent by the collector
   kReconnected = 5,        // a HELLO after the instance had been declared silent
+  kEnrolled = 6,           // an instance key was enrolled (issue 12 item 2); detail: key, peer
+  kAdmin = 7,              // audit: an admin action on this instance (legal hold, release,
+                           // re-enrollment...); reason: the action, detail: who, from where
 };
-// "hello" | "termination_notice" | "goodbye" | "went_silent" | "reconnected"
+// "hello" | "termination_notice" | "goodbye" | "went_silent" | "reconnected" | "enrolled" |
+// "admin"
 const char* lifecycle_kind_name(LifecycleKind k) noexcept;
 
 // schemas/lifecycle_event.schema.json
@@ -392,6 +408,16 @@ class Store {
   [[nodiscard]] Result<void> set_legal_hold(std::string_view instance, bool on);
   bool legal_hold(std::string_view instance) const;
   std::vector<std::string> legal_holds() const;
+
+  // ---- Enrolled instance keys (issue 12 item 2): the public key each instance enrolled with.
+  // Thread-safe; writes are persisted at once (synced). Errors: kIo, kCorrupt, and kDiskFull
+  // on a read-only store.
+  [[nodiscard]] Result<std::optional<Enrollment>> enrollment(std::string_view instance) const;
+  [[nodiscard]] Result<std::vector<Enrollment>> enrollments() const;  // by instance id
+  [[nodiscard]] Result<void> put_enrollment(const Enrollment& e);
+  // Forgets an instance's key so that its next HELLO enrolls again (admin re-enrollment).
+  // kNotFound if it had none.
+  [[nodiscard]] Result<void> delete_enrollment(std::string_view instance);
 
   // ---- Writes (the collector's writers: one thread at a time, the ingest writer thread)
   // A new, empty batch of typed writes bound to this store (store_write_batch.h).

@@ -89,4 +89,27 @@ Errc status_errc(const rocksdb::Status& st, std::string_view what);
 // The same without the log line.
 Errc status_code(const rocksdb::Status& st);
 
+// An iterator over [lower, upper) of one column family at one snapshot. The bounds live here
+// because RocksDB keeps pointers to them.
+class RangeIter {
+ public:
+  RangeIter(const StoreInternals& in, keys::Cf cf, std::string lower, std::string upper,
+            const rocksdb::Snapshot* snap = nullptr)
+      : lower_(std::move(lower)), upper_(std::move(upper)), lo_(lower_), hi_(upper_) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.iterate_lower_bound = &lo_;
+    if (!upper_.empty()) ro.iterate_upper_bound = &hi_;
+    it_.reset(in.db()->NewIterator(ro, in.cf(cf)));
+    it_->Seek(lo_);
+  }
+  rocksdb::Iterator* operator->() { return it_.get(); }
+  Errc status(std::string_view what) const { return status_errc(it_->status(), what); }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lo_, hi_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 }  // namespace blackbox::collector

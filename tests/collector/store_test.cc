@@ -347,3 +347,42 @@ TEST(Auth, TokenIsHmacOfTheInstance) {
 
 }  // namespace
 }  // namespace blackbox::collector
+
+namespace blackbox::collector {
+namespace {
+
+TEST(StoreEnrollment, KeysArePersistedListedAndForgotten) {
+  testing::TempDir dir;
+  Enrollment a{"i-a", {}, 1'000, "fleet", "127.0.0.1:4000"};
+  a.public_key.fill(0xab);
+  Enrollment b{"i-b", {}, 2'000, "", ""};
+  b.public_key.fill(0x01);
+  {
+    auto store = open_store(dir);
+    auto none = store->enrollment("i-a");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    ASSERT_TRUE(store->put_enrollment(b));
+    ASSERT_TRUE(store->put_enrollment(a));
+    ASSERT_TRUE(store->set_legal_hold("i-a", true));  // shares the meta family
+  }
+  auto store = open_store(dir);  // persisted
+  auto got = store->enrollment("i-a");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, a);
+  auto all = store->enrollments();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0], a);
+  EXPECT_EQ((*all)[1], b);
+  EXPECT_EQ(store->legal_holds(), std::vector<std::string>{"i-a"});
+  ASSERT_TRUE(store->delete_enrollment("i-a"));
+  auto gone = store->delete_enrollment("i-a");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error(), Errc::kNotFound);
+  EXPECT_FALSE(*store->enrollment("i-a"));
+  EXPECT_EQ(store->enrollments()->size(), 1u);
+}
+
+}  // namespace
+}  // namespace blackbox::collector
