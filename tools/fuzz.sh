@@ -9,13 +9,20 @@
 # Env:   FUZZ_SECONDS   seconds per target (default 20)
 #        FUZZ_JOBS      targets run at once, and build jobs (default: number of CPUs)
 #        FUZZ_TARGETS   space-separated subset (default: every *_fuzz target)
-#        FUZZ_SEED      libFuzzer's -seed (default: random). CI fixes it, so that its run
-#                       explores what the same seed explored here; run without it to find more.
+#        FUZZ_SEED      libFuzzer's -seed (default: random)
+#        FUZZ_RUNS      run each target for this many inputs instead of FUZZ_SECONDS. With
+#                       FUZZ_SEED too the run is repeatable (CI: the same inputs as here, on any
+#                       machine speed); run without both to explore further.
 # Needs clang and libFuzzer (Debian: clang libclang-rt-14-dev; tools/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
+if [ -n "${FUZZ_RUNS:-}" ]; then
+  LIMIT="-runs=$FUZZ_RUNS" BOUND="$FUZZ_RUNS inputs"
+else
+  LIMIT="-max_total_time=$SECONDS_EACH" BOUND="${SECONDS_EACH} s"
+fi
 JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=${FUZZ_TARGETS:-"frame_fuzz batch_fuzz body_fuzz spool_segment_fuzz checkpoint_fuzz
   json_line_fuzz config_fuzz http_query_fuzz"}
@@ -40,7 +47,7 @@ CXX=clang++ cmake -S . -B "$BUILD" -DBLACKBOX_FUZZ=ON -DBLACKBOX_BUILD_BENCH=OFF
   >/dev/null
 # shellcheck disable=SC2086  # TARGETS is a list
 cmake --build "$BUILD" -j "$JOBS" --target $TARGETS
-echo "fuzz: built in $(($(date +%s) - start)) s; running each target for ${SECONDS_EACH} s," \
+echo "fuzz: built in $(($(date +%s) - start)) s; running each target for ${BOUND}," \
   "${JOBS} at a time"
 
 work="$BUILD/fuzz-run"
@@ -55,7 +62,7 @@ run_one() {
     cp agent/blackbox-agent.toml collector/blackbox-collector.toml "$corpus"/
   fi
   if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TMPDIR="$work" \
-    "$BUILD/tests/fuzz/$target" -max_total_time="$SECONDS_EACH" -timeout=10 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
+    "$BUILD/tests/fuzz/$target" $LIMIT -timeout=10 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings" "$corpus" \
     >"$work/$name.log" 2>&1; then
     local runs cov
@@ -69,12 +76,12 @@ run_one() {
   fi
 }
 export -f run_one
-export BUILD SECONDS_EACH work
+export BUILD LIMIT work
 # shellcheck disable=SC2086
 if ! printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'run_one {}'; then
   echo "fuzz: FAILED (a finding is a bug: fix it, then keep the input in" \
     "tests/fuzz/corpus/<target>/regress_<what>)" >&2
   exit 1
 fi
-echo "fuzz: every target ran ${SECONDS_EACH} s without a finding" \
+echo "fuzz: every target ran ${BOUND} without a finding" \
   "($(($(date +%s) - start)) s in all)"
