@@ -115,14 +115,14 @@ class TlsE2E : public ::testing::Test {
   }
 
   // `openssl s_client` against the collector: its exit code and output (served certificate).
-  RunResult s_client(const std::vector<std::string>& extra) const {
+  RunResult s_client(const std::vector<std::string>& extra, const std::string& pipe = "") const {
     std::string cmd = "/usr/bin/openssl s_client -connect 127.0.0.1:" + std::to_string(port_) +
                       " -CAfile " + pki_.ca_file() + " -verify_return_error";
     for (const auto& e : extra) cmd += " " + e;
-    return run({"/bin/sh", "-c", cmd + " </dev/null"}, dir_);
+    return run({"/bin/sh", "-c", cmd + " </dev/null" + pipe}, dir_);
   }
   std::string served_serial() const {
-    RunResult r = s_client({"2>/dev/null | /usr/bin/openssl x509 -noout -serial"});
+    RunResult r = s_client({"2>/dev/null"}, " | /usr/bin/openssl x509 -noout -serial");
     while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
     return r.out;
   }
