@@ -147,6 +147,21 @@ TEST_F(TlsE2E, AgentShipsOverTlsAndTheCollectorSaysSo) {
   EXPECT_TRUE(stored_at_least(kLines)) << stored();
 }
 
+TEST_F(TlsE2E, AgentRefusesACollectorItCannotVerify) {
+  ASSERT_TRUE(start_collector(tls_section())) << collector_log();
+  auto& wrong_ca = start_agent("i-v", "tls = true\n" + ca_line(other_.ca_file()));
+  EXPECT_TRUE(says(wrong_ca,
+                   "the collector's certificate was refused: unable to get local "
+                   "issuer certificate"))
+      << read_file(wrong_ca.out_path());
+  wrong_ca.kill9();
+  auto& wrong_name = start_agent("i-v", "tls = true\n" + ca_line(pki_.ca_file()) +
+                                            "tls_server_name = \"collector.example\"\n");
+  EXPECT_TRUE(says(wrong_name, "the collector's certificate was refused: hostname mismatch"))
+      << read_file(wrong_name.out_path());
+  EXPECT_EQ(stored(), 0);
+}
+
 TEST_F(TlsE2E, Tls12RefusedByDefaultAcceptedWhenConfigured) {
   ASSERT_TRUE(start_collector(tls_section())) << collector_log();
   EXPECT_NE(s_client({"-tls1_2"}).exit_code, 0);
