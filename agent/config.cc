@@ -71,6 +71,12 @@ constexpr config::Key<Config> kKeys[] = {
     {"ship", "heartbeat_interval", Kind::kDuration, kField<kShip, &H::heartbeat_interval_ms>},
     {"ship", "shutdown_deadline", Kind::kDuration, kField<kShip, &H::shutdown_deadline_ms>},
     {"ship", "stall_timeout", Kind::kDuration, kField<kShip, &H::stall_timeout_ms>},
+    {"ship", "tls", Kind::kBool, kField<kShip, &H::tls>},
+    {"ship", "tls_ca_file", Kind::kString, kField<kShip, &H::tls_ca_file>},
+    {"ship", "tls_server_name", Kind::kString, kField<kShip, &H::tls_server_name>},
+    {"ship", "tls_cert_file", Kind::kString, kField<kShip, &H::tls_cert_file>},
+    {"ship", "tls_key_file", Kind::kString, kField<kShip, &H::tls_key_file>},
+    {"ship", "tls_min_version", Kind::kString, kField<kShip, &H::tls_min_version>},
 };
 
 }  // namespace
@@ -154,6 +160,10 @@ std::vector<std::string> validate(const Config& c) {
   if (c.ship.shutdown_deadline_ms < 100)
     p.push_back("ship.shutdown_deadline must be at least 100ms");
   if (c.ship.stall_timeout_ms < 100) p.push_back("ship.stall_timeout must be at least 100ms");
+  if (c.ship.tls_min_version != "1.3" && c.ship.tls_min_version != "1.2")
+    p.push_back("ship.tls_min_version must be \"1.3\" or \"1.2\"");
+  if (c.ship.tls_cert_file.empty() != c.ship.tls_key_file.empty())
+    p.push_back("ship.tls_cert_file and ship.tls_key_file go together: set both or neither");
   return p;
 }
 

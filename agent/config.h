@@ -70,6 +70,12 @@ struct ShipSection {
   // Data waiting and no ACK advancing this long: health "shipping_stalled" (GET /health 503)
   // and one error line saying why (unreachable, no ACKs, rejected).
   std::uint32_t stall_timeout_ms = 300000;
+  bool tls = false;             // TLS to the collectors (ship/transport.h)
+  std::string tls_ca_file;      // PEM CAs the collector's certificate must chain to; "": system
+  std::string tls_server_name;  // SNI + name checked; "": the host of the collector address
+  std::string tls_cert_file;    // PEM client certificate (collector with mTLS); "": none
+  std::string tls_key_file;     // its private key, mode 600
+  std::string tls_min_version = "1.3";  // "1.3", or "1.2" for a collector that allows it
 };
 
 struct Config {

@@ -16,6 +16,7 @@
 #include "agent/metrics_server.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/ship/shipper.h"
+#include "agent/ship/transport.h"
 #include "agent/spool/spool.h"
 #include "agent/util/unique_fd.h"
 #include "schemas/clock.h"
@@ -276,7 +277,19 @@ int run_agent(const Config& c, const char* version) {
     pipeline.append_record(kStreamLogs, RecordKind::kGap, Severity::kWarning, "agent", gap,
                            SteadyClock::now() + std::chrono::seconds(1));
   };
-  Shipper shipper(shipper_options(c, *identity, version), sp, metrics, std::move(hooks));
+  ShipperOptions ship_opts = shipper_options(c, *identity, version);
+  if (c.ship.tls) {
+    auto tls = ClientTls::create(ClientTlsOptions{c.ship.tls_ca_file, c.ship.tls_server_name,
+                                                  c.ship.tls_cert_file, c.ship.tls_key_file,
+                                                  c.ship.tls_min_version},
+                                 problem);
+    if (!tls) {
+      spdlog::critical("ship: TLS: {}", problem);
+      return 1;
+    }
+    ship_opts.tls = std::move(*tls);
+  }
+  Shipper shipper(std::move(ship_opts), sp, metrics, std::move(hooks));
   registry.gauge("blackbox_agent_connected", "1 while a collector session is up",
                  [&shipper] { return shipper.connected() ? 1.0 : 0.0; });
   sp.set_on_publish([&shipper] { shipper.wake(); });

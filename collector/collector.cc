@@ -11,7 +11,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <thread>
 
+#include "collector/ingest_security.h"
 #include "collector/server/server.h"
+#include "collector/server/tls_context.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::collector {
@@ -47,6 +49,21 @@ net::awaitable<void> finish_drain(Server& server, net::io_context& io,
     spdlog::warn("collector: {} connections still open after the drain deadline",
                  server.connections());
   io.stop();
+}
+
+// SIGHUP: new connections get the reloaded certificate; a bad one keeps the old (one line).
+void reload_on_hup(net::signal_set& hup, std::shared_ptr<ServerTls> tls) {
+  hup.async_wait([&hup, tls](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    std::string why;
+    if (auto ok = tls->reload(why); ok)
+      spdlog::info("collector: SIGHUP: TLS certificate {} reloaded; new connections use it",
+                   tls->options().cert_file);
+    else
+      spdlog::error("collector: SIGHUP: TLS reload failed, keeping the previous certificate: {}",
+                    why);
+    reload_on_hup(hup, tls);
+  });
 }
 
 }  // namespace
@@ -101,14 +118,22 @@ Result<std::unique_ptr<Collector>> Collector::open(const Config& config, const C
   auto writer = IngestWriter::start(*c->store_, *c->clock_, c->metrics_, writer_options(config));
   if (!writer) return writer.error();
   c->writer_ = std::move(*writer);
-  auto secret = auth_secret(config);
+  std::string why;
+  auto secret = auth_secret(config, why);
   if (!secret) {
-    spdlog::error("collector: cannot read collector.auth_secret_file {}",
-                  config.collector.auth_secret_file);
+    spdlog::error("collector: collector.auth_secret_file: {}", why);
     return secret.error();
   }
+  auto tls = make_server_tls(config, why);  // ingest_security.h
+  if (!tls) {
+    spdlog::error("collector: [tls]: {}", why);
+    return tls.error();
+  }
+  c->tls_ = *tls;
   auto opts = server_options(config);
   opts.auth_secret = *secret;
+  opts.tls = c->tls_;
+  opts.identity = cert_identity(config);
   c->io_ = std::make_unique<net::io_context>(static_cast<int>(config.collector.io_threads));
   c->server_ = std::make_unique<Server>(*c->io_, *c->writer_, c->metrics_, std::move(opts));
   // Refused connections by reason, present at 0 from the start so that an alert sees them
@@ -170,6 +195,8 @@ int Collector::run() {
     spdlog::info("collector: signal {}", sig);
     stop();
   });
+  net::signal_set hup(*io_, SIGHUP);  // reloads the ingest TLS certificate and key
+  if (tls_) reload_on_hup(hup, tls_);
   net::co_spawn(
       *io_,
       silence_ticks(*writer_, std::chrono::milliseconds(config_.lifecycle.silent_check_interval_ms),
@@ -181,6 +208,7 @@ int Collector::run() {
   io_->run();
   for (auto& t : threads) t.join();
   signals.cancel();
+  hup.cancel();
   // Queued writes finish (their ACKs can no longer be sent; the agents resend and the
   // duplicates are recognised), then RocksDB closes with the Collector.
   writer_->stop();

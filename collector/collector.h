@@ -8,6 +8,7 @@
 //   (*c)->on_shutdown([&] { http.stop(); });
 //   return (*c)->run();                          // until SIGTERM/SIGINT or stop()
 //
+// SIGHUP reloads the ingest TLS certificate and key ([tls]).
 // Shutdown (SIGTERM, SIGINT or stop()): stop accepting, let sessions take their last ACKs
 // (drain_timeout), run the on_shutdown hooks, stop the I/O threads, finish queued writes, close
 // RocksDB.
@@ -32,6 +33,7 @@ class io_context;
 namespace blackbox::collector {
 
 class Server;
+class ServerTls;
 
 class Collector {
  public:
@@ -74,6 +76,7 @@ class Collector {
   std::unique_ptr<IngestWriter> writer_;
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<Server> server_;
+  std::shared_ptr<ServerTls> tls_;  // ingest TLS (null: plaintext); reloaded on SIGHUP
   std::vector<std::function<void()>> hooks_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> exit_code_{0};

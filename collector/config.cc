@@ -1,12 +1,12 @@
 #include "collector/config.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "collector/ingest_security.h"
 #include "collector/server/fd_limit.h"
 #include "schemas/config_table.h"
 #include "schemas/host_port.h"
+#include "schemas/secret_file.h"
 
 namespace blackbox::collector {
 namespace {
@@ -19,11 +19,13 @@ using S = ServerSection;
 using L = LimitsSection;
 using T = StorageSection;
 using Y = LifecycleSection;
+using X = TlsSection;
 constexpr auto kCollector = &Config::collector;
 constexpr auto kServer = &Config::server;
 constexpr auto kLimits = &Config::limits;
 constexpr auto kStorage = &Config::storage;
 constexpr auto kLifecycle = &Config::lifecycle;
+constexpr auto kTls = &Config::tls;
 
 // Every key of the collector's config file, in the order of collector/blackbox-collector.toml
 // (the test Config.TheExampleFileDocumentsEveryKeyWithItsDefault keeps the two in step).
@@ -61,6 +63,12 @@ constexpr config::Key<Config> kKeys[] = {
     {"lifecycle", "silent_after", Kind::kDuration, kField<kLifecycle, &Y::silent_after_ms>},
     {"lifecycle", "silent_check_interval", Kind::kDuration,
      kField<kLifecycle, &Y::silent_check_interval_ms>},
+    {"tls", "cert_file", Kind::kString, kField<kTls, &X::cert_file>},
+    {"tls", "key_file", Kind::kString, kField<kTls, &X::key_file>},
+    {"tls", "client_ca_file", Kind::kString, kField<kTls, &X::client_ca_file>},
+    {"tls", "min_version", Kind::kString, kField<kTls, &X::min_version>},
+    {"tls", "identity", Kind::kString, kField<kTls, &X::identity>},
+    {"tls", "identity_uri_prefix", Kind::kString, kField<kTls, &X::identity_uri_prefix>},
 };
 
 }  // namespace
@@ -126,6 +134,7 @@ std::vector<std::string> validate(const Config& c) {
   if (c.lifecycle.silent_after_ms < 1) p.push_back("lifecycle.silent_after must be at least 1ms");
   if (c.lifecycle.silent_check_interval_ms < 1)
     p.push_back("lifecycle.silent_check_interval must be at least 1ms");
+  for (auto& problem : validate_tls(c)) p.push_back(std::move(problem));
   return p;
 }
 
@@ -188,15 +197,9 @@ WriterOptions writer_options(const Config& c) {
   return o;
 }
 
-Result<std::string> auth_secret(const Config& c) {
+Result<std::string> auth_secret(const Config& c, std::string& why) {
   if (c.collector.auth_secret_file.empty()) return c.collector.auth_secret;
-  std::ifstream in(c.collector.auth_secret_file, std::ios::binary);
-  if (!in) return Err(Errc::kIo);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
+  return read_secret_file(c.collector.auth_secret_file, why);
 }
 
 }  // namespace blackbox::collector

@@ -20,12 +20,22 @@ namespace blackbox::collector {
 
 struct CollectorSection {
   std::string data_dir = "/var/lib/blackbox-collector";  // RocksDB lives here
-  std::string listen = "0.0.0.0:7700";  // agents connect here (HOST:PORT; port 0 = any)
+  std::string listen = "127.0.0.1:7700";  // agents connect here (HOST:PORT; port 0 = any)
   std::string http = "127.0.0.1:8787";  // query API and GET /metrics (HOST:PORT)
   std::string log_level = "info";       // trace, debug, info, warn, error, critical
   std::uint32_t io_threads = 2;         // threads running connections (and HTTP)
   std::string auth_secret;              // fleet secret: HELLO.token = hex HMAC-SHA256(it, id)
-  std::string auth_secret_file;         // ... or read from this file (trailing newline cut)
+  std::string auth_secret_file;         // ... or read from this file (mode 600; newline cut)
+};
+
+// TLS on the agents' ingest port (collector.listen); off while cert_file is empty.
+struct TlsSection {
+  std::string cert_file;       // PEM server certificate (then intermediates); reloaded on SIGHUP
+  std::string key_file;        // PEM private key, mode 600
+  std::string client_ca_file;  // set: mTLS, agents need a client certificate from this CA
+  std::string min_version = "1.3";                  // "1.3", or "1.2" to allow TLS 1.2
+  std::string identity = "uri_san";                 // mTLS instance id from: uri_san, dns_san, cn
+  std::string identity_uri_prefix = "blackbox://instance/";  // uri_san: the id follows this
 };
 
 struct ServerSection {
@@ -72,6 +82,7 @@ struct Config {
   LimitsSection limits;
   StorageSection storage;
   LifecycleSection lifecycle;
+  TlsSection tls;
 };
 
 // Parses TOML text; unknown keys and wrong types are problems.
@@ -98,7 +109,8 @@ StoreOptions store_options(const Config& c);
 WriterOptions writer_options(const Config& c);
 std::int64_t retention_ns(const Config& c);  // 0 = keep forever
 std::int64_t time_skew_ns(const Config& c);  // 0 = event times are never overridden
-// The auth secret, read from auth_secret_file if set. kIo if the file can't be read.
-[[nodiscard]] Result<std::string> auth_secret(const Config& c);
+// The auth secret, read from auth_secret_file if set (schemas/secret_file.h: refused when others
+// may read the file). Errors with `why`: kNotFound, kInvalidArgument (mode), kIo.
+[[nodiscard]] Result<std::string> auth_secret(const Config& c, std::string& why);
 
 }  // namespace blackbox::collector

@@ -9,6 +9,7 @@
 #include "collector/collector.h"
 #include "collector/config.h"
 #include "collector/http/collector_http.h"
+#include "collector/ingest_security.h"
 #include "collector/server/fd_limit.h"
 #include "schemas/logging.h"
 #include "schemas/version.h"
@@ -64,13 +65,16 @@ int repair_command(const Config& config) {
 int main(int argc, char** argv) {
   CLI::App app{"blackbox-collector: receives, verifies and stores what Blackbox agents send"};
   std::string config_file, data_dir, listen, http, log_level;
-  bool check_config = false, version = false;
+  bool check_config = false, version = false, insecure = false;
   app.add_option("--config", config_file, "TOML config file")->check(CLI::ExistingFile);
   app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides the config)");
   app.add_option("--listen", listen, "HOST:PORT for agents (port 0 = any free port)");
   app.add_option("--http", http, "HOST:PORT for the query API and /metrics");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
   app.add_flag("--check-config", check_config, "validate the config and exit");
+  app.add_flag("--insecure", insecure,
+               "allow an ingest listener beyond loopback without authentication (no token "
+               "secret, enrollment secret or mTLS): anyone reaching it may write as any instance");
   app.add_flag("--version", version, "print the version and exit");
   auto* hold = app.add_subcommand(
       "hold", "put instances on legal hold (collector stopped); no INSTANCE: list holds");
@@ -115,6 +119,20 @@ int main(int argc, char** argv) {
   if (*hold) return hold_command(config, hold_instances, release);
   if (*repair) return repair_command(config);
 
+  std::string why;
+  if (auto ok = check_inline_secret(config_file, config, why); !ok) {
+    std::cerr << "blackbox-collector: " << why << "\n";
+    return 2;
+  }
+  const IngestSecurity security = describe_ingest_security(config, insecure);
+  if (!security.allowed) {
+    std::cerr << "blackbox-collector: " << security.refusal << "\n";
+    return 2;
+  }
+  if (security.insecure && !security.loopback && !security.authenticated())
+    spdlog::warn("collector: --insecure: {}", security.summary);
+  else
+    spdlog::info("collector: {}", security.summary);
   raise_open_file_limit();  // logs the figures; the server's connection cap fits under it
   auto collector = Collector::open(config);
   if (!collector) {

@@ -18,6 +18,8 @@ PACKAGES=(
   zstd kcat procps python3 iproute2 ripgrep
   # the real logrotate for the rotation storm tests (tests/agent/rotation_storm_test.cc)
   logrotate
+  # the openssl command: TLS tests make their CA and certificates at run time (tests/support/test_pki.cc)
+  openssl
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/ship/send_window.h"
+#include "agent/ship/transport.h"
 #include "schemas/backoff.h"
 #include "schemas/batch.h"
 #include "schemas/gap_body.h"
@@ -62,7 +63,7 @@ struct Shipper::Impl {
   std::thread thread;
   net::steady_timer wake_timer{io};
   bool wake_pending = false;
-  std::optional<tcp::socket> socket;
+  std::optional<Transport> socket;  // plain or TLS (transport.h)
   std::atomic<bool> is_connected{false};
   bool stopped = false;
   std::uint64_t sessions = 0;
@@ -177,7 +178,7 @@ struct Shipper::Impl {
     wake_now();
   }
 
-  net::awaitable<std::tuple<error_code, FrameType>> read_frame(tcp::socket& s,
+  net::awaitable<std::tuple<error_code, FrameType>> read_frame(Transport& s,
                                                                std::string& payload) {
     char hdr[kFrameHeaderBytes];
     auto [ec, n] = co_await net::async_read(s, net::buffer(hdr), use_nothrow);
@@ -192,12 +193,12 @@ struct Shipper::Impl {
     co_return std::tuple{error_code{}, h->type};
   }
 
-  net::awaitable<error_code> send(tcp::socket& s, const std::string& frame) {
+  net::awaitable<error_code> send(Transport& s, const std::string& frame) {
     auto [ec, n] = co_await net::async_write(s, net::buffer(frame), use_nothrow);
     co_return ec;
   }
 
-  net::awaitable<void> writer(tcp::socket& s) {
+  net::awaitable<void> writer(Transport& s) {
     std::string batch, frame;
     BatchHeader header;
     std::int64_t next_heartbeat = clock.steady_ns() + to_ns(opt.heartbeat_interval);
@@ -258,7 +259,7 @@ struct Shipper::Impl {
     }
   }
 
-  net::awaitable<void> reader(tcp::socket& s) {
+  net::awaitable<void> reader(Transport& s) {
     std::string payload;
     for (;;) {
       auto [ec, type] = co_await read_frame(s, payload);
@@ -364,7 +365,7 @@ struct Shipper::Impl {
       co_return false;
     }
     socket.emplace(io);
-    auto connected = co_await (net::async_connect(*socket, endpoints, use_nothrow) ||
+    auto connected = co_await (net::async_connect(socket->socket(), endpoints, use_nothrow) ||
                                timer.async_wait(use_nothrow));
     if (connected.index() != 0 || std::get<0>(std::get<0>(connected))) {
       if (connected.index() != 0)
@@ -376,13 +377,19 @@ struct Shipper::Impl {
       co_return false;
     }
     error_code ignored;
-    socket->set_option(tcp::no_delay(true), ignored);
-    socket->set_option(net::socket_base::keep_alive(true), ignored);
+    socket->socket().set_option(tcp::no_delay(true), ignored);
+    socket->socket().set_option(net::socket_base::keep_alive(true), ignored);
+    std::string why;
+    if (opt.tls && !co_await socket->start_tls(*opt.tls, host, opt.handshake_timeout, why)) {
+      connect_failed("ship: {}: {}", addr, why);
+      socket.reset();
+      co_return false;
+    }
     co_return true;
   }
 
   // HELLO → WELCOME within handshake_timeout. nullopt: refused or failed (logged).
-  net::awaitable<std::optional<Welcome>> handshake(tcp::socket& s, const std::string& addr) {
+  net::awaitable<std::optional<Welcome>> handshake(Transport& s, const std::string& addr) {
     std::string frame, payload;
     append_frame(frame, FrameType::kHello, encode_hello(opt.hello));
     if (auto ec = co_await send(s, frame)) {
@@ -427,7 +434,7 @@ struct Shipper::Impl {
 
   net::awaitable<Outcome> session(const std::string& addr) {
     if (!co_await connect(addr)) co_return Outcome::kFailed;
-    tcp::socket& s = *socket;
+    Transport& s = *socket;
     auto welcome = co_await handshake(s, addr);
     if (!welcome) {
       socket.reset();

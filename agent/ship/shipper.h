@@ -24,6 +24,8 @@
 
 namespace blackbox::agent {
 
+class ClientTls;
+
 struct ShipperOptions {
   std::vector<std::string> collectors;  // HOST:PORT
   Hello hello;
@@ -40,6 +42,8 @@ struct ShipperOptions {
   // an ACK advances again or nothing is left to ship.
   std::chrono::milliseconds stall_timeout{300000};
   Limits limits;  // for frames read from the collector
+  // Set: TLS to every collector (transport.h), handshake within handshake_timeout.
+  std::shared_ptr<ClientTls> tls;
   // Every time the shipper reads (heartbeats, ACK timeout, last-gasp deadlines); nullptr: the
   // system clock. Not owned; must outlive the shipper. Its steady_ns() shares the epoch of
   // the TimePoints given to finish(). Asio timers still wait in real time: they only wake the

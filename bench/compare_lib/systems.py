@@ -336,7 +336,8 @@ class Blackbox(System):
         log = os.path.join(self.workdir, "collector.log")
         self.collector = Proc("blackbox-collector",
                               [self.collector_bin, "--data-dir", data,
-                               "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"], log)
+                               "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"]
+                              + self.collector_args(), log)
         self.procs.append(self.collector)
         ingest = http = None
         deadline = time.monotonic() + self.startup_timeout_s
@@ -362,6 +363,14 @@ class Blackbox(System):
         if http:
             self.cmetrics = MetricsClient(*http)
 
+    def collector_args(self):
+        """Extra collector flags (BlackboxTls: its config)."""
+        return []
+
+    def agent_args(self):
+        """Extra agent flags (BlackboxTls: its config)."""
+        return []
+
     def stored(self):
         """The collector's records_stored_total, or None (no HTTP API, metric missing)."""
         if not self.cmetrics:
@@ -378,6 +387,7 @@ class Blackbox(System):
         argv = [self.agent_bin, "--collector", "%s:%d" % self.ingest_addr,
                 "--instance-id", "bench-1", "--state-dir", state, "--file", path,
                 "--read-from", "beginning", "--metrics-listen", "127.0.0.1:%d" % mport]
+        argv += self.agent_args()
         if "--image-id" in _help(self.agent_bin):
             # The default image id comes from a file baked into the image (absent here).
             argv += ["--image-id", "bench-image"]
@@ -461,3 +471,57 @@ class Blackbox(System):
             self.agent.stop()
         super().stop()
         self.agent = self.collector = None
+
+
+def _openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+class BlackboxTls(Blackbox):
+    """Blackbox with TLS 1.3 on the ingest port (issue 12): the same agent → collector, the
+    agent verifying the collector's certificate. A CA and a server certificate for 127.0.0.1
+    are made at run time in the work folder (openssl); nothing is kept. Compare with the
+    "blackbox" system of the same run for the cost of TLS."""
+
+    name = "blackbox-tls"
+
+    def _pki(self):
+        pki = os.path.join(self.workdir, "pki")
+        if os.path.isdir(pki):
+            return pki
+        os.makedirs(pki)
+        ca_key, ca, key, csr, crt, ext = (os.path.join(pki, n) for n in (
+            "ca.key", "ca.pem", "server.key", "server.csr", "server.pem", "server.ext"))
+        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-out", ca_key)
+        _openssl("req", "-x509", "-new", "-key", ca_key, "-out", ca, "-days", "2",
+                 "-subj", "/CN=bench-ca")
+        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-out", key)
+        os.chmod(key, 0o600)
+        _openssl("req", "-new", "-key", key, "-out", csr, "-subj", "/CN=localhost")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        _openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                 "-out", crt, "-days", "2", "-extfile", ext)
+        return pki
+
+    def _config(self, name, text):
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def collector_args(self):
+        pki = self._pki()
+        return ["--config", self._config("collector-tls.toml",
+                                         '[tls]\ncert_file = "%s/server.pem"\n'
+                                         'key_file = "%s/server.key"\n' % (pki, pki))]
+
+    def agent_args(self):
+        pki = self._pki()
+        return ["--config", self._config("agent-tls.toml",
+                                         '[ship]\ntls = true\ntls_ca_file = "%s/ca.pem"\n'
+                                         % pki)]

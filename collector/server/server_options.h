@@ -5,12 +5,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "collector/server/peer_identity.h"
 #include "schemas/limits.h"
 
 namespace blackbox::collector {
+
+class ServerTls;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -49,6 +53,10 @@ struct ServerOptions {
   std::function<void(std::string_view instance)> before_index;
   // If set, HELLO.token must be hex HMAC-SHA256(auth_secret, instance_id).
   std::string auth_secret;
+  // If set, the port speaks TLS only (tls_context.h); with its client CA, `identity` says which
+  // instance ids a client certificate may write as (peer_identity.h).
+  std::shared_ptr<ServerTls> tls;
+  CertIdentityOptions identity;
 };
 
 }  // namespace blackbox::collector

@@ -88,6 +88,11 @@ awaitable<void> Session::reader() {
   FrameHeader fh;
   std::string payload;
 
+  if (!co_await socket_.accept(opt.tls.get(), opt.identity, peer_, opt.hello_timeout)) {
+    ctx_->count_reject("tls");  // plaintext on the TLS port (or the reverse), bad handshake
+    close_socket();
+    co_return;
+  }
   set_read_deadline(Clock::now() + opt.hello_timeout);
   if (co_await read_frame(fh, payload, opt.max_hello_frame_bytes)) {
     const bool submitted = start_hello(fh.type, payload);
@@ -153,6 +158,10 @@ bool Session::start_hello(FrameType type, std::string_view payload) {
   }
   if (!valid_instance_id(h->instance_id)) {
     fail(Errc::kMalformedFrame, "instance_id must be 1..256 printable ASCII bytes, no spaces");
+    return false;
+  }
+  if (auto why = socket_.check_identity(h->instance_id); !why.empty()) {  // mTLS
+    fail(Errc::kIdentityMismatch, std::move(why), "identity_mismatch");
     return false;
   }
   const auto& secret = ctx_->options.auth_secret;

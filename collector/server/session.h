@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "collector/server/ingest_stream.h"
 #include "collector/server/memory_budget.h"
 #include "collector/server/server.h"
 #include "schemas/frame.h"
@@ -88,7 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_write_deadline(Clock::time_point t);
   void close_socket();
 
-  boost::asio::ip::tcp::socket socket_;
+  IngestStream socket_;  // plain TCP or TLS (ingest_stream.h)
   Strand strand_;
   std::shared_ptr<SessionContext> ctx_;
   boost::asio::steady_timer send_wake_;
