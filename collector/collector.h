@@ -32,6 +32,7 @@ class io_context;
 namespace blackbox::collector {
 
 class Server;
+class Enroller;
 
 class Collector {
  public:
@@ -72,6 +73,7 @@ class Collector {
   Metrics metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IngestWriter> writer_;
+  std::shared_ptr<Enroller> enroller_;  // key enrollment (server/enrollment.h)
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<Server> server_;
   std::vector<std::function<void()>> hooks_;

@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "schemas/limits.h"
 
 namespace blackbox::collector {
+
+class Enroller;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -49,6 +52,10 @@ struct ServerOptions {
   std::function<void(std::string_view instance)> before_index;
   // If set, HELLO.token must be hex HMAC-SHA256(auth_secret, instance_id).
   std::string auth_secret;
+  // Key authentication by enrolled instance keys (enrollment.h); null or without secrets:
+  // HELLOs with auth "key" are refused. When it has secrets and auth_secret is empty, every
+  // HELLO must use auth "key".
+  std::shared_ptr<Enroller> enroller;
 };
 
 }  // namespace blackbox::collector
