@@ -77,8 +77,8 @@ struct Hello {
   std::string agent_version;
   std::string token;  // credential: HMAC-SHA256(fleet secret, instance_id) hex, or empty
   // Version 2 only (encoded and decoded when protocol_version >= kHelloVersionKeyAuth):
-  std::string auth;        // "key" (CHALLENGE/PROOF follow), "token" or "none"
-  std::string public_key;  // auth "key": the instance's raw 32-byte Ed25519 public key
+  std::string auth{};        // "key" (CHALLENGE/PROOF follow), "token" or "none"
+  std::string public_key{};  // auth "key": the instance's raw 32-byte Ed25519 public key
   bool operator==(const Hello&) const = default;
 };
 
