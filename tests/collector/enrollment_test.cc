@@ -367,6 +367,61 @@ TEST(KeyAuthOff, ACollectorWithoutEnrollmentSecretsRefusesKeysClearly) {
       << hs.error.message;
 }
 
+// `blackbox-collector enrollments list|reset` on the stopped collector's data directory.
+TEST_F(KeyAuth, TheOfflineAdminCommandListsAndResetsEnrollments) {
+  start();
+  const Ed25519Key a = new_key();
+  {
+    TestConnection c;
+    ASSERT_TRUE(connect_as(c, "i-1", a, &kFleetSecret).welcome);
+  }
+  collector_.reset();  // RocksDB closed: one process at a time
+  const std::string db = config_.collector.data_dir, out = dir_.path() + "/cli.out";
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), BLACKBOX_COLLECTOR_BINARY);
+    args.insert(args.end(), {"--data-dir", db});
+    ChildProcess p(ChildOptions{args, out, "", {}});
+    return p.wait_exit(120s);
+  };
+  EXPECT_EQ(run({"enrollments", "list"}), 0) << read_file(out);
+  EXPECT_NE(read_file(out).find("i-1  " + ed25519_fingerprint(a.public_key())), std::string::npos)
+      << read_file(out);
+  EXPECT_EQ(run({"enrollments", "reset", "i-1"}), 0) << read_file(out);
+  EXPECT_EQ(run({"enrollments", "reset", "i-1"}), 1) << read_file(out);
+  EXPECT_NE(read_file(out).find("has no enrolled key"), std::string::npos) << read_file(out);
+  auto store = Store::open(store_options(config_)).value();
+  EXPECT_FALSE(store->enrollment("i-1").value());
+  bool audited = false;
+  for (const auto& e : store->lifecycle_events("i-1").value())
+    audited |= e.kind == LifecycleKind::kAdmin && e.reason == "enrollment reset";
+  EXPECT_TRUE(audited);
+}
+
+TEST(EnrollmentConfig, SecretsAreNamedPatternedAndReadFromPrivateFilesOnly) {
+  TempDir dir("enrollment-config");
+  Config c = test_config(dir.sub("db"));
+  EXPECT_FALSE(enrollment_configured(c));
+  const std::string web = write_secret(dir, "web", "web-secret");
+  c.enrollment.secrets = {"web:" + web + ":i-web-*", "fleet:" + write_secret(dir, "f", "f")};
+  EXPECT_TRUE(validate(c).empty());
+  EXPECT_TRUE(enrollment_configured(c));
+  std::string why;
+  auto o = enrollment_options(c, why);
+  ASSERT_TRUE(o) << why;
+  ASSERT_EQ(o->secrets.size(), 2u);
+  EXPECT_EQ(o->secrets[0].name, "web");
+  EXPECT_EQ(o->secrets[0].secret, "web-secret");
+  EXPECT_EQ(o->secrets[0].instance_pattern, "i-web-*");
+  EXPECT_EQ(o->secrets[1].instance_pattern, "");
+  ASSERT_EQ(::chmod(web.c_str(), 0644), 0);
+  EXPECT_FALSE(enrollment_options(c, why));
+  EXPECT_NE(why.find("chmod 600"), std::string::npos) << why;
+  EXPECT_NE(why.find("\"web\""), std::string::npos) << why;
+  c.enrollment.secrets = {"just-a-name", "a:x", "a:y"};
+  c.enrollment.burst = 0;
+  EXPECT_EQ(validate(c).size(), 3u);
+}
+
 // ---- Real agents -----------------------------------------------------------------------------
 
 // A blackbox-agent of `instance` with its state in `name`/ and the fleet enrollment secret,
