@@ -63,7 +63,7 @@ struct ShipSection {
   // the fleet enrollment secret), "token" or "none". "" = "key" when enrollment_secret_file is
   // set, else "token" when a token is, else "none".
   std::string auth;
-  std::string enrollment_secret_file;  // the fleet enrollment secret (mode 0600)
+  std::string enrollment_secret_file;      // the fleet enrollment secret (mode 0600)
   std::uint32_t window_batches = 64;       // batches in flight without an ACK
   std::uint64_t window_bytes = 16u << 20;  // bytes in flight without an ACK
   std::uint32_t connect_timeout_ms = 5000;

@@ -117,8 +117,8 @@ Result<std::unique_ptr<Collector>> Collector::open(const Config& config, const C
     spdlog::error("collector: {}", why);
     return enrollment.error();
   }
-  c->enroller_ = std::make_shared<Enroller>(*c->store_, *c->clock_, c->metrics_,
-                                            std::move(*enrollment));
+  c->enroller_ =
+      std::make_shared<Enroller>(*c->store_, *c->clock_, c->metrics_, std::move(*enrollment));
   opts.enroller = c->enroller_;
   c->io_ = std::make_unique<net::io_context>(static_cast<int>(config.collector.io_threads));
   c->server_ = std::make_unique<Server>(*c->io_, *c->writer_, c->metrics_, std::move(opts));

@@ -39,8 +39,8 @@ int enrollments_list_command(const Config& config, std::ostream& out, std::ostre
   return 0;
 }
 
-int enrollments_reset_command(const Config& config, const std::string& instance,
-                              std::ostream& out, std::ostream& err) {
+int enrollments_reset_command(const Config& config, const std::string& instance, std::ostream& out,
+                              std::ostream& err) {
   auto store = open_store(config, err);
   if (!store) return 1;
   auto had = store->enrollment(instance);

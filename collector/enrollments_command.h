@@ -16,7 +16,7 @@ namespace blackbox::collector {
 // Returns the process exit code (0; 1 when the store cannot be opened or read).
 int enrollments_list_command(const Config& config, std::ostream& out, std::ostream& err);
 // Deletes the enrollment of `instance`. 0; 1 when it has none or the store fails.
-int enrollments_reset_command(const Config& config, const std::string& instance,
-                              std::ostream& out, std::ostream& err);
+int enrollments_reset_command(const Config& config, const std::string& instance, std::ostream& out,
+                              std::ostream& err);
 
 }  // namespace blackbox::collector

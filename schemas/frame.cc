@@ -47,8 +47,10 @@ const char* frame_type_name(FrameType t) noexcept {
     case FrameType::kHeartbeat: return "HEARTBEAT";
     case FrameType::kGoodbye: return "GOODBYE";
     case FrameType::kError: return "ERROR";
-    case FrameType::kChallenge: return "CHALLENGE";
-    case FrameType::kProof: return "PROOF";
+    case FrameType::kChallenge:
+      return "CHALLENGE";
+    case FrameType::kProof:
+      return "PROOF";
   }
   return "UNKNOWN";
 }
@@ -255,8 +257,8 @@ std::string encode_proof(const Proof& m) {
 Result<Proof> decode_proof(std::string_view payload) {
   bytes::Reader in(payload);
   Proof m;
-  bool ok = get_str(in, m.signature) && get_str(in, m.enrollment_mac) &&
-            m.signature.size() == 64 && (m.enrollment_mac.empty() || m.enrollment_mac.size() == 32);
+  bool ok = get_str(in, m.signature) && get_str(in, m.enrollment_mac) && m.signature.size() == 64 &&
+            (m.enrollment_mac.empty() || m.enrollment_mac.size() == 32);
   return finish(in, ok, std::move(m));
 }
 

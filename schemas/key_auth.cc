@@ -27,8 +27,7 @@ std::string enrollment_mac(std::string_view secret, std::string_view message) {
   return std::string(reinterpret_cast<const char*>(mac), len);
 }
 
-bool enrollment_mac_valid(std::string_view secret, std::string_view message,
-                          std::string_view mac) {
+bool enrollment_mac_valid(std::string_view secret, std::string_view message, std::string_view mac) {
   const std::string want = enrollment_mac(secret, message);
   return mac.size() == want.size() && CRYPTO_memcmp(mac.data(), want.data(), want.size()) == 0;
 }

@@ -395,8 +395,8 @@ struct Shipper::Impl {
     const std::string* secret = opt.enrollment_secret ? &*opt.enrollment_secret : nullptr;
     frame.clear();
     append_frame(frame, FrameType::kProof,
-                 encode_proof(make_proof(*opt.instance_key, challenge->nonce,
-                                         opt.hello.instance_id, secret)));
+                 encode_proof(make_proof(*opt.instance_key, challenge->nonce, opt.hello.instance_id,
+                                         secret)));
     return true;
   }
 

@@ -15,9 +15,9 @@ namespace blackbox::collector {
 
 namespace {
 
-constexpr const char* kResults[] = {"enrolled",      "refused_enrolled_key", "bad_signature",
-                                    "no_secret",     "bad_secret",           "pattern",
-                                    "rate_limited",  "error"};
+constexpr const char* kResults[] = {
+    "enrolled", "refused_enrolled_key", "bad_signature", "no_secret", "bad_secret",
+    "pattern",  "rate_limited",         "error"};
 
 std::string counter_name(const char* result) {
   return std::string("blackbox_collector_enrollments_total{result=\"") + result + "\"}";
@@ -52,21 +52,25 @@ void Enroller::stop() {
 }
 
 void Enroller::check(KeyAuthAttempt a, std::function<void(KeyAuthVerdict)> done) {
-  boost::asio::post(*worker_, [this, a = std::move(a), done = std::move(done)] {
-    done(decide(a));
-  });
+  boost::asio::post(*worker_,
+                    [this, a = std::move(a), done = std::move(done)] { done(decide(a)); });
 }
 
 void Enroller::count(const char* result) {
   metrics_.counter(counter_name(result), "").fetch_add(1, std::memory_order_relaxed);
 }
 
+bool Enroller::first_refusal(const std::string& instance, const std::string& fingerprint) {
+  std::lock_guard lock(mu_);
+  return warned_.size() < 10'000 && warned_.emplace(instance, fingerprint).second;
+}
+
 bool Enroller::take_token() {
   std::lock_guard lock(mu_);
   const std::int64_t now = clock_.steady_ns();
   const double per_ns = options_.per_minute / 60e9;
-  tokens_ = std::min<double>(options_.burst,
-                             tokens_ + static_cast<double>(now - refilled_ns_) * per_ns);
+  tokens_ =
+      std::min<double>(options_.burst, tokens_ + static_cast<double>(now - refilled_ns_) * per_ns);
   refilled_ns_ = now;
   if (tokens_ < 1) return false;
   tokens_ -= 1;
@@ -80,8 +84,10 @@ KeyAuthVerdict Enroller::decide(const KeyAuthAttempt& a) {
   const std::string fp = ed25519_fingerprint(a.public_key);
   if (!proof_signature_valid(a.public_key, a.nonce, a.instance, a.proof)) {
     count("bad_signature");
-    return refuse(Errc::kUnauthorized, "PROOF signature does not verify with the public key of "
-                                       "the HELLO for instance " + a.instance);
+    return refuse(Errc::kUnauthorized,
+                  "PROOF signature does not verify with the public key of "
+                  "the HELLO for instance " +
+                      a.instance);
   }
   auto known = store_.enrollment(a.instance);
   if (!known) {
@@ -94,10 +100,12 @@ KeyAuthVerdict Enroller::decide(const KeyAuthAttempt& a) {
     const Enrollment& e = **known;
     if (e.public_key == a.public_key) return {};
     count("refused_enrolled_key");
-    spdlog::warn(
-        "enrollment: instance {} refused from {}: it is enrolled with key {} (from {}); this "
-        "connection's key is {}",
-        a.instance, a.peer, ed25519_fingerprint(e.public_key), e.peer, fp);
+    // A refused agent retries with backoff: warn once per (instance, key), then debug.
+    const bool first = first_refusal(a.instance, fp);
+    spdlog::log(first ? spdlog::level::warn : spdlog::level::debug,
+                "enrollment: instance {} refused from {}: it is enrolled with key {} (from {}); "
+                "this connection's key is {}",
+                a.instance, a.peer, ed25519_fingerprint(e.public_key), e.peer, fp);
     return refuse(Errc::kUnauthorized,
                   "instance " + a.instance + " is already enrolled with another key (" +
                       ed25519_fingerprint(e.public_key) + "; this agent's key is " + fp +
@@ -111,8 +119,7 @@ KeyAuthVerdict Enroller::decide(const KeyAuthAttempt& a) {
                       " is not enrolled and the agent sent no enrollment proof: set "
                       "ship.enrollment_secret_file on the agent to the fleet enrollment secret");
   }
-  const std::string msg =
-      key_auth_message(a.nonce, a.instance, public_key_bytes(a.public_key));
+  const std::string msg = key_auth_message(a.nonce, a.instance, public_key_bytes(a.public_key));
   const EnrollmentSecret* used = nullptr;
   const EnrollmentSecret* out_of_pattern = nullptr;
   for (const auto& s : options_.secrets) {
@@ -152,15 +159,15 @@ KeyAuthVerdict Enroller::decide(const KeyAuthAttempt& a) {
                                           "); retry later");
   }
   count("enrolled");
-  spdlog::info("enrollment: instance {} enrolled key {} with secret \"{}\" from {}", a.instance,
-               fp, used->name, a.peer);
+  spdlog::info("enrollment: instance {} enrolled key {} with secret \"{}\" from {}", a.instance, fp,
+               used->name, a.peer);
   nlohmann::json detail = {{"fingerprint", fp},
                            {"public_key", hex_lower(public_key_bytes(a.public_key))},
                            {"secret", used->name},
                            {"peer", a.peer}};
   KeyAuthVerdict v;
-  v.enrolled = LifecycleEvent{e.enrolled_ns, LifecycleKind::kEnrolled, a.boot_id, a.hostname,
-                              "instance key enrolled", detail.dump()};
+  v.enrolled = LifecycleEvent{e.enrolled_ns, LifecycleKind::kEnrolled, a.boot_id,
+                              a.hostname,    "instance key enrolled",  detail.dump()};
   return v;
 }
 

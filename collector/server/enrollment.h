@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,15 +86,18 @@ class Enroller {
 
  private:
   bool take_token();  // rate limit: true when a new enrollment may proceed
+  // True the first time (instance, fingerprint) is refused as a takeover (warn once).
+  bool first_refusal(const std::string& instance, const std::string& fingerprint);
   void count(const char* result);
 
   Store& store_;
   const Clock& clock_;
   Metrics& metrics_;
   EnrollmentOptions options_;
-  std::mutex mu_;  // the bucket (decide() may run on test threads too)
+  std::mutex mu_;  // the bucket and warned_ (decide() may run on test threads too)
   double tokens_;
   std::int64_t refilled_ns_;
+  std::set<std::pair<std::string, std::string>> warned_;  // (instance, key) refused
   std::unique_ptr<boost::asio::thread_pool> worker_;
 };
 

@@ -125,8 +125,8 @@ class Session : public std::enable_shared_from_this<Session> {
     IndexedBatch batch;
   };
   std::optional<Indexed> indexed_;  // answer to submit_index()
-  std::optional<Hello> key_hello_;              // auth "key": waiting for its PROOF
-  std::string nonce_;                           // the CHALLENGE sent on this connection
+  std::optional<Hello> key_hello_;  // auth "key": waiting for its PROOF
+  std::string nonce_;               // the CHALLENGE sent on this connection
   std::optional<KeyAuthVerdict> key_verdict_;  // the Enroller's answer to the PROOF
   bool welcomed_ = false;
   bool reading_done_ = false;  // the reader has exited

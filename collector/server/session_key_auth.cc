@@ -20,8 +20,7 @@ bool Session::token_mode_allowed(const Hello& h) {
   const auto& enroller = ctx_->options.enroller;
   if (!enroller || !enroller->configured()) return true;
   fail(Errc::kUnauthorized,
-       "this collector authenticates agents by enrolled instance keys; instance " +
-           h.instance_id +
+       "this collector authenticates agents by enrolled instance keys; instance " + h.instance_id +
            " sent no key: set ship.enrollment_secret_file (ship.auth = \"key\") on the agent");
   return false;
 }

@@ -74,9 +74,8 @@ Handshake key_handshake(TestConnection& c, const std::string& instance, const Ed
       auto ch = decode_challenge(f->payload);
       EXPECT_TRUE(ch);
       if (!ch) break;
-      const std::string proof =
-          frame_bytes(FrameType::kProof, encode_proof(make_proof(key, ch->nonce, instance,
-                                                                 secret)));
+      const std::string proof = frame_bytes(
+          FrameType::kProof, encode_proof(make_proof(key, ch->nonce, instance, secret)));
       EXPECT_TRUE(c.send_raw(proof));
       out.sent += proof;
       continue;
@@ -305,8 +304,7 @@ TEST_F(KeyAuth, AfterAnAdminResetARebuiltServerEnrollsItsNewKey) {
   c.close();
   ASSERT_TRUE(eventually([&] { return collector_->collector().connections() == 0; }));
   TestConnection old_server;
-  EXPECT_EQ(connect_as(old_server, "i-1", old_key, &kFleetSecret).error.code,
-            Errc::kUnauthorized);
+  EXPECT_EQ(connect_as(old_server, "i-1", old_key, &kFleetSecret).error.code, Errc::kUnauthorized);
 }
 
 TEST_F(KeyAuth, UnauthenticatedClientsStoreNothing) {
@@ -432,14 +430,14 @@ std::unique_ptr<ChildProcess> start_agent(TempDir& dir, const std::string& name,
   const std::string state = dir.path() + "/" + name;
   std::ofstream(state + ".toml") << "[ship]\nbackoff_min = \"50ms\"\nbackoff_max = \"500ms\"\n"
                                  << "enrollment_secret_file = \"" << secret_file << "\"\n";
-  return std::make_unique<ChildProcess>(ChildOptions{
-      {BLACKBOX_AGENT_BINARY, "--config", state + ".toml", "--collector",
-       "127.0.0.1:" + std::to_string(port), "--instance-id", instance, "--state-dir", state,
-       "--file", log, "--read-from", "beginning", "--metrics-listen", "127.0.0.1:0",
-       "--log-level", "info"},
-      state + ".err",
-      "",
-      {}});
+  return std::make_unique<ChildProcess>(
+      ChildOptions{{BLACKBOX_AGENT_BINARY, "--config", state + ".toml", "--collector",
+                    "127.0.0.1:" + std::to_string(port), "--instance-id", instance, "--state-dir",
+                    state, "--file", log, "--read-from", "beginning", "--metrics-listen",
+                    "127.0.0.1:0", "--log-level", "info"},
+                   state + ".err",
+                   "",
+                   {}});
 }
 
 void append_lines(const std::string& path, const std::string& prefix, int from, int to) {
@@ -467,8 +465,9 @@ TEST(KeyAuthAgents, RealAgentsEnrollReconnectWithTheirKeyAndCannotTakeOverAnothe
 
   // A enrolls with a key it made in its state directory (0600) and ships its lines.
   auto a = start_agent(dir, "a", "i-1", a_log, secret, rc.port());
-  ASSERT_TRUE(eventually([&] { return count_prefix(stored_lines(store, "i-1"), "a line ") == 100; }))
-      << read_file(dir.path() + "/a.err");
+  ASSERT_TRUE(eventually([&] {
+    return count_prefix(stored_lines(store, "i-1"), "a line ") == 100;
+  })) << read_file(dir.path() + "/a.err");
   const std::string key_path = dir.path() + "/a/instance.key";
   struct stat st {};
   ASSERT_EQ(::stat(key_path.c_str(), &st), 0);
@@ -485,8 +484,9 @@ TEST(KeyAuthAgents, RealAgentsEnrollReconnectWithTheirKeyAndCannotTakeOverAnothe
   ASSERT_EQ(a->wait_exit(120s), 0) << read_file(dir.path() + "/a.err");
   append_lines(a_log, "a line ", 100, 150);
   a = start_agent(dir, "a", "i-1", a_log, secret, rc.port());
-  ASSERT_TRUE(eventually([&] { return count_prefix(stored_lines(store, "i-1"), "a line ") == 150; }))
-      << read_file(dir.path() + "/a.err");
+  ASSERT_TRUE(eventually([&] {
+    return count_prefix(stored_lines(store, "i-1"), "a line ") == 150;
+  })) << read_file(dir.path() + "/a.err");
   EXPECT_EQ(Ed25519Key::from_pem(read_file(key_path))->public_key(), a_key->public_key());
   EXPECT_EQ(enrolled_events(store, "i-1").size(), 1u);
 
