@@ -47,10 +47,8 @@ const char* frame_type_name(FrameType t) noexcept {
     case FrameType::kHeartbeat: return "HEARTBEAT";
     case FrameType::kGoodbye: return "GOODBYE";
     case FrameType::kError: return "ERROR";
-    case FrameType::kChallenge:
-      return "CHALLENGE";
-    case FrameType::kProof:
-      return "PROOF";
+    case FrameType::kChallenge: return "CHALLENGE";
+    case FrameType::kProof: return "PROOF";
   }
   return "UNKNOWN";
 }
