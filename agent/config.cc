@@ -11,6 +11,12 @@ std::string Config::spool_dir() const {
 }
 std::string Config::control_socket_path() const { return agent.state_dir + "/agent.sock"; }
 std::string Config::lock_path() const { return agent.state_dir + "/agent.lock"; }
+std::string effective_auth(const ShipSection& s) {
+  if (!s.auth.empty()) return s.auth;
+  if (!s.enrollment_secret_file.empty()) return "key";
+  return s.token.empty() && s.token_file.empty() ? "none" : "token";
+}
+
 std::string Config::instance_key_path() const { return agent.state_dir + "/instance.key"; }
 
 namespace {
@@ -61,6 +67,9 @@ constexpr config::Key<Config> kKeys[] = {
     {"spool", "compression_level", Kind::kInteger, kField<kSpool, &S::compression_level>},
     {"ship", "collectors", Kind::kStringList, kField<kShip, &H::collectors>},
     {"ship", "token", Kind::kString, kField<kShip, &H::token>},
+    {"ship", "token_file", Kind::kString, kField<kShip, &H::token_file>},
+    {"ship", "auth", Kind::kString, kField<kShip, &H::auth>},
+    {"ship", "enrollment_secret_file", Kind::kString, kField<kShip, &H::enrollment_secret_file>},
     {"ship", "window_batches", Kind::kInteger, kField<kShip, &H::window_batches>},
     {"ship", "window_bytes", Kind::kSize, kField<kShip, &H::window_bytes>},
     {"ship", "connect_timeout", Kind::kDuration, kField<kShip, &H::connect_timeout_ms>},
@@ -148,6 +157,13 @@ std::vector<std::string> validate(const Config& c) {
   for (const auto& addr : c.ship.collectors)
     if (!parse_host_port(addr)) p.push_back("collector address \"" + addr + "\" is not HOST:PORT");
   if (c.ship.window_batches == 0) p.push_back("ship.window_batches must be > 0");
+  if (!c.ship.auth.empty() && c.ship.auth != "key" && c.ship.auth != "token" &&
+      c.ship.auth != "none")
+    p.push_back("ship.auth must be \"key\", \"token\" or \"none\"");
+  if (!c.ship.token.empty() && !c.ship.token_file.empty())
+    p.push_back("set ship.token or ship.token_file, not both");
+  if (c.ship.auth == "token" && c.ship.token.empty() && c.ship.token_file.empty())
+    p.push_back("ship.auth = \"token\" needs ship.token or ship.token_file");
   if (c.ship.window_bytes < (1u << 20)) p.push_back("ship.window_bytes must be at least 1MiB");
   if (c.ship.backoff_min_ms == 0 || c.ship.backoff_max_ms < c.ship.backoff_min_ms)
     p.push_back("ship.backoff_min must be at least 1ms and at most ship.backoff_max");

@@ -58,6 +58,12 @@ struct SpoolSection {
 struct ShipSection {
   std::vector<std::string> collectors;     // HOST:PORT, in failover order
   std::string token;                       // HELLO credential (HMAC hex), may be empty
+  std::string token_file;                  // ... or read from this file (mode 0600)
+  // How the agent authenticates: "key" (its own Ed25519 key, enrolled on the first HELLO with
+  // the fleet enrollment secret), "token" or "none". "" = "key" when enrollment_secret_file is
+  // set, else "token" when a token is, else "none".
+  std::string auth;
+  std::string enrollment_secret_file;      // the fleet enrollment secret (mode 0600)
   std::uint32_t window_batches = 64;       // batches in flight without an ACK
   std::uint64_t window_bytes = 16u << 20;  // bytes in flight without an ACK
   std::uint32_t connect_timeout_ms = 5000;
@@ -100,6 +106,9 @@ struct Config {
 // validate(c) can still report the rest. Every problem is appended to `problems`.
 [[nodiscard]] Result<void> read_config_file(const std::string& path, Config& c,
                                             std::vector<std::string>& problems);
+// ship.auth with its default applied: "key", "token" or "none".
+std::string effective_auth(const ShipSection& s);
+
 // Every problem of a complete config (after flags), each one a sentence saying what to fix.
 std::vector<std::string> validate(const Config& c);
 

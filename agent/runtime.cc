@@ -15,11 +15,13 @@
 #include "agent/identity.h"
 #include "agent/metrics_server.h"
 #include "agent/pipeline/pipeline.h"
+#include "agent/ship/credentials.h"
 #include "agent/ship/shipper.h"
 #include "agent/ship/transport.h"
 #include "agent/spool/spool.h"
 #include "agent/util/unique_fd.h"
 #include "schemas/clock.h"
+#include "schemas/ed25519.h"
 #include "schemas/gap_body.h"
 #include "schemas/lifecycle_body.h"
 #include "schemas/streams.h"
@@ -243,6 +245,15 @@ int run_agent(const Config& c, const char* version) {
                identity->image_id.empty() ? "-" : identity->image_id,
                identity->boot_id.empty() ? "-" : identity->boot_id, identity->hostname);
 
+  // The instance's own key (issue 12): made on first start, loaded once, shared by whoever
+  // signs with it (the shipper's key auth).
+  auto key = Ed25519Key::load_or_create(c.instance_key_path(), problem);
+  if (!key) {
+    spdlog::critical("instance key: {}", problem);
+    return 1;
+  }
+  const auto instance_key = std::make_shared<const Ed25519Key>(std::move(*key));
+
   RecoveryReport recovered;
   SpoolOptions spool_opts = spool_options(c);
   spool_opts.identity = {identity->instance_id, identity->boot_id};
@@ -288,6 +299,10 @@ int run_agent(const Config& c, const char* version) {
       return 1;
     }
     ship_opts.tls = std::move(*tls);
+  }
+  if (auto ok = set_ship_credentials(c, instance_key, ship_opts, problem); !ok) {
+    spdlog::critical("ship: {}", problem);
+    return 1;
   }
   Shipper shipper(std::move(ship_opts), sp, metrics, std::move(hooks));
   registry.gauge("blackbox_agent_connected", "1 while a collector session is up",

@@ -77,7 +77,9 @@ Collector::Collector(const Config& config, const Clock* clock) : config_(config)
 }
 
 Collector::~Collector() {
-  // The writer first: its last completions post to session strands of the (stopped) io_context.
+  // The writer and the enroller first: their last completions post to session strands of the
+  // (stopped) io_context.
+  if (enroller_) enroller_->stop();
   if (writer_) writer_->stop();
   server_.reset();
   io_.reset();
@@ -134,6 +136,14 @@ Result<std::unique_ptr<Collector>> Collector::open(const Config& config, const C
   opts.auth_secret = *secret;
   opts.tls = c->tls_;
   opts.identity = cert_identity(config);
+  auto enrollment = enrollment_options(config, why);
+  if (!enrollment) {
+    spdlog::error("collector: {}", why);
+    return enrollment.error();
+  }
+  c->enroller_ =
+      std::make_shared<Enroller>(*c->store_, *c->clock_, c->metrics_, std::move(*enrollment));
+  opts.enroller = c->enroller_;
   c->io_ = std::make_unique<net::io_context>(static_cast<int>(config.collector.io_threads));
   c->server_ = std::make_unique<Server>(*c->io_, *c->writer_, c->metrics_, std::move(opts));
   // Refused connections by reason, present at 0 from the start so that an alert sees them

@@ -34,6 +34,7 @@ namespace blackbox::collector {
 
 class Server;
 class ServerTls;
+class Enroller;
 
 class Collector {
  public:
@@ -74,6 +75,7 @@ class Collector {
   Metrics metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IngestWriter> writer_;
+  std::shared_ptr<Enroller> enroller_;  // key enrollment (server/enrollment.h)
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<ServerTls> tls_;  // ingest TLS (null: plaintext); reloaded on SIGHUP

@@ -1,6 +1,9 @@
 #include "collector/config.h"
 
 #include <algorithm>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 #include "collector/ingest_security.h"
 #include "collector/server/fd_limit.h"
@@ -20,12 +23,14 @@ using L = LimitsSection;
 using T = StorageSection;
 using Y = LifecycleSection;
 using X = TlsSection;
+using E = EnrollmentSection;
 constexpr auto kCollector = &Config::collector;
 constexpr auto kServer = &Config::server;
 constexpr auto kLimits = &Config::limits;
 constexpr auto kStorage = &Config::storage;
 constexpr auto kLifecycle = &Config::lifecycle;
 constexpr auto kTls = &Config::tls;
+constexpr auto kEnrollment = &Config::enrollment;
 
 // Every key of the collector's config file, in the order of collector/blackbox-collector.toml
 // (the test Config.TheExampleFileDocumentsEveryKeyWithItsDefault keeps the two in step).
@@ -69,7 +74,23 @@ constexpr config::Key<Config> kKeys[] = {
     {"tls", "min_version", Kind::kString, kField<kTls, &X::min_version>},
     {"tls", "identity", Kind::kString, kField<kTls, &X::identity>},
     {"tls", "identity_uri_prefix", Kind::kString, kField<kTls, &X::identity_uri_prefix>},
+    {"enrollment", "secrets", Kind::kStringList, kField<kEnrollment, &E::secrets>},
+    {"enrollment", "per_minute", Kind::kInteger, kField<kEnrollment, &E::per_minute>},
+    {"enrollment", "burst", Kind::kInteger, kField<kEnrollment, &E::burst>},
 };
+
+// "NAME:FILE" or "NAME:FILE:PATTERN" (enrollment.secrets); nullopt if NAME or FILE is empty.
+std::optional<EnrollmentSecret> parse_secret_entry(const std::string& entry) {
+  const auto a = entry.find(':');
+  if (a == std::string::npos || a == 0) return std::nullopt;
+  const auto b = entry.find(':', a + 1);
+  EnrollmentSecret s;
+  s.name = entry.substr(0, a);
+  s.secret = entry.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+  if (b != std::string::npos) s.instance_pattern = entry.substr(b + 1);
+  if (s.secret.empty()) return std::nullopt;
+  return s;  // `secret` holds the FILE until enrollment_options() reads it
+}
 
 }  // namespace
 
@@ -132,6 +153,18 @@ std::vector<std::string> validate(const Config& c) {
   if (c.storage.max_group_bytes < c.limits.max_frame_bytes)
     p.push_back("storage.max_group_bytes must be at least limits.max_frame_bytes");
   if (c.lifecycle.silent_after_ms < 1) p.push_back("lifecycle.silent_after must be at least 1ms");
+  std::vector<std::string> names;
+  for (const auto& entry : c.enrollment.secrets) {
+    auto s = parse_secret_entry(entry);
+    if (!s)
+      p.push_back("enrollment.secrets: \"" + entry + "\" must be NAME:FILE or NAME:FILE:PATTERN");
+    else if (std::find(names.begin(), names.end(), s->name) != names.end())
+      p.push_back("enrollment.secrets: the name \"" + s->name + "\" is used twice");
+    else
+      names.push_back(s->name);
+  }
+  if (c.enrollment.per_minute < 1 || c.enrollment.burst < 1)
+    p.push_back("enrollment.per_minute and enrollment.burst must be at least 1");
   if (c.lifecycle.silent_check_interval_ms < 1)
     p.push_back("lifecycle.silent_check_interval must be at least 1ms");
   for (auto& problem : validate_tls(c)) p.push_back(std::move(problem));
@@ -194,6 +227,29 @@ WriterOptions writer_options(const Config& c) {
   o.sync = c.storage.sync_writes;
   o.max_group_bytes = c.storage.max_group_bytes;
   o.ledger.silent_after = std::chrono::milliseconds(c.lifecycle.silent_after_ms);
+  return o;
+}
+
+bool enrollment_configured(const Config& c) { return !c.enrollment.secrets.empty(); }
+
+Result<EnrollmentOptions> enrollment_options(const Config& c, std::string& why) {
+  EnrollmentOptions o;
+  o.per_minute = c.enrollment.per_minute;
+  o.burst = c.enrollment.burst;
+  for (const auto& entry : c.enrollment.secrets) {
+    auto s = parse_secret_entry(entry);
+    if (!s) {
+      why = "enrollment.secrets: \"" + entry + "\" must be NAME:FILE or NAME:FILE:PATTERN";
+      return Err(Errc::kInvalidArgument);
+    }
+    auto secret = read_secret_file(s->secret, why);
+    if (!secret) {
+      why = "enrollment secret \"" + s->name + "\": " + why;
+      return secret.error();
+    }
+    s->secret = std::move(*secret);
+    o.secrets.push_back(std::move(*s));
+  }
   return o;
 }
 

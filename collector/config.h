@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collector/ingest/ingest_writer.h"
+#include "collector/server/enrollment.h"
 #include "collector/server/server_options.h"
 #include "collector/store/store.h"
 #include "schemas/config_table.h"
@@ -76,6 +77,16 @@ struct LifecycleSection {
   std::uint32_t silent_check_interval_ms = 1'000;
 };
 
+// Enrollment of instance keys (server/enrollment.h; issue 12 item 2).
+struct EnrollmentSection {
+  // Fleet enrollment secrets, each "NAME:FILE" or "NAME:FILE:PATTERN": the secret is read from
+  // FILE (read_secret_file: mode 0600), and may enroll only instance ids matching the fnmatch
+  // glob PATTERN (e.g. "i-web-*"). Empty: key authentication is off.
+  std::vector<std::string> secrets;
+  std::uint32_t per_minute = 60;  // new enrollments per minute (token bucket) ...
+  std::uint32_t burst = 20;       // ... with this burst; over it: ERROR busy
+};
+
 struct Config {
   CollectorSection collector;
   ServerSection server;
@@ -83,6 +94,7 @@ struct Config {
   StorageSection storage;
   LifecycleSection lifecycle;
   TlsSection tls;
+  EnrollmentSection enrollment;
 };
 
 // Parses TOML text; unknown keys and wrong types are problems.
@@ -112,5 +124,11 @@ std::int64_t time_skew_ns(const Config& c);  // 0 = event times are never overri
 // The auth secret, read from auth_secret_file if set (schemas/secret_file.h: refused when others
 // may read the file). Errors with `why`: kNotFound, kInvalidArgument (mode), kIo.
 [[nodiscard]] Result<std::string> auth_secret(const Config& c, std::string& why);
+// ISSUE 12 (secure defaults, for the lead's merge): true when enrollment secrets are
+// configured, i.e. ingest is authenticated by enrolled instance keys.
+bool enrollment_configured(const Config& c);
+// The enrollment secrets (their files read through read_secret_file) and the rate limit.
+// kInvalidArgument / kNotFound / kIo with `why` naming the file and what to do.
+[[nodiscard]] Result<EnrollmentOptions> enrollment_options(const Config& c, std::string& why);
 
 }  // namespace blackbox::collector

@@ -8,6 +8,7 @@
 
 #include "collector/collector.h"
 #include "collector/config.h"
+#include "collector/enrollments_command.h"
 #include "collector/http/collector_http.h"
 #include "collector/ingest_security.h"
 #include "collector/server/fd_limit.h"
@@ -88,6 +89,15 @@ int main(int argc, char** argv) {
       "rebuild a damaged data directory (collector stopped): copies it to "
       "DIR.before-repair-<time> first, then runs RocksDB's repair and reports what it recovered");
   repair->fallthrough();
+  auto* enroll = app.add_subcommand(
+      "enrollments", "enrolled instance keys (collector stopped): list, or reset INSTANCE");
+  auto* enroll_list = enroll->add_subcommand("list", "list enrolled instance keys");
+  auto* enroll_reset = enroll->add_subcommand(
+      "reset", "forget INSTANCE's key: its next HELLO enrolls again (a rebuilt server)");
+  std::string reset_instance;
+  enroll_reset->add_option("INSTANCE", reset_instance, "instance id")->required();
+  enroll->require_subcommand(1);
+  for (auto* sub : {enroll, enroll_list, enroll_reset}) sub->fallthrough();
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
@@ -118,6 +128,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.collector.log_level));
   if (*hold) return hold_command(config, hold_instances, release);
   if (*repair) return repair_command(config);
+  if (*enroll_list) return enrollments_list_command(config, std::cout, std::cerr);
+  if (*enroll_reset) return enrollments_reset_command(config, reset_instance, std::cout, std::cerr);
 
   std::string why;
   if (auto ok = check_inline_secret(config_file, config, why); !ok) {

@@ -47,6 +47,8 @@ const char* frame_type_name(FrameType t) noexcept {
     case FrameType::kHeartbeat: return "HEARTBEAT";
     case FrameType::kGoodbye: return "GOODBYE";
     case FrameType::kError: return "ERROR";
+    case FrameType::kChallenge: return "CHALLENGE";
+    case FrameType::kProof: return "PROOF";
   }
   return "UNKNOWN";
 }
@@ -57,7 +59,7 @@ Result<FrameHeader> parse_frame_header(std::string_view header16, const Limits& 
   if (bytes::load_le<std::uint32_t>(p) != kFrameMagic) return Err(Errc::kBadMagic);
   if (static_cast<std::uint8_t>(p[4]) != kProtocolVersion) return Err(Errc::kUnsupportedVersion);
   const auto type = static_cast<std::uint8_t>(p[5]);
-  if (type < 1 || type > 7) return Err(Errc::kUnknownFrameType);
+  if (type < 1 || type > kMaxFrameType) return Err(Errc::kUnknownFrameType);
   if (bytes::load_le<std::uint16_t>(p + 6) != 0) return Err(Errc::kMalformedFrame);
   FrameHeader h;
   h.type = static_cast<FrameType>(type);
@@ -118,6 +120,10 @@ std::string encode_hello(const Hello& m) {
   for (const std::string* s :
        {&m.instance_id, &m.image_id, &m.boot_id, &m.hostname, &m.agent_version, &m.token})
     bytes::put_string(out, *s);
+  if (m.protocol_version >= kHelloVersionKeyAuth) {
+    bytes::put_string(out, m.auth);
+    bytes::put_string(out, m.public_key);
+  }
   return out;
 }
 
@@ -127,6 +133,8 @@ Result<Hello> decode_hello(std::string_view payload) {
   bool ok = in.le(m.protocol_version) && get_str(in, m.instance_id) && get_str(in, m.image_id) &&
             get_str(in, m.boot_id) && get_str(in, m.hostname) &&
             get_str(in, m.agent_version) && get_str(in, m.token);
+  if (ok && m.protocol_version >= kHelloVersionKeyAuth)
+    ok = get_str(in, m.auth) && get_str(in, m.public_key);
   return finish(in, ok, std::move(m));
 }
 
@@ -221,6 +229,34 @@ Result<ErrorFrame> decode_error(std::string_view payload) {
   std::uint16_t code = 0;
   bool ok = in.le(code) && get_str(in, m.message);
   m.code = static_cast<Errc>(code);
+  return finish(in, ok, std::move(m));
+}
+
+std::string encode_challenge(const Challenge& m) {
+  std::string out;
+  bytes::put_string(out, m.nonce);
+  return out;
+}
+
+Result<Challenge> decode_challenge(std::string_view payload) {
+  bytes::Reader in(payload);
+  Challenge m;
+  bool ok = get_str(in, m.nonce) && m.nonce.size() == kNonceBytes;
+  return finish(in, ok, std::move(m));
+}
+
+std::string encode_proof(const Proof& m) {
+  std::string out;
+  bytes::put_string(out, m.signature);
+  bytes::put_string(out, m.enrollment_mac);
+  return out;
+}
+
+Result<Proof> decode_proof(std::string_view payload) {
+  bytes::Reader in(payload);
+  Proof m;
+  bool ok = get_str(in, m.signature) && get_str(in, m.enrollment_mac) && m.signature.size() == 64 &&
+            (m.enrollment_mac.empty() || m.enrollment_mac.size() == 32);
   return finish(in, ok, std::move(m));
 }
 

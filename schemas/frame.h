@@ -26,6 +26,9 @@ namespace blackbox {
 
 inline constexpr std::uint32_t kFrameMagic = 0x584F4242;  // "BBOX"
 inline constexpr std::uint8_t kProtocolVersion = 1;
+// HELLO.protocol_version 2: HELLO carries `auth` and `public_key`, and auth "key" runs the
+// CHALLENGE → PROOF exchange before WELCOME (PROTOCOL.md §5.1). Frame headers stay version 1.
+inline constexpr std::uint16_t kHelloVersionKeyAuth = 2;
 inline constexpr std::size_t kFrameHeaderBytes = 16;
 
 enum class FrameType : std::uint8_t {
@@ -36,7 +39,10 @@ enum class FrameType : std::uint8_t {
   kHeartbeat = 5,  // agent → collector: still alive
   kGoodbye = 6,    // agent → collector: clean end; collector answers with a GOODBYE too
   kError = 7,      // either way: machine-readable code + human message; then close
+  kChallenge = 8,  // collector → agent: a fresh nonce, after a HELLO with auth "key"
+  kProof = 9,      // agent → collector: the nonce signed with the instance key (key_auth.h)
 };
+inline constexpr std::uint8_t kMaxFrameType = 9;
 const char* frame_type_name(FrameType t) noexcept;
 
 struct FrameHeader {
@@ -70,7 +76,26 @@ struct Hello {
   std::string hostname;
   std::string agent_version;
   std::string token;  // credential: HMAC-SHA256(fleet secret, instance_id) hex, or empty
+  // Version 2 only (encoded and decoded when protocol_version >= kHelloVersionKeyAuth):
+  std::string auth{};        // "key" (CHALLENGE/PROOF follow), "token" or "none"
+  std::string public_key{};  // auth "key": the instance's raw 32-byte Ed25519 public key
   bool operator==(const Hello&) const = default;
+};
+
+inline constexpr std::size_t kNonceBytes = 32;
+
+// CHALLENGE: the collector's fresh random nonce for this connection (never reused).
+struct Challenge {
+  std::string nonce;  // exactly kNonceBytes bytes
+  bool operator==(const Challenge&) const = default;
+};
+
+// PROOF: the instance key's signature of key_auth_message() (key_auth.h) and, when the agent
+// holds an enrollment secret, HMAC-SHA256(secret, the same message) — needed only to enroll.
+struct Proof {
+  std::string signature;       // exactly 64 bytes (Ed25519)
+  std::string enrollment_mac;  // empty or exactly 32 bytes
+  bool operator==(const Proof&) const = default;
 };
 
 struct StreamPosition {
@@ -120,6 +145,8 @@ std::string encode_ack(const Ack& m);
 std::string encode_heartbeat(const Heartbeat& m);
 std::string encode_goodbye(const Goodbye& m);
 std::string encode_error(const ErrorFrame& m);
+std::string encode_challenge(const Challenge& m);
+std::string encode_proof(const Proof& m);
 
 // Decoders reject trailing bytes, over-long strings and impossible counts (kMalformedFrame).
 [[nodiscard]] Result<Hello> decode_hello(std::string_view payload);
@@ -128,5 +155,7 @@ std::string encode_error(const ErrorFrame& m);
 [[nodiscard]] Result<Heartbeat> decode_heartbeat(std::string_view payload);
 [[nodiscard]] Result<Goodbye> decode_goodbye(std::string_view payload);
 [[nodiscard]] Result<ErrorFrame> decode_error(std::string_view payload);
+[[nodiscard]] Result<Challenge> decode_challenge(std::string_view payload);
+[[nodiscard]] Result<Proof> decode_proof(std::string_view payload);
 
 }  // namespace blackbox

@@ -17,6 +17,7 @@
 #include "schemas/batch.h"
 #include "schemas/gap_body.h"
 #include "schemas/host_port.h"
+#include "schemas/key_auth.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::agent {
@@ -388,6 +389,24 @@ struct Shipper::Impl {
     co_return true;
   }
 
+  // The PROOF frame answering a CHALLENGE payload, into `frame`; false (logged) if it does not
+  // decode or this agent has no instance key.
+  bool answer_challenge(const std::string& payload, std::string& frame) {
+    auto challenge = decode_challenge(payload);
+    if (!challenge || !opt.instance_key) {
+      last_problem = !challenge ? "malformed CHALLENGE from the collector"
+                                : "the collector sent a CHALLENGE but ship.auth is not \"key\"";
+      spdlog::error("ship: {}", last_problem);
+      return false;
+    }
+    const std::string* secret = opt.enrollment_secret ? &*opt.enrollment_secret : nullptr;
+    frame.clear();
+    append_frame(frame, FrameType::kProof,
+                 encode_proof(make_proof(*opt.instance_key, challenge->nonce, opt.hello.instance_id,
+                                         secret)));
+    return true;
+  }
+
   // HELLO → WELCOME within handshake_timeout. nullopt: refused or failed (logged).
   net::awaitable<std::optional<Welcome>> handshake(Transport& s, const std::string& addr) {
     std::string frame, payload;
@@ -399,6 +418,16 @@ struct Shipper::Impl {
     net::steady_timer timer(io);
     timer.expires_after(opt.handshake_timeout);
     auto answer = co_await (read_frame(s, payload) || timer.async_wait(use_nothrow));
+    // Key auth (PROTOCOL.md §5.1): CHALLENGE → PROOF, then the answer to the PROOF.
+    if (answer.index() == 0 && !std::get<0>(std::get<0>(answer)) &&
+        std::get<1>(std::get<0>(answer)) == FrameType::kChallenge) {
+      if (!answer_challenge(payload, frame)) co_return std::nullopt;
+      if (auto ec = co_await send(s, frame)) {
+        spdlog::warn("ship: sending PROOF to {} failed: {}", addr, ec.message());
+        co_return std::nullopt;
+      }
+      answer = co_await (read_frame(s, payload) || timer.async_wait(use_nothrow));
+    }
     if (answer.index() != 0) {
       last_problem = fmt::format("no WELCOME from {} within {} ms", addr,
                                  opt.handshake_timeout.count());

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "agent/agent_metrics.h"
 #include "agent/spool/spool.h"
 #include "schemas/clock.h"
+#include "schemas/ed25519.h"
 #include "schemas/frame.h"
 #include "schemas/limits.h"
 
@@ -29,6 +31,10 @@ class ClientTls;
 struct ShipperOptions {
   std::vector<std::string> collectors;  // HOST:PORT
   Hello hello;
+  // hello.auth "key" (PROTOCOL.md §5.1): the instance key that signs the collector's
+  // CHALLENGE, and the fleet enrollment secret that MACs it (needed for the first HELLO only).
+  std::shared_ptr<const Ed25519Key> instance_key;
+  std::optional<std::string> enrollment_secret;
   std::uint32_t window_batches = 64;
   std::uint64_t window_bytes = 16u << 20;
   std::chrono::milliseconds connect_timeout{5000};

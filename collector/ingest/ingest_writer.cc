@@ -242,6 +242,7 @@ void IngestWriter::apply(Pending& p, StoreWriteBatch& wb) {
       [&](auto& r) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, HelloRequest>) {
+          if (r.enrolled) wb.put_lifecycle(r.hello.instance_id, *r.enrolled);
           out.welcome = ledger_.on_hello(r.hello, wb);
         } else if constexpr (std::is_same_v<T, BatchRequest>) {
           if (r.connection_failed && *r.connection_failed) {

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <variant>
@@ -69,6 +70,9 @@ using Completion = std::function<void(WriteOutcome&&)>;
 
 struct HelloRequest {
   Hello hello;
+  // The "enrolled" event when this HELLO's key was just enrolled (server/enrollment.h); staged
+  // before the HELLO's own events, in the same group commit.
+  std::optional<LifecycleEvent> enrolled = std::nullopt;
 };
 struct BatchRequest {
   std::string instance;

@@ -15,6 +15,7 @@
 namespace blackbox::collector {
 
 class ServerTls;
+class Enroller;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -57,6 +58,10 @@ struct ServerOptions {
   // instance ids a client certificate may write as (peer_identity.h).
   std::shared_ptr<ServerTls> tls;
   CertIdentityOptions identity;
+  // Key authentication by enrolled instance keys (enrollment.h); null or without secrets:
+  // HELLOs with auth "key" are refused. When it has secrets and auth_secret is empty, every
+  // HELLO must use auth "key".
+  std::shared_ptr<Enroller> enroller;
 };
 
 }  // namespace blackbox::collector

@@ -95,8 +95,9 @@ awaitable<void> Session::reader() {
   }
   set_read_deadline(Clock::now() + opt.hello_timeout);
   if (co_await read_frame(fh, payload, opt.max_hello_frame_bytes)) {
-    const bool submitted = start_hello(fh.type, payload);
+    bool submitted = start_hello(fh.type, payload);
     frame_lease_.reset();
+    if (submitted && key_hello_) submitted = co_await key_auth();  // session_key_auth.cc
     if (submitted) {
       co_await await_answer();
       finish_hello();
@@ -150,10 +151,10 @@ bool Session::start_hello(FrameType type, std::string_view payload) {
     fail(Errc::kMalformedFrame, "HELLO payload does not decode");
     return false;
   }
-  if (h->protocol_version != kProtocolVersion) {
+  if (h->protocol_version < kProtocolVersion || h->protocol_version > kHelloVersionKeyAuth) {
     fail(Errc::kUnsupportedVersion, "protocol version " + std::to_string(h->protocol_version) +
                                         " not supported (want " + std::to_string(kProtocolVersion) +
-                                        ")");
+                                        " or " + std::to_string(kHelloVersionKeyAuth) + ")");
     return false;
   }
   if (!valid_instance_id(h->instance_id)) {
@@ -164,11 +165,13 @@ bool Session::start_hello(FrameType type, std::string_view payload) {
     fail(Errc::kIdentityMismatch, std::move(why), "identity_mismatch");
     return false;
   }
+  if (h->auth == "key") return start_key_auth(std::move(*h));  // session_key_auth.cc
   const auto& secret = ctx_->options.auth_secret;
   if (!secret.empty() && !token_valid(secret, h->instance_id, h->token)) {
     fail(Errc::kUnauthorized, "bad or missing token for instance " + h->instance_id);
     return false;
   }
+  if (secret.empty() && !token_mode_allowed(*h)) return false;
   if (!claim_instance(*h)) return false;
   pending_instance_ = h->instance_id;
   submit_awaited(HelloRequest{std::move(*h)});

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "collector/server/ingest_stream.h"
+#include "collector/server/enrollment.h"
 #include "collector/server/memory_budget.h"
 #include "collector/server/server.h"
 #include "schemas/frame.h"
@@ -79,6 +80,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Claims instance_id for this connection (WriterRegistry); false: refused (ERROR queued).
   bool claim_instance(const Hello& h);
+
+  // Key authentication (session_key_auth.cc, enrollment.h): a HELLO with auth "key" gets a
+  // CHALLENGE (start_key_auth keeps the HELLO in key_hello_); key_auth() reads the PROOF, has
+  // the Enroller decide it, then claims the instance and submits the HELLO like
+  // start_hello(). False: refused (ERROR queued).
+  bool start_key_auth(Hello&& h);
+  boost::asio::awaitable<bool> key_auth();
+  bool submit_proof(FrameType type, std::string_view payload);
+  bool finish_key_auth();
+  // A HELLO without auth "key" and no token secret: false (ERROR queued) when enrollment is
+  // configured, so that key mode never lets an unauthenticated peer in.
+  bool token_mode_allowed(const Hello& h);
   // Queue an ERROR and end the session once in-flight batches are acknowledged. `reason` is
   // the rejects_total label (default: the code's name).
   void fail(Errc code, std::string message, std::string_view reason = {});
@@ -113,6 +126,9 @@ class Session : public std::enable_shared_from_this<Session> {
     IndexedBatch batch;
   };
   std::optional<Indexed> indexed_;  // answer to submit_index()
+  std::optional<Hello> key_hello_;  // auth "key": waiting for its PROOF
+  std::string nonce_;               // the CHALLENGE sent on this connection
+  std::optional<KeyAuthVerdict> key_verdict_;  // the Enroller's answer to the PROOF
   bool welcomed_ = false;
   bool reading_done_ = false;  // the reader has exited
   bool closing_ = false;       // finish in-flight work, flush, close

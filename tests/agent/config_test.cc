@@ -112,6 +112,28 @@ TEST(Config, DurationsAndSizesNeedTheirUnit) {
       << all;
 }
 
+// Issue 12 item 2: ship.auth defaults to "key" when an enrollment secret file is set.
+TEST(Config, ShipAuthDefaultsFromTheCredentialsGiven) {
+  ShipSection s;
+  EXPECT_EQ(effective_auth(s), "none");
+  s.token_file = "/etc/blackbox/token";
+  EXPECT_EQ(effective_auth(s), "token");
+  s.enrollment_secret_file = "/etc/blackbox/enroll.secret";
+  EXPECT_EQ(effective_auth(s), "key");
+  s.auth = "token";
+  EXPECT_EQ(effective_auth(s), "token");
+  Config c;
+  c.ship.collectors = {"127.0.0.1:7700"};
+  c.files.paths = {"/var/log/x.log"};
+  c.ship.auth = "password";
+  c.ship.token = "t";
+  c.ship.token_file = "/f";
+  const auto problems = validate(c);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_NE(problems[0].find("ship.auth must be"), std::string::npos) << problems[0];
+  EXPECT_NE(problems[1].find("not both"), std::string::npos) << problems[1];
+}
+
 TEST(Identity, ConfigThenCloudInitThenMachineId) {
   TempDir dir;
   std::ofstream(dir / "cloud") << "i-0abc123\n";

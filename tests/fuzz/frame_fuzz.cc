@@ -25,6 +25,8 @@ void decode_all(std::string_view payload) {
   check_round_trip<Heartbeat>(payload, encode_heartbeat, decode_heartbeat);
   check_round_trip<Goodbye>(payload, encode_goodbye, decode_goodbye);
   check_round_trip<ErrorFrame>(payload, encode_error, decode_error);
+  check_round_trip<Challenge>(payload, encode_challenge, decode_challenge);
+  check_round_trip<Proof>(payload, encode_proof, decode_proof);
 }
 
 }  // namespace

@@ -268,6 +268,17 @@ int main(int argc, char** argv) {
   write(dir / "frame/payload_hello", hello);  // raw payloads reach the decoders directly
   write(dir / "frame/payload_welcome", encode_welcome(welcome));
   write(dir / "frame/payload_goodbye", goodbye);
+  // Key auth (PROTOCOL.md §5.1): a version-2 HELLO, CHALLENGE and PROOF.
+  Hello hello2{
+      2, "i-0abc123", "ami-1", "boot-1", "web-1", "0.1.0", "", "key", std::string(32, '\x11')};
+  const std::string challenge = encode_challenge({std::string(kNonceBytes, '\x5a')});
+  const std::string proof = encode_proof({std::string(64, '\x22'), std::string(32, '\x33')});
+  write(dir / "frame/hello_key", frame(FrameType::kHello, encode_hello(hello2)));
+  write(dir / "frame/challenge", frame(FrameType::kChallenge, challenge));
+  write(dir / "frame/proof", frame(FrameType::kProof, proof));
+  write(dir / "frame/payload_hello_key", encode_hello(hello2));
+  write(dir / "frame/payload_challenge", challenge);
+  write(dir / "frame/payload_proof", proof);
 
   write(dir / "batch/plain", plain);
   write(dir / "batch/zstd", zstd);

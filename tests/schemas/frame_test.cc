@@ -58,6 +58,23 @@ Hello random_hello(SeededRng& rng) {
   m.agent_version = rng.nasty_bytes(20);
   m.token = rng.coin(3) ? "" : rng.printable(64, 64);
   if (rng.coin(20)) m.hostname = std::string(kMaxFrameStringBytes, 'h');  // at the cap
+  if (m.protocol_version >= kHelloVersionKeyAuth) {  // version 2 carries auth and public_key
+    m.auth = rng.coin() ? "key" : rng.nasty_bytes(8);
+    m.public_key = rng.nasty_bytes(40);
+  }
+  return m;
+}
+
+Challenge random_challenge(SeededRng& rng) {
+  Challenge m{std::string(kNonceBytes, '\0')};
+  for (char& c : m.nonce) c = static_cast<char>(rng.edgy<std::uint8_t>());
+  return m;
+}
+
+Proof random_proof(SeededRng& rng) {
+  Proof m{std::string(64, '\0'), rng.coin() ? "" : std::string(32, '\0')};
+  for (char& c : m.signature) c = static_cast<char>(rng.edgy<std::uint8_t>());
+  for (char& c : m.enrollment_mac) c = static_cast<char>(rng.edgy<std::uint8_t>());
   return m;
 }
 
@@ -134,6 +151,30 @@ TEST(FrameRoundTrip, Goodbye) {
 }
 TEST(FrameRoundTrip, ErrorFrame) {
   round_trip<ErrorFrame>(FrameType::kError, random_error, encode_error, decode_error);
+}
+
+TEST(FrameRoundTrip, Challenge) {
+  round_trip<Challenge>(FrameType::kChallenge, random_challenge, encode_challenge,
+                        decode_challenge);
+}
+TEST(FrameRoundTrip, Proof) {
+  round_trip<Proof>(FrameType::kProof, random_proof, encode_proof, decode_proof);
+}
+
+// Version 2 HELLO: the version-1 fields, then auth and public_key; a version-1 HELLO decodes as
+// before (old agents keep working), and the key-auth frames refuse wrong sizes.
+TEST(FrameSpec, KeyAuthLayouts) {
+  Hello v2{2, "i-abc", "", "", "", "", "", "key", "PK"};
+  EXPECT_EQ(encode_hello(v2), std::string("\x02\x00\x05i-abc\0\0\0\0\0\x03key\x02PK", 20));
+  EXPECT_EQ(decode_hello(encode_hello(v2)).value(), v2);
+  Hello v1{1, "i-abc", "", "", "", "", "tok"};
+  EXPECT_EQ(encode_hello(v1), std::string("\x01\x00\x05i-abc\0\0\0\0\x03tok", 16));
+  EXPECT_FALSE(decode_hello(encode_hello(v1) + std::string("\x03key\x02PK", 7)));
+  EXPECT_EQ(encode_challenge({std::string(32, 'n')}), "\x20" + std::string(32, 'n'));
+  EXPECT_FALSE(decode_challenge("\x1f" + std::string(31, 'n')));
+  EXPECT_EQ(encode_proof({std::string(64, 's'), ""}), "\x40" + std::string(64, 's') + '\0');
+  EXPECT_FALSE(decode_proof("\x3f" + std::string(63, 's') + '\0'));
+  EXPECT_FALSE(decode_proof("\x40" + std::string(64, 's') + "\x10" + std::string(16, 'm')));
 }
 
 // Frames cut at random points arrive in pieces; a reader that follows the documented steps
@@ -240,7 +281,7 @@ TEST(FrameMalformed, UnknownVersion) {
 }
 
 TEST(FrameMalformed, UnknownFrameType) {
-  for (int t : {0, 8, 42, 255})
+  for (int t : {0, 10, 42, 255})
     EXPECT_EQ(frame_errc(spec_frame(static_cast<std::uint8_t>(t), "x")), Errc::kUnknownFrameType)
         << t;
 }
@@ -382,6 +423,8 @@ TEST(FrameNames, EveryTypeHasAName) {
   EXPECT_STREQ(frame_type_name(FrameType::kHeartbeat), "HEARTBEAT");
   EXPECT_STREQ(frame_type_name(FrameType::kGoodbye), "GOODBYE");
   EXPECT_STREQ(frame_type_name(FrameType::kError), "ERROR");
+  EXPECT_STREQ(frame_type_name(FrameType::kChallenge), "CHALLENGE");
+  EXPECT_STREQ(frame_type_name(FrameType::kProof), "PROOF");
 }
 
 }  // namespace
