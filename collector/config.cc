@@ -19,11 +19,13 @@ using S = ServerSection;
 using L = LimitsSection;
 using T = StorageSection;
 using Y = LifecycleSection;
+using A = ApiSection;
 constexpr auto kCollector = &Config::collector;
 constexpr auto kServer = &Config::server;
 constexpr auto kLimits = &Config::limits;
 constexpr auto kStorage = &Config::storage;
 constexpr auto kLifecycle = &Config::lifecycle;
+constexpr auto kApi = &Config::api;
 
 // Every key of the collector's config file, in the order of collector/blackbox-collector.toml
 // (the test Config.TheExampleFileDocumentsEveryKeyWithItsDefault keeps the two in step).
@@ -61,6 +63,9 @@ constexpr config::Key<Config> kKeys[] = {
     {"lifecycle", "silent_after", Kind::kDuration, kField<kLifecycle, &Y::silent_after_ms>},
     {"lifecycle", "silent_check_interval", Kind::kDuration,
      kField<kLifecycle, &Y::silent_check_interval_ms>},
+    {"api", "tokens_file", Kind::kString, kField<kApi, &A::tokens_file>},
+    {"api", "cert_file", Kind::kString, kField<kApi, &A::cert_file>},
+    {"api", "key_file", Kind::kString, kField<kApi, &A::key_file>},
 };
 
 }  // namespace
@@ -126,6 +131,8 @@ std::vector<std::string> validate(const Config& c) {
   if (c.lifecycle.silent_after_ms < 1) p.push_back("lifecycle.silent_after must be at least 1ms");
   if (c.lifecycle.silent_check_interval_ms < 1)
     p.push_back("lifecycle.silent_check_interval must be at least 1ms");
+  if (c.api.cert_file.empty() != c.api.key_file.empty())
+    p.push_back("api.cert_file and api.key_file go together (HTTPS needs both), or neither");
   return p;
 }
 

@@ -64,7 +64,7 @@ int repair_command(const Config& config) {
 int main(int argc, char** argv) {
   CLI::App app{"blackbox-collector: receives, verifies and stores what Blackbox agents send"};
   std::string config_file, data_dir, listen, http, log_level;
-  bool check_config = false, version = false;
+  bool check_config = false, version = false, insecure = false;
   app.add_option("--config", config_file, "TOML config file")->check(CLI::ExistingFile);
   app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides the config)");
   app.add_option("--listen", listen, "HOST:PORT for agents (port 0 = any free port)");
@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
   app.add_flag("--check-config", check_config, "validate the config and exit");
   app.add_flag("--version", version, "print the version and exit");
+  app.add_flag("--insecure", insecure,
+               "allow listening on a non-loopback address without authentication (the query "
+               "API without api.tokens_file)");
   auto* hold = app.add_subcommand(
       "hold", "put instances on legal hold (collector stopped); no INSTANCE: list holds");
   std::vector<std::string> hold_instances;
@@ -103,6 +106,9 @@ int main(int argc, char** argv) {
   if (!http.empty()) config.collector.http = http;
   if (!log_level.empty()) config.collector.log_level = log_level;
   for (auto& p : validate(config)) problems.push_back(std::move(p));
+  const http::HttpStartOptions http_start{insecure};
+  if (!*hold && !*repair)
+    for (auto& p : http::http_problems(config, http_start)) problems.push_back(std::move(p));
   if (!problems.empty()) {
     for (const auto& p : problems) std::cerr << "blackbox-collector: config: " << p << "\n";
     return 2;
@@ -123,7 +129,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (auto port = (*collector)->listen(); !port) return 1;
-  auto http_server = http::start_http_server(**collector);  // logs "http on HOST:PORT"
+  auto http_server = http::start_http_server(**collector, http_start);  // "http on HOST:PORT"
   if (!http_server) return 1;
   return (*collector)->run();
 }

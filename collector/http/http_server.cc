@@ -140,12 +140,10 @@ struct HttpServer::Impl {
       clients.erase(it);
   }
 
-  net::awaitable<ApiResponse> run_query(const std::string& method, const std::string& target) {
+  net::awaitable<ApiResponse> run_query(const ApiRequest& request) {
     co_return co_await net::co_spawn(
         workers,
-        [this, &method, &target]() -> net::awaitable<ApiResponse> {
-          co_return api.handle(method, target);
-        },
+        [this, &request]() -> net::awaitable<ApiResponse> { co_return api.handle(request); },
         net::use_awaitable);
   }
 
@@ -184,8 +182,7 @@ struct HttpServer::Impl {
     co_return w.woken;
   }
 
-  net::awaitable<ApiResponse> answer(const net::ip::address& client, const std::string& method,
-                                     const std::string& target) {
+  net::awaitable<ApiResponse> answer(const net::ip::address& client, const ApiRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     net::steady_timer timer(ioc);
     struct Turn {
@@ -210,7 +207,7 @@ struct HttpServer::Impl {
                       "\n";
           co_return busy;
         }
-        r = co_await run_query(method, target);
+        r = co_await run_query(request);
         pending.fetch_sub(1);
       }
       if (!r.poll_again || stopping.load() ||
@@ -284,10 +281,12 @@ struct HttpServer::Impl {
       }
       auto req = parser.release();
       const bool keep_alive = req.keep_alive() && !stopping.load();
-      ApiResponse r =
-          co_await answer(client, std::string(req.method_string()), std::string(req.target()));
+      const std::string method(req.method_string()), target(req.target()),
+          authorization(req[bhttp::field::authorization]), peer(client.to_string());
+      const ApiRequest request{method, target, authorization, peer};
+      ApiResponse r = co_await answer(client, request);
       if (!co_await reply(stream, r.status, req.version(), keep_alive, std::move(r.body),
-                          r.content_type) ||
+                          r.content_type, r.www_authenticate) ||
           !keep_alive)
         break;
     }
@@ -296,10 +295,12 @@ struct HttpServer::Impl {
   }
 
   net::awaitable<bool> reply(beast::tcp_stream& stream, unsigned status, unsigned version,
-                             bool keep_alive, std::string body, const std::string& content_type) {
+                             bool keep_alive, std::string body, const std::string& content_type,
+                             const std::string& www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
     res.set(bhttp::field::server, "blackbox-collector");
     res.set(bhttp::field::content_type, content_type);
+    if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
     res.set(bhttp::field::cache_control, "no-store");
     res.keep_alive(keep_alive);
     res.body() = std::move(body);
