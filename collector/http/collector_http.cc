@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "collector/config.h"
+#include "collector/server/tls_context.h"
 #include "schemas/host_port.h"
 
 namespace blackbox::collector::http {
@@ -15,6 +16,16 @@ bool loopback(const std::string& host) {
   boost::system::error_code ec;
   const auto a = boost::asio::ip::make_address(host, ec);
   return !ec && a.is_loopback();
+}
+
+// HTTPS for the API: TLS 1.2 at least (browsers and curl builds that lack 1.3 still connect),
+// no client certificates (the bearer token is the credential).
+ServerTlsOptions https_options(const Config& config) {
+  ServerTlsOptions o;
+  o.cert_file = config.api.cert_file;
+  o.key_file = config.api.key_file;
+  o.min_version = TlsVersion::k1_2;
+  return o;
 }
 
 }  // namespace
@@ -33,6 +44,11 @@ std::vector<std::string> http_problems(const Config& config, const HttpStartOpti
   if (!api.tokens_file.empty()) {
     std::string why;
     if (auto t = TokenTable::load(api.tokens_file, why); !t) p.push_back("api.tokens_file: " + why);
+  }
+  if (!api.cert_file.empty() && !api.key_file.empty()) {
+    std::string why;
+    if (auto t = ServerTls::create(https_options(config), why); !t)
+      p.push_back("api.cert_file / api.key_file: " + why);
   }
   return p;
 }
@@ -72,6 +88,19 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector,
         "http: access control: NONE on {} (--insecure): anyone who can reach it reads "
         "every instance's records and may set legal holds",
         config.collector.http);
+  }
+  if (!config.api.cert_file.empty()) {
+    std::string why;
+    auto tls = ServerTls::create(https_options(config), why);
+    if (!tls) {
+      spdlog::error("http: api.cert_file / api.key_file: {}", why);
+      return tls.error();
+    }
+    options.tls = std::move(*tls);
+  } else if (!config.api.tokens_file.empty() && !loopback(address->host)) {
+    spdlog::warn("http: bearer tokens travel in clear text on {}: set api.cert_file and "
+                 "api.key_file for HTTPS",
+                 config.collector.http);
   }
   auto server =
       HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());
