@@ -24,6 +24,7 @@ using T = StorageSection;
 using Y = LifecycleSection;
 using X = TlsSection;
 using E = EnrollmentSection;
+using A = ApiSection;
 constexpr auto kCollector = &Config::collector;
 constexpr auto kServer = &Config::server;
 constexpr auto kLimits = &Config::limits;
@@ -31,6 +32,7 @@ constexpr auto kStorage = &Config::storage;
 constexpr auto kLifecycle = &Config::lifecycle;
 constexpr auto kTls = &Config::tls;
 constexpr auto kEnrollment = &Config::enrollment;
+constexpr auto kApi = &Config::api;
 
 // Every key of the collector's config file, in the order of collector/blackbox-collector.toml
 // (the test Config.TheExampleFileDocumentsEveryKeyWithItsDefault keeps the two in step).
@@ -77,6 +79,9 @@ constexpr config::Key<Config> kKeys[] = {
     {"enrollment", "secrets", Kind::kStringList, kField<kEnrollment, &E::secrets>},
     {"enrollment", "per_minute", Kind::kInteger, kField<kEnrollment, &E::per_minute>},
     {"enrollment", "burst", Kind::kInteger, kField<kEnrollment, &E::burst>},
+    {"api", "tokens_file", Kind::kString, kField<kApi, &A::tokens_file>},
+    {"api", "cert_file", Kind::kString, kField<kApi, &A::cert_file>},
+    {"api", "key_file", Kind::kString, kField<kApi, &A::key_file>},
 };
 
 // "NAME:FILE" or "NAME:FILE:PATTERN" (enrollment.secrets); nullopt if NAME or FILE is empty.
@@ -168,6 +173,8 @@ std::vector<std::string> validate(const Config& c) {
   if (c.lifecycle.silent_check_interval_ms < 1)
     p.push_back("lifecycle.silent_check_interval must be at least 1ms");
   for (auto& problem : validate_tls(c)) p.push_back(std::move(problem));
+  if (c.api.cert_file.empty() != c.api.key_file.empty())
+    p.push_back("api.cert_file and api.key_file go together (HTTPS needs both), or neither");
   return p;
 }
 

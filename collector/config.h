@@ -87,6 +87,16 @@ struct EnrollmentSection {
   std::uint32_t burst = 20;       // ... with this burst; over it: ERROR busy
 };
 
+// The query API's access control and HTTPS (collector/http/access.h, issue 12 item 4).
+struct ApiSection {
+  // Bearer tokens, one "ROLE NAME TOKEN" per line (collector/http/access.h); refused when
+  // other users may read it. Empty = no tokens: the API must then listen on loopback only
+  // (or the collector runs with --insecure).
+  std::string tokens_file;
+  std::string cert_file;  // PEM certificate (chain) for HTTPS; empty = plain HTTP
+  std::string key_file;   // PEM private key of cert_file (private file, like tokens_file)
+};
+
 struct Config {
   CollectorSection collector;
   ServerSection server;
@@ -95,6 +105,7 @@ struct Config {
   LifecycleSection lifecycle;
   TlsSection tls;
   EnrollmentSection enrollment;
+  ApiSection api;
 };
 
 // Parses TOML text; unknown keys and wrong types are problems.

@@ -74,8 +74,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
   app.add_flag("--check-config", check_config, "validate the config and exit");
   app.add_flag("--insecure", insecure,
-               "allow an ingest listener beyond loopback without authentication (no token "
-               "secret, enrollment secret or mTLS): anyone reaching it may write as any instance");
+               "allow listeners beyond loopback without authentication: the ingest port with no "
+               "token secret, enrollment secret or mTLS (anyone reaching it may write as any "
+               "instance), the query API without api.tokens_file (anyone may read)");
   app.add_flag("--version", version, "print the version and exit");
   auto* hold = app.add_subcommand(
       "hold", "put instances on legal hold (collector stopped); no INSTANCE: list holds");
@@ -117,6 +118,9 @@ int main(int argc, char** argv) {
   if (!http.empty()) config.collector.http = http;
   if (!log_level.empty()) config.collector.log_level = log_level;
   for (auto& p : validate(config)) problems.push_back(std::move(p));
+  const http::HttpStartOptions http_start{insecure};
+  if (!*hold && !*repair)
+    for (auto& p : http::http_problems(config, http_start)) problems.push_back(std::move(p));
   if (!problems.empty()) {
     for (const auto& p : problems) std::cerr << "blackbox-collector: config: " << p << "\n";
     return 2;
@@ -153,7 +157,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (auto port = (*collector)->listen(); !port) return 1;
-  auto http_server = http::start_http_server(**collector);  // logs "http on HOST:PORT"
+  auto http_server = http::start_http_server(**collector, http_start);  // "http on HOST:PORT"
   if (!http_server) return 1;
   return (*collector)->run();
 }

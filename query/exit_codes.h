@@ -13,13 +13,17 @@ enum class ExitCode : int {
   // Everything readable was printed, but the collector could not read some stored batches
   // (damaged storage); each skipped range is named on stderr.
   kUnreadable = 6,
+  kUnauthorized = 7,  // the API wants a bearer token, or does not know the one given (401)
+  kForbidden = 8,     // the token's role may not do this (403: a read token on an admin action)
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 nothing matched, 2 usage error (bad flag, time, regex), "
-    "3 server unreachable, 4 instance not found, 5 server error, 6 printed all it could but some "
-    "stored records were unreadable (named on stderr).";
+    "3 server unreachable (or no trusted HTTPS connection), 4 instance not found, 5 server error, "
+    "6 printed all it could but some stored records were unreadable (named on stderr), 7 no or "
+    "unknown bearer token (401: set BLACKBOX_TOKEN or --token-file), 8 the token's role may not "
+    "do this (403: admin actions need an admin token).";
 
 }  // namespace blackbox::query

@@ -11,6 +11,7 @@
 
 #include "query/client/api_client.h"
 #include "query/client/http_client.h"
+#include "query/commands/admin.h"
 #include "query/commands/command_context.h"
 #include "query/commands/instances.h"
 #include "query/commands/logs.h"
@@ -20,6 +21,7 @@
 #include "schemas/clock.h"
 #include "schemas/http_api.h"
 #include "schemas/http_target.h"
+#include "schemas/secret_file.h"
 #include "schemas/version.h"
 
 namespace {
@@ -65,8 +67,33 @@ std::string pager_command() {
   return in_path("less") ? "less" : "";
 }
 
+// The bearer token: the first line of --token-file (a private file, read through
+// read_secret_file), else $BLACKBOX_TOKEN, else none. Never a flag's value: flags show in `ps`.
+// False (after printing why) when the file cannot be used.
+bool read_token(const std::string& token_file, std::string& token) {
+  if (!token_file.empty()) {
+    std::string why;
+    auto text = read_secret_file(token_file, why);
+    if (!text) {
+      std::fprintf(stderr, "blackbox: --token-file: %s\n", why.c_str());
+      return false;
+    }
+    token = text->substr(0, text->find_first_of("\r\n"));
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.pop_back();
+    if (token.empty()) {
+      std::fprintf(stderr, "blackbox: --token-file %s: the first line holds no token\n",
+                   token_file.c_str());
+      return false;
+    }
+    return true;
+  }
+  if (const char* t = std::getenv("BLACKBOX_TOKEN"); t != nullptr) token = t;
+  return true;
+}
+
 constexpr const char* kFooter =
-    "Environment: BLACKBOX_SERVER (default for --server), BLACKBOX_PAGER or PAGER (pager on a "
+    "Environment: BLACKBOX_SERVER (default for --server), BLACKBOX_TOKEN (bearer token, when "
+    "no --token-file), BLACKBOX_CA_FILE (default for --ca-file), BLACKBOX_PAGER or PAGER (pager on a "
     "terminal; 'cat' or empty for none), NO_COLOR (no colours), TZ (time zone for display and "
     "for times without a zone).\n"
     "Times (--since/--until): 2026-11-26T06:35:14Z, '2026-11-26 06:35[:14]', 06:35, -15m, "
@@ -85,9 +112,16 @@ int main(int argc, char** argv) {
   std::string server(kDefaultServerUrl);
   bool no_pager = false, utc = false;
   std::string color = "auto";
-  app.add_option("--server", server, "Collector query API URL (http://HOST:PORT)")
+  std::string token_file, ca_file;
+  app.add_option("--server", server, "Collector query API URL (http://HOST:PORT or https://...)")
       ->envname("BLACKBOX_SERVER")
       ->capture_default_str();
+  app.add_option("--token-file", token_file,
+                 "File whose first line is the bearer token (mode 600; else $BLACKBOX_TOKEN)");
+  app.add_option("--ca-file", ca_file,
+                 "PEM CA certificate(s) that signed an https:// server's certificate (default: "
+                 "the system's CAs)")
+      ->envname("BLACKBOX_CA_FILE");
   app.add_flag("--no-pager", no_pager, "Do not pipe output into a pager");
   app.add_flag("--utc", utc, "Show and read times in UTC instead of local time");
   app.add_option("--color", color, "Colour by severity: auto (terminal only), always, never")
@@ -100,6 +134,8 @@ int main(int argc, char** argv) {
   auto* instances_cmd = add_instances_command(app, instances);
   auto* logs_cmd = add_logs_command(app, logs);
   auto* timeline_cmd = add_timeline_command(app, timeline);
+  AdminOptions admin;
+  const AdminCommands admin_cmds = add_admin_commands(app, admin);
 
   try {
     app.parse(argc, argv);
@@ -110,10 +146,14 @@ int main(int argc, char** argv) {
 
   auto address = parse_server_url(server);
   if (!address) {
-    std::fprintf(stderr, "blackbox: --server '%s' is not an http://HOST:PORT address\n",
+    std::fprintf(stderr,
+                 "blackbox: --server '%s' is not an http://HOST:PORT or https://HOST:PORT "
+                 "address\n",
                  server.c_str());
     return to_int(ExitCode::kUsage);
   }
+  std::string token;
+  if (!read_token(token_file, token)) return to_int(ExitCode::kUsage);
   const bool follow = logs_cmd->parsed() && logs.follow;
   if (follow) catch_interrupts();
 
@@ -133,6 +173,8 @@ int main(int argc, char** argv) {
 
   HttpClientOptions http_options;
   http_options.cancel = &g_interrupted;
+  http_options.bearer_token = std::move(token);
+  http_options.ca_file = ca_file;
   HttpClient http(*address, http_options);
   ApiClient api(http);
   CommandContext ctx{api, out, stderr, TimeContext{SystemClock().wall_ns(), utc}, &g_interrupted};
@@ -141,6 +183,9 @@ int main(int argc, char** argv) {
   if (instances_cmd->parsed()) rc = run_instances(instances, ctx);
   if (logs_cmd->parsed()) rc = run_logs(logs, ctx);
   if (timeline_cmd->parsed()) rc = run_timeline(timeline, ctx);
+  if (admin_cmds.hold->parsed() || admin_cmds.release->parsed() ||
+      admin_cmds.enrollments->parsed() || admin_cmds.reenroll->parsed())
+    rc = run_admin(admin_cmds, admin, ctx);
   out.flush();
   pager.reset();  // wait for the pager before exiting
   return rc;

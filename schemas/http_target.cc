@@ -39,10 +39,14 @@ Result<HttpServerAddress> parse_server_url(std::string_view url) {
   std::string text(url);
   if (text.find("://") == std::string::npos) text = "http://" + text;
   auto u = boost::urls::parse_absolute_uri(text);
-  if (!u || u->scheme_id() != boost::urls::scheme::http || u->has_userinfo() || u->has_query() ||
-      u->has_fragment() || u->encoded_host().empty())
+  if (!u ||
+      (u->scheme_id() != boost::urls::scheme::http &&
+       u->scheme_id() != boost::urls::scheme::https) ||
+      u->has_userinfo() || u->has_query() || u->has_fragment() || u->encoded_host().empty())
     return Err(Errc::kInvalidArgument);
   HttpServerAddress out;
+  out.https = u->scheme_id() == boost::urls::scheme::https;
+  if (out.https) out.port = 443;
   out.host = u->host_name().empty() ? std::string(u->encoded_host_address()) : u->host_name();
   if (u->host_type() == boost::urls::host_type::ipv6) out.host = u->host_ipv6_address().to_string();
   if (u->has_port()) {

@@ -31,12 +31,13 @@ std::string make_http_target(std::string_view path, const QueryParams& params);
 // Percent-encodes one path segment (an instance id may hold any printable ASCII).
 std::string encode_path_segment(std::string_view segment);
 
-// An "http://host[:port][/base]" server address. Only plain http: the API is meant for
-// loopback or a trusted network (TLS terminates in front of it if needed).
+// An "http://host[:port][/base]" or "https://host[:port][/base]" server address (the
+// collector serves HTTPS with api.cert_file / api.key_file).
 struct HttpServerAddress {
   std::string host;
-  std::uint16_t port = 80;
-  std::string base_path;  // "" or "/prefix" without a trailing slash
+  std::uint16_t port = 80;  // 443 for https when the URL names none
+  std::string base_path;    // "" or "/prefix" without a trailing slash
+  bool https = false;
 };
 // kInvalidArgument for anything that is not such an address (other schemes, user info,
 // query or fragment, a port out of range). A bare "host:port" is accepted as http.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <initializer_list>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "collector/http/admin.h"
 #include "collector/http/api_json.h"
 #include "collector/query/cursor.h"
 #include "collector/query/record_filter.h"
@@ -31,18 +33,6 @@ using query::RecordsPage;
 using query::RecordsQuery;
 using query::RecordsRequest;
 using query::ScanStats;
-
-ApiResponse json_response(unsigned status, const json& body) {
-  ApiResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  r.body += '\n';
-  return r;
-}
-
-ApiResponse error_response(unsigned status, std::string_view code, std::string_view message) {
-  return json_response(status, error_json(code, message));
-}
 
 // GET /v1/health: 200 {"status":"ok",…} while the store takes writes; 503 {"status":"read_only",
 // "reason":…} while it does not (disk full: ingest paused, queries still answered).
@@ -263,6 +253,54 @@ class UnreadableLog {
   std::set<std::tuple<std::string, std::uint32_t, std::uint64_t>> seen_;
 };
 
+// Every refused request is counted; the first kDenialLogBurst of each minute are logged (a
+// client retrying without a token must not flood the log), then how many were not.
+class DenialLog {
+ public:
+  DenialLog(Metrics& m, const Clock& clock) : clock_(clock) {
+    const char* help = "Query API requests refused by access control, by reason";
+    for (Denial d : {Denial::kMissingToken, Denial::kBadToken, Denial::kForbidden})
+      counters_[static_cast<int>(d)] = &m.counter(
+          std::string("blackbox_query_auth_denied_total{reason=\"") + denial_name(d) + "\"}", help);
+  }
+  void report(const AuthDecision& a, const ApiRequest& r, std::string_view path, Role needed) {
+    counters_[static_cast<int>(a.denial)]->fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    const std::int64_t now = clock_.steady_ns();
+    if (now - window_start_ >= kWindowNs) {
+      if (suppressed_ > 0)
+        spdlog::warn("http: {} more refused requests were not logged in the last minute",
+                     suppressed_);
+      window_start_ = now;
+      logged_ = 0;
+      suppressed_ = 0;
+    }
+    if (logged_ >= kDenialLogBurst) {
+      ++suppressed_;
+      return;
+    }
+    ++logged_;
+    const std::string peer = r.peer.empty() ? "?" : std::string(r.peer);
+    if (a.denial == Denial::kForbidden) {
+      spdlog::warn("http: refused {} {} from {}: token '{}' has role {}, needs {} (403)",
+                   r.method, path, peer, a.entry->name, role_name(a.entry->role),
+                   role_name(needed));
+    } else {
+      spdlog::warn("http: refused {} {} from {}: {} (401)", r.method, path, peer,
+                   a.denial == Denial::kMissingToken ? "no bearer token" : "unknown token");
+    }
+  }
+
+ private:
+  static constexpr std::int64_t kWindowNs = 60'000'000'000;
+  const Clock& clock_;
+  std::array<std::atomic<std::uint64_t>*, 4> counters_{};
+  std::mutex mu_;
+  std::int64_t window_start_ = kMinTime / 2;
+  int logged_ = 0;
+  std::uint64_t suppressed_ = 0;
+};
+
 Api::~Api() = default;
 
 Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock)
@@ -271,7 +309,8 @@ Api::Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& 
       options_(std::move(options)),
       clock_(clock),
       pool_(std::make_unique<query::ScanPool>(options_.scan_helpers)),
-      unreadable_log_(std::make_unique<UnreadableLog>(metrics)) {
+      unreadable_log_(std::make_unique<UnreadableLog>(metrics)),
+      denial_log_(std::make_unique<DenialLog>(metrics, clock)) {
   counters_.requests = &metrics.counter("blackbox_query_requests_total", "Query API requests");
   counters_.client_errors =
       &metrics.counter("blackbox_query_client_errors_total", "Query API answers with a 4xx status");
@@ -555,7 +594,39 @@ struct Handler {
 
 }  // namespace
 
-ApiResponse Api::handle(std::string_view method, std::string_view target) const {
+namespace {
+
+// The role a request needs, decided before routing: an unknown path needs a read token too, so
+// that a caller without one learns nothing about which paths exist.
+Role required_role(std::string_view method, const std::vector<std::string>& seg) {
+  if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "health") return Role::kNone;
+  return method == "GET" ? Role::kRead : Role::kAdmin;
+}
+
+ApiResponse denied(const AuthDecision& a, std::string_view method, std::string_view path,
+                   Role needed) {
+  if (a.denial == Denial::kForbidden)
+    return error_response(403, "forbidden",
+                          "token '" + a.entry->name + "' has role " + role_name(a.entry->role) +
+                              "; " + std::string(method) + " " + std::string(path) +
+                              " needs role " + role_name(needed));
+  ApiResponse r = error_response(
+      401, "unauthorized",
+      a.denial == Denial::kMissingToken
+          ? "this API needs a bearer token (Authorization: Bearer TOKEN; the blackbox CLI "
+            "reads it from BLACKBOX_TOKEN or --token-file)"
+          : "the bearer token is not one this collector knows (check the token against the "
+            "collector's http.tokens_file)");
+  r.www_authenticate = a.denial == Denial::kMissingToken
+                           ? "Bearer realm=\"blackbox\""
+                           : "Bearer realm=\"blackbox\", error=\"invalid_token\"";
+  return r;
+}
+
+}  // namespace
+
+ApiResponse Api::handle(const ApiRequest& req) const {
+  const std::string_view method = req.method;
   counters_.requests->fetch_add(1, std::memory_order_relaxed);
   auto finish = [&](ApiResponse r) {
     if (r.status >= 500) {
@@ -565,18 +636,53 @@ ApiResponse Api::handle(std::string_view method, std::string_view target) const 
     }
     return r;
   };
-  auto parsed = parse_http_target(target);
+  auto parsed = parse_http_target(req.target);
   if (!parsed)
     return finish(error_response(400, "bad_parameter", "the request target is not a valid URL"));
   const auto& seg = parsed->segments;
+  const Role needed = required_role(method, seg);
+  const AuthDecision auth = authorize(options_.tokens.get(), req.authorization, needed);
+  if (auth.denial != Denial::kNone) {
+    denial_log_->report(auth, req, parsed->path, needed);
+    return finish(denied(auth, method, parsed->path, needed));
+  }
+  const Caller caller{auth.entry ? auth.entry->name : "", std::string(req.peer)};
+  const AdminApi admin(store_, options_.admin_store, options_.audit_writer, clock_);
+  const bool instance_action = seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" &&
+                               (seg[3] == "hold" || seg[3] == "reenroll");
+  if (instance_action) {
+    Params p(parsed->params);
+    if (seg[3] == "hold" && method == "POST") {
+      p.allow({"force"});
+      const bool force = p.flag("force");
+      return finish(p.error ? *p.error : admin.hold(seg[2], true, force, caller));
+    }
+    if (seg[3] == "hold" && method == "DELETE") {
+      p.allow({});
+      return finish(p.error ? *p.error : admin.hold(seg[2], false, false, caller));
+    }
+    if (seg[3] == "reenroll" && method == "POST") {
+      p.allow({});
+      return finish(p.error ? *p.error : admin.reenroll(seg[2], caller));
+    }
+    return finish(error_response(405, "method_not_allowed",
+                                 std::string(seg[3] == "hold" ? "POST or DELETE" : "POST") +
+                                     " only (got " + std::string(method) + ")"));
+  }
   if (method != "GET")
     return finish(error_response(405, "method_not_allowed",
-                                 "only GET is supported (got " + std::string(method) + ")"));
+                                 "only GET is supported here (got " + std::string(method) + ")"));
   if (seg.size() == 1 && seg[0] == "metrics") {
     ApiResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_.render();
     return finish(std::move(r));
+  }
+  if (seg.size() == 2 && seg[0] == "v1" && (seg[1] == "enrollments" || seg[1] == "holds")) {
+    Params p(parsed->params);
+    p.allow({});
+    if (p.error) return finish(*p.error);
+    return finish(seg[1] == "holds" ? admin.holds() : admin.enrollments());
   }
   Params p(parsed->params);
   Handler h{store_, options_, clock_, metrics_, *pool_, *unreadable_log_};
@@ -599,7 +705,8 @@ ApiResponse Api::handle(std::string_view method, std::string_view target) const 
     r = error_response(404, "not_found",
                        "no endpoint " + parsed->path +
                            " (endpoints: /v1/instances, /v1/instances/{id}, "
-                           "/v1/instances/{id}/records, /follow, /timeline, /v1/health, /metrics)");
+                           "/v1/instances/{id}/records, /follow, /timeline, /hold, /reenroll, "
+                           "/v1/enrollments, /v1/holds, /v1/health, /metrics)");
   }
   counters_.batches_read->fetch_add(stats.batches_read, std::memory_order_relaxed);
   counters_.batches_skipped->fetch_add(stats.batches_skipped, std::memory_order_relaxed);

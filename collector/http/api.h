@@ -4,7 +4,14 @@
 // Every endpoint is documented in query/README.md. Errors are {"error":{"code","message"}}
 // with a status code:
 //   400 bad_parameter | bad_time | bad_regex | bad_cursor   404 not_found
-//   405 method_not_allowed   500 internal | storage_error   503 busy (HttpServer)
+//   401 unauthorized (no or unknown bearer token; WWW-Authenticate: Bearer)   403 forbidden
+//   (a read token on an admin action)   405 method_not_allowed   500 internal | storage_error
+//   503 busy (HttpServer) | read_only
+// Access control (access.h): with a TokenTable every endpoint but GET /v1/health needs a
+// bearer token, `read` for queries and /metrics, `admin` for the admin actions (admin.h);
+// each refusal is logged (method, path, peer, token name — never the token; at most
+// kDenialLogBurst lines a minute, then a count) and counted
+// (blackbox_query_auth_denied_total{reason="missing_token"|"bad_token"|"forbidden"}).
 // Thread-safe: handle() may run on several worker threads at once (each call builds its own
 // filter and decompressor; the Store is thread-safe).
 #pragma once
@@ -16,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "collector/http/access.h"
 #include "collector/query/records_page.h"
 #include "collector/query/scan_pool.h"
 #include "collector/store/store.h"
@@ -23,6 +31,10 @@
 #include "schemas/clock.h"
 #include "schemas/limits.h"
 #include "schemas/metrics.h"
+
+namespace blackbox::collector {
+class IngestWriter;
+}
 
 namespace blackbox::collector::http {
 
@@ -40,6 +52,22 @@ struct ApiOptions {
   // The collector's storage.time_skew: records further from their read time are windowed by
   // read time and flagged "time_skewed" (collector/store/window_time.h).
   std::int64_t time_skew_ns = kDefaultTimeSkewNs;
+  // Bearer tokens (access.h); nullptr = no access control (collector_http.h allows that only
+  // on a loopback address, or with --insecure).
+  std::shared_ptr<const TokenTable> tokens;
+  // The admin endpoints (admin.h) write through these: the collector's store (nullptr = admin
+  // actions answer 503) and its ingest writer for the audit records (nullptr = committed
+  // directly: only when no writer runs, as in tests of the Api alone).
+  Store* admin_store = nullptr;
+  IngestWriter* audit_writer = nullptr;
+};
+
+// One request as the HttpServer read it.
+struct ApiRequest {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;  // the Authorization header, "" when absent
+  std::string_view peer;           // client address (logs, audit records)
 };
 
 struct ApiResponse {
@@ -52,17 +80,25 @@ struct ApiResponse {
   bool poll_again = false;
   std::chrono::milliseconds poll_wait{0};
   std::uint64_t poll_after = 0;
+  std::string www_authenticate;  // sent as WWW-Authenticate when set (401)
 };
 
 // Logs and counts the damaged batches answers skipped, each once (api.cc).
 class UnreadableLog;
+// Logs refused requests, rate-limited (api.cc).
+class DenialLog;
+inline constexpr int kDenialLogBurst = 20;
 
 class Api {
  public:
   Api(const Store& store, Metrics& metrics, ApiOptions options, const Clock& clock);
   ~Api();
 
-  ApiResponse handle(std::string_view method, std::string_view target) const;
+  ApiResponse handle(const ApiRequest& request) const;
+  // A request without Authorization header from no particular peer (tests).
+  ApiResponse handle(std::string_view method, std::string_view target) const {
+    return handle(ApiRequest{method, target, {}, {}});
+  }
 
   const ApiOptions& options() const { return options_; }
   const Store& store() const { return store_; }
@@ -85,6 +121,7 @@ class Api {
   Counters counters_;
   std::unique_ptr<query::ScanPool> pool_;
   std::unique_ptr<UnreadableLog> unreadable_log_;
+  std::unique_ptr<DenialLog> denial_log_;
 };
 
 }  // namespace blackbox::collector::http

@@ -156,4 +156,16 @@ nlohmann::json unreadable_json(const std::vector<UnreadableBatch>& list) {
   return a;
 }
 
+ApiResponse json_response(unsigned status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body += '\n';
+  return r;
+}
+
+ApiResponse error_response(unsigned status, std::string_view code, std::string_view message) {
+  return json_response(status, error_json(code, message));
+}
+
 }  // namespace blackbox::collector::http

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collector/http/api.h"
 #include "collector/query/records_page.h"
 #include "collector/query/timeline.h"
 #include "collector/store/store.h"
@@ -21,6 +22,10 @@ nlohmann::json lifecycle_event_json(std::string_view instance, const LifecycleEv
 //  "detected_ns":…,"reason":"…"}
 nlohmann::json gap_json(const GapRange& g);
 nlohmann::json error_json(std::string_view code, std::string_view message);
+// An answer with `body` (one line of JSON, invalid UTF-8 replaced) and `status`.
+ApiResponse json_response(unsigned status, const nlohmann::json& body);
+// An answer {"error":{"code","message"}} with `status`.
+ApiResponse error_response(unsigned status, std::string_view code, std::string_view message);
 // The batches an answer skipped because they could not be read (a damaged block):
 // [{"stream":1,"stream_name":"logs","first_seq":…,"end_seq":…,"records":…,"error":"…"}]
 nlohmann::json unreadable_json(const std::vector<UnreadableBatch>& list);

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <list>
 #include <map>
@@ -21,6 +22,7 @@
 #include <thread>
 
 #include "collector/http/api_json.h"
+#include "collector/server/tls_context.h"
 #include "schemas/last_resort.h"
 
 namespace blackbox::collector::http {
@@ -28,6 +30,7 @@ namespace blackbox::collector::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 // How long stop() may wait for the ingest watcher (it waits on the store between checks).
@@ -66,6 +69,7 @@ struct HttpServer::Impl {
   std::atomic<std::uint64_t>* refused_per_client;  // ... the client has too many open
   std::atomic<std::uint64_t>* evicted;             // closed while reading, to make room
   std::atomic<std::uint64_t>* accepted;
+  std::atomic<std::uint64_t>* tls_failures;  // HTTPS handshakes that failed
   // Follow long polls waiting for the ingest position to pass a value (I/O thread only).
   struct Waiter {
     net::steady_timer& timer;
@@ -87,6 +91,9 @@ struct HttpServer::Impl {
         "blackbox_query_connections_refused_total{reason=\"per_client\"}", refused_help);
     accepted = &metrics.counter("blackbox_query_connections_accepted_total",
                                 "HTTP connections accepted (and not refused)");
+    tls_failures = &metrics.counter("blackbox_query_tls_handshake_failures_total",
+                                    "HTTPS connections whose TLS handshake failed (a plain-HTTP "
+                                    "client, an untrusted certificate, a timeout)");
     evicted = &metrics.counter("blackbox_query_connections_evicted_total",
                                "HTTP connections waiting for (or sending) a request that were "
                                "closed to make room for a new one at max_connections");
@@ -140,12 +147,10 @@ struct HttpServer::Impl {
       clients.erase(it);
   }
 
-  net::awaitable<ApiResponse> run_query(const std::string& method, const std::string& target) {
+  net::awaitable<ApiResponse> run_query(const ApiRequest& request) {
     co_return co_await net::co_spawn(
         workers,
-        [this, &method, &target]() -> net::awaitable<ApiResponse> {
-          co_return api.handle(method, target);
-        },
+        [this, &request]() -> net::awaitable<ApiResponse> { co_return api.handle(request); },
         net::use_awaitable);
   }
 
@@ -184,8 +189,7 @@ struct HttpServer::Impl {
     co_return w.woken;
   }
 
-  net::awaitable<ApiResponse> answer(const net::ip::address& client, const std::string& method,
-                                     const std::string& target) {
+  net::awaitable<ApiResponse> answer(const net::ip::address& client, const ApiRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     net::steady_timer timer(ioc);
     struct Turn {
@@ -210,7 +214,7 @@ struct HttpServer::Impl {
                       "\n";
           co_return busy;
         }
-        r = co_await run_query(method, target);
+        r = co_await run_query(request);
         pending.fetch_sub(1);
       }
       if (!r.poll_again || stopping.load() ||
@@ -224,10 +228,10 @@ struct HttpServer::Impl {
   // Reads one request: waits up to idle_timeout for its first byte, then the whole request
   // must arrive within header_timeout (a slow sender is cut off). While reading, the connection
   // is in `readers` and may be evicted to make room (then: operation_aborted).
-  net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
-                                                 beast::flat_buffer& buffer,
+  template <class Stream>
+  net::awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
                                                  bhttp::request_parser<bhttp::empty_body>& parser) {
-    Reading reading{&stream};
+    Reading reading{&beast::get_lowest_layer(stream)};
     const auto it = readers.insert(readers.end(), &reading);
     struct Unlist {
       std::list<Reading*>& l;
@@ -238,12 +242,12 @@ struct HttpServer::Impl {
       }
     } unlist{readers, it, reading};
     if (buffer.size() == 0) {
-      stream.expires_after(options.idle_timeout);
+      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
       if (ec) co_return ec;
       buffer.commit(n);
     }
-    stream.expires_after(options.header_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     co_return ec;
   }
@@ -260,7 +264,32 @@ struct HttpServer::Impl {
         }
       }
     } count{*this, client};
-    beast::tcp_stream stream(std::move(socket));
+    beast::tcp_stream tcp(std::move(socket));
+    if (!options.tls) {
+      co_await serve(tcp, client);
+      beast::error_code ignored;  // the peer may be gone already: nothing left to tell it
+      tcp.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    // HTTPS: the handshake must finish within header_timeout, like a request's header.
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), *options.tls->context());
+    beast::get_lowest_layer(tls).expires_after(options.header_timeout);
+    auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, kTuple);
+    if (ec) {
+      tls_failures->fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("http: TLS handshake with {} failed: {}", client.to_string(), ec.message());
+      co_return;
+    }
+    co_await serve(tls, client);
+    beast::get_lowest_layer(tls).expires_after(options.header_timeout);
+    // close_notify, best effort: the peer may be gone (its error changes nothing)
+    auto [shutdown_ec] = co_await tls.async_shutdown(kTuple);
+    (void)shutdown_ec;
+  }
+
+  // Requests and answers on one connection (plain or TLS) until either side ends it.
+  template <class Stream>
+  net::awaitable<void> serve(Stream& stream, const net::ip::address& client) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::empty_body> parser;
@@ -284,27 +313,30 @@ struct HttpServer::Impl {
       }
       auto req = parser.release();
       const bool keep_alive = req.keep_alive() && !stopping.load();
-      ApiResponse r =
-          co_await answer(client, std::string(req.method_string()), std::string(req.target()));
+      const std::string method(req.method_string()), target(req.target()),
+          authorization(req[bhttp::field::authorization]), peer(client.to_string());
+      const ApiRequest request{method, target, authorization, peer};
+      ApiResponse r = co_await answer(client, request);
       if (!co_await reply(stream, r.status, req.version(), keep_alive, std::move(r.body),
-                          r.content_type) ||
+                          r.content_type, r.www_authenticate) ||
           !keep_alive)
         break;
     }
-    beast::error_code ignored;  // the peer may be gone already: nothing left to tell it
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  net::awaitable<bool> reply(beast::tcp_stream& stream, unsigned status, unsigned version,
-                             bool keep_alive, std::string body, const std::string& content_type) {
+  template <class Stream>
+  net::awaitable<bool> reply(Stream& stream, unsigned status, unsigned version,
+                             bool keep_alive, std::string body, const std::string& content_type,
+                             const std::string& www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
     res.set(bhttp::field::server, "blackbox-collector");
     res.set(bhttp::field::content_type, content_type);
+    if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
     res.set(bhttp::field::cache_control, "no-store");
     res.keep_alive(keep_alive);
     res.body() = std::move(body);
     res.prepare_payload();
-    stream.expires_after(options.io_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.io_timeout);
     auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
     co_return !ec;
   }
@@ -399,7 +431,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     return Err(Errc::kIo);
   }
   impl->port = impl->acceptor.local_endpoint().port();
-  spdlog::info("http on {}:{}", options.host, impl->port);
+  spdlog::info("http on {}:{}{}", options.host, impl->port, options.tls ? " (https)" : "");
   Impl* s = impl.get();
   net::co_spawn(s->ioc, s->accept_loop(), LastResort("http: accept loop", s->escaped));
   s->io_thread = std::thread([s] { s->ioc.run(); });

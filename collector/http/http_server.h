@@ -31,6 +31,10 @@
 #include "schemas/metrics.h"
 #include "schemas/result.h"
 
+namespace blackbox::collector {
+class ServerTls;
+}
+
 namespace blackbox::collector::http {
 
 struct HttpServerOptions {
@@ -47,12 +51,16 @@ struct HttpServerOptions {
   std::chrono::milliseconds io_timeout{30'000};      // write one answer
   std::chrono::milliseconds header_timeout{10'000};  // a started request must be read within
   std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connection with no request
+  // HTTPS with this context (collector/server/tls_context.h; its reload() takes effect for new
+  // connections); nullptr = plain HTTP. The handshake must finish within header_timeout.
+  std::shared_ptr<ServerTls> tls;
   ApiOptions api;
 };
 
 class HttpServer {
  public:
-  // Binds host:port, logs "http on HOST:PORT" (the bound port), starts the threads.
+  // Binds host:port, logs "http on HOST:PORT" (the bound port; " (https)" with TLS), starts
+  // the threads.
   // `store`, `metrics` and `clock` must outlive the server.
   // Errors: kInvalidArgument (bad address), kIo (cannot bind: port in use, permissions).
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options,

@@ -264,6 +264,10 @@ void IngestWriter::apply(Pending& p, StoreWriteBatch& wb) {
           } else {
             out = rejected(Errc::kProtocolViolation, "GOODBYE before HELLO");
           }
+        } else if constexpr (std::is_same_v<T, AuditRequest>) {
+          wb.put_lifecycle(r.instance, r.event);
+          spdlog::info("audit: instance {}: {} {}", r.instance, r.event.reason,
+                       r.event.detail_json);
         } else {
           ledger_.tick(wb);
         }

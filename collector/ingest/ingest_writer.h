@@ -90,8 +90,14 @@ struct GoodbyeRequest {
   Goodbye goodbye;
 };
 struct TickRequest {};
-using WriteRequest =
-    std::variant<HelloRequest, BatchRequest, HeartbeatRequest, GoodbyeRequest, TickRequest>;
+// An audit lifecycle event of an admin action (LifecycleKind::kAdmin, collector/http/admin.h),
+// written through this thread like every other lifecycle event; the instance need not exist.
+struct AuditRequest {
+  std::string instance;
+  LifecycleEvent event;
+};
+using WriteRequest = std::variant<HelloRequest, BatchRequest, HeartbeatRequest, GoodbyeRequest,
+                                  TickRequest, AuditRequest>;
 
 class IngestWriter {
  public:

@@ -14,10 +14,16 @@ std::string ApiClient::instance_path(std::string_view instance, std::string_view
 
 ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
                          std::chrono::milliseconds timeout) {
+  return call("GET", path, params, timeout);
+}
+
+ApiResult ApiClient::call(std::string_view method, std::string_view path,
+                          const QueryParams& params, std::chrono::milliseconds timeout) {
   const std::string target = make_http_target(path, params);
-  auto res = http_.get(target, timeout);
+  auto res = http_.request(method, target, timeout);
   const auto& srv = http_.server();
-  const std::string where = "http://" + srv.host + ":" + std::to_string(srv.port) + srv.base_path;
+  const std::string where = std::string(srv.https ? "https://" : "http://") + srv.host + ":" +
+                            std::to_string(srv.port) + srv.base_path;
   if (!res) {
     ApiError e;
     e.exit_code = ExitCode::kUnreachable;
@@ -30,6 +36,11 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
         break;
       case Errc::kTimeout:
         e.message = "the Blackbox server at " + where + " did not answer in time";
+        break;
+      case Errc::kUnauthorized:
+        e.message = "no trusted HTTPS connection to " + where + ": " + http_.tls_error() +
+                    " (give the CA that signed the collector's certificate with --ca-file or "
+                    "BLACKBOX_CA_FILE)";
         break;
       case Errc::kFrameTooLarge:
         e.exit_code = ExitCode::kServerError;
@@ -65,7 +76,19 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
   if (e.code.empty()) e.code = "http_" + std::to_string(res->status);
   if (e.message.empty())
     e.message = "the server answered HTTP " + std::to_string(res->status) + " to " + target;
-  if (res->status == 404) {
+  if (res->status == 401) {
+    e.exit_code = ExitCode::kUnauthorized;
+    e.message = http_.has_bearer_token()
+                    ? "the collector at " + where +
+                          " does not accept this token (from BLACKBOX_TOKEN or --token-file): " +
+                          e.message
+                    : "the collector at " + where +
+                          " needs a bearer token: set BLACKBOX_TOKEN or pass --token-file FILE "
+                          "(role read for queries, admin for hold, release and reenroll)";
+  } else if (res->status == 403) {
+    e.exit_code = ExitCode::kForbidden;
+    e.message = "permission denied: " + e.message + " (ask for a token of that role)";
+  } else if (res->status == 404) {
     e.exit_code = ExitCode::kNotFound;
   } else if (res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429) {
     e.exit_code = ExitCode::kUsage;

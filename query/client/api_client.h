@@ -43,6 +43,10 @@ class ApiClient {
   // the API's {"error":{"code","message"}} body; a transport failure becomes kUnreachable.
   ApiResult get(std::string_view path, const QueryParams& params = {},
                 std::chrono::milliseconds timeout = {});
+  // The same with another method (admin actions: "POST", "DELETE"). 401 becomes
+  // kUnauthorized, 403 kForbidden, each with a message saying what is missing.
+  ApiResult call(std::string_view method, std::string_view path, const QueryParams& params = {},
+                 std::chrono::milliseconds timeout = {});
 
   // "/v1/instances/<id, percent-encoded><suffix>"
   static std::string instance_path(std::string_view instance, std::string_view suffix = "");

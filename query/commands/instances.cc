@@ -94,7 +94,8 @@ int run_instances(const InstancesOptions& o, CommandContext& ctx) {
     for (const auto& i : all) ctx.out.line(i.dump(-1, ' ', false, json::error_handler_t::replace));
   } else if (!all.empty()) {
     Table table(
-        {"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS", "GAPS"});
+        {"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS", "GAPS",
+         "HOLD"});
     for (const auto& i : all) {
       std::string host = "-";
       if (auto h = i.find("hostnames");
@@ -109,7 +110,8 @@ int run_instances(const InstancesOptions& o, CommandContext& ctx) {
                      {time_cell(i, "last_seen", ctx.time.utc), {}},
                      {describe_end(i), state_color(i)},
                      {std::to_string(i.value("records", std::uint64_t{0})), {}},
-                     {std::to_string(gaps), gaps > 0 ? Ansi::kYellow : std::string_view()}});
+                     {std::to_string(gaps), gaps > 0 ? Ansi::kYellow : std::string_view()},
+                     {i.value("legal_hold", false) ? "legal hold" : "-", {}}});
     }
     table.print(ctx.out);
   }

@@ -1,6 +1,6 @@
 // `blackbox instances`: which instances existed, how each one ended. A table by default
-// (instance, image, hostname, first seen, last seen, end, records, gaps); -o json / ndjson give
-// the objects of schemas/instance.schema.json.
+// (instance, image, hostname, first seen, last seen, end, records, gaps, legal hold); -o json /
+// ndjson give the objects of schemas/instance.schema.json.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

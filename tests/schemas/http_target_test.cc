@@ -32,7 +32,13 @@ TEST(HttpTarget, ParsesServerUrls) {
   EXPECT_EQ(b->port, 9000);
   EXPECT_EQ(b->base_path, "/bb");
   EXPECT_EQ(parse_server_url("http://example.org")->port, 80);
-  for (const char* bad : {"https://x:1", "ftp://x", "http://u:p@x:1", "http://x:1/?q", "http://"})
+  EXPECT_FALSE(b->https);
+  auto s = parse_server_url("https://collector.example:8443");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->https);
+  EXPECT_EQ(s->port, 8443);
+  EXPECT_EQ(parse_server_url("https://example.org")->port, 443);
+  for (const char* bad : {"ftp://x", "http://u:p@x:1", "http://x:1/?q", "http://"})
     EXPECT_FALSE(parse_server_url(bad)) << bad;
 }
 
