@@ -13,6 +13,10 @@ enum class ExitCode : int {
   // Everything readable was printed, but the collector could not read some stored batches
   // (damaged storage); each skipped range is named on stderr.
   kUnreadable = 6,
+  // `blackbox verify` (issue 12 item 5): 0 intact, 6 unreadable (damaged storage, not
+  // tampering), and:
+  kVerifyGaps = 10,      // every chain intact, but recorded gaps (losses with their reasons)
+  kVerifyTampered = 11,  // a chain broken, or a signed head invalid or not matching
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
@@ -20,6 +24,7 @@ inline int to_int(ExitCode c) { return static_cast<int>(c); }
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 nothing matched, 2 usage error (bad flag, time, regex), "
     "3 server unreachable, 4 instance not found, 5 server error, 6 printed all it could but some "
-    "stored records were unreadable (named on stderr).";
+    "stored records were unreadable (named on stderr); verify: 0 intact, 10 gaps only, 11 "
+    "tampered, 6 unreadable.";
 
 }  // namespace blackbox::query

@@ -15,6 +15,7 @@
 #include "query/commands/instances.h"
 #include "query/commands/logs.h"
 #include "query/commands/timeline.h"
+#include "query/commands/verify.h"
 #include "query/exit_codes.h"
 #include "query/output/terminal.h"
 #include "schemas/clock.h"
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
   auto* instances_cmd = add_instances_command(app, instances);
   auto* logs_cmd = add_logs_command(app, logs);
   auto* timeline_cmd = add_timeline_command(app, timeline);
+  VerifyCmdOptions verify;
+  auto* verify_cmd = add_verify_command(app, verify);
 
   try {
     app.parse(argc, argv);
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
   if (instances_cmd->parsed()) rc = run_instances(instances, ctx);
   if (logs_cmd->parsed()) rc = run_logs(logs, ctx);
   if (timeline_cmd->parsed()) rc = run_timeline(timeline, ctx);
+  if (verify_cmd->parsed()) rc = run_verify(verify, ctx);
   out.flush();
   pager.reset();  // wait for the pager before exiting
   return rc;
