@@ -65,6 +65,7 @@ constexpr config::Key<Config> kKeys[] = {
     {"spool", "batch_linger", Kind::kDuration, kField<kSpool, &S::batch_linger_ms>},
     {"spool", "max_records_per_batch", Kind::kInteger, kField<kSpool, &S::max_records_per_batch>},
     {"spool", "compression_level", Kind::kInteger, kField<kSpool, &S::compression_level>},
+    {"spool", "sign_interval", Kind::kDuration, kField<kSpool, &S::sign_interval_ms>},
     {"ship", "collectors", Kind::kStringList, kField<kShip, &H::collectors>},
     {"ship", "token", Kind::kString, kField<kShip, &H::token>},
     {"ship", "token_file", Kind::kString, kField<kShip, &H::token_file>},

@@ -53,6 +53,9 @@ struct SpoolSection {
   std::uint32_t batch_linger_ms = 250;      // ... or when its first record is this old
   std::uint32_t max_records_per_batch = 100000;
   int compression_level = 1;  // zstd level, applied once at spool time
+  // Chain heads are signed with the instance key this often when they changed (and at the
+  // last gasp); 0: only at the last gasp (issue 12 item 5).
+  std::uint32_t sign_interval_ms = 60'000;
 };
 
 struct ShipSection {

@@ -14,6 +14,7 @@
 #include "agent/control_socket.h"
 #include "agent/identity.h"
 #include "agent/metrics_server.h"
+#include "agent/pipeline/head_signer.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/ship/credentials.h"
 #include "agent/ship/shipper.h"
@@ -187,7 +188,7 @@ int wait_for_stop_signal(const Pipeline& pipeline) {
 // The last gasp (DESIGN.md contract 7): drain the inputs, spool the goodbye record, ship and
 // wait for ACKs, all against one deadline; what is left stays in the spool.
 void last_gasp(const Config& c, int sig, const std::string& notice_reason, Pipeline& pipeline,
-               Shipper& shipper, Spool& sp) {
+               HeadSigner& signer, Shipper& shipper, Spool& sp) {
   const auto start = SteadyClock::now();
   const auto deadline = start + std::chrono::milliseconds(c.ship.shutdown_deadline_ms);
   const auto goodbye_at =
@@ -201,7 +202,11 @@ void last_gasp(const Config& c, int sig, const std::string& notice_reason, Pipel
   const auto ticket =
       pipeline.append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kNotice, "agent",
                              encode_lifecycle_body(bye), goodbye_at);
-  const bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
+  bool spooled = drained && ticket != 0 && pipeline.wait_durable(ticket, goodbye_at);
+  // The final signature covers everything spooled, the goodbye record included.
+  signer.stop();
+  if (const auto signed_ticket = signer.sign_now(goodbye_at); spooled)
+    spooled = signed_ticket != 0 && pipeline.wait_durable(signed_ticket, goodbye_at);
   Goodbye goodbye;
   goodbye.reason =
       notice_reason.empty() ? reason : reason + " after termination notice: " + notice_reason;
@@ -279,6 +284,21 @@ int run_agent(const Config& c, const char* version) {
 
   SystemClock clock;
   Pipeline pipeline(pipeline_options(c), sp, recovered, metrics, clock);
+  std::string key_problem;
+  auto instance_key = Ed25519Key::load_or_create(c.instance_key_path(), key_problem);
+  if (!instance_key) {
+    spdlog::critical("instance key {}: {}", c.instance_key_path(), key_problem);
+    return 1;
+  }
+  HeadSigner signer(
+      HeadSignerOptions{identity->instance_id,
+                        std::make_shared<const Ed25519Key>(std::move(*instance_key)),
+                        std::chrono::milliseconds(c.spool.sign_interval_ms)},
+      pipeline, clock, recovered.state);
+  pipeline.set_on_spooled([&signer](std::uint32_t stream, std::uint64_t next_seq,
+                                    const ChainHash& head) {
+    signer.on_spooled(stream, next_seq, head);
+  });
   ShipperHooks hooks;
   hooks.on_collector_position = [&pipeline](const StreamPosition& pos) {
     pipeline.sealer().raise_floor(pos.stream, pos.next_seq, pos.head);
@@ -312,6 +332,7 @@ int run_agent(const Config& c, const char* version) {
   pipeline.start();
   shipper.start();  // before anything waits for room in the spool: only ACKs make room
   record_startup(pipeline, *identity, version, recovered);
+  signer.start();
 
   std::unique_ptr<MetricsServer> metrics_server;
   if (!c.agent.metrics_listen.empty()) {
@@ -346,7 +367,7 @@ int run_agent(const Config& c, const char* version) {
     pipeline.stop();
     return 3;
   }
-  last_gasp(c, sig, notices.last(), pipeline, shipper, sp);
+  last_gasp(c, sig, notices.last(), pipeline, signer, shipper, sp);
   return 0;
 }
 

@@ -15,6 +15,10 @@ enum class ExitCode : int {
   kUnreadable = 6,
   kUnauthorized = 7,  // the API wants a bearer token, or does not know the one given (401)
   kForbidden = 8,     // the token's role may not do this (403: a read token on an admin action)
+  // `blackbox verify` (issue 12 item 5): 0 intact, 6 unreadable (damaged storage, not
+  // tampering), and:
+  kVerifyGaps = 10,      // every chain intact, but recorded gaps (losses with their reasons)
+  kVerifyTampered = 11,  // a chain broken, or a signed head invalid or not matching
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
@@ -24,6 +28,7 @@ inline constexpr const char* kExitCodesHelp =
     "3 server unreachable (or no trusted HTTPS connection), 4 instance not found, 5 server error, "
     "6 printed all it could but some stored records were unreadable (named on stderr), 7 no or "
     "unknown bearer token (401: set BLACKBOX_TOKEN or --token-file), 8 the token's role may not "
-    "do this (403: admin actions need an admin token).";
+    "do this (403: admin actions need an admin token); verify: 0 intact, 10 gaps only, 11 "
+    "tampered, 6 unreadable.";
 
 }  // namespace blackbox::query

@@ -16,6 +16,7 @@
 #include "query/commands/instances.h"
 #include "query/commands/logs.h"
 #include "query/commands/timeline.h"
+#include "query/commands/verify.h"
 #include "query/exit_codes.h"
 #include "query/output/terminal.h"
 #include "schemas/clock.h"
@@ -136,6 +137,8 @@ int main(int argc, char** argv) {
   auto* timeline_cmd = add_timeline_command(app, timeline);
   AdminOptions admin;
   const AdminCommands admin_cmds = add_admin_commands(app, admin);
+  VerifyCmdOptions verify;
+  auto* verify_cmd = add_verify_command(app, verify);
 
   try {
     app.parse(argc, argv);
@@ -186,6 +189,7 @@ int main(int argc, char** argv) {
   if (admin_cmds.hold->parsed() || admin_cmds.release->parsed() ||
       admin_cmds.enrollments->parsed() || admin_cmds.reenroll->parsed())
     rc = run_admin(admin_cmds, admin, ctx);
+  if (verify_cmd->parsed()) rc = run_verify(verify, ctx);
   out.flush();
   pager.reset();  // wait for the pager before exiting
   return rc;

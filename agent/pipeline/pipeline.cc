@@ -226,6 +226,11 @@ void Pipeline::writer_loop() {
       if (!append_with_retry(part)) return;
     }
     spool_full_check_end();
+    if (on_spooled_) {
+      for (const auto& e : group)
+        if (auto head = batch_chain_hash(e.batch); !e.batch.empty() && head)
+          on_spooled_(e.stream, e.end_seq, *head);
+    }
     metrics_.records_spooled.fetch_add(records, std::memory_order_relaxed);
     metrics_.bytes_spooled.fetch_add(bytes, std::memory_order_relaxed);
     metrics_.batches_spooled.fetch_add(batches, std::memory_order_relaxed);

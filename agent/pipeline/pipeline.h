@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string_view>
@@ -69,6 +70,10 @@ class Pipeline {
   // A fatal error (failed fsync, failed compression) stopped the pipeline.
   bool failed() const { return failed_.load(); }
   Sealer& sealer() { return sealer_; }
+  // Called on the writer thread for every batch once it is in the spool: its stream, end
+  // sequence and chain hash (the head signer, head_signer.h). Set before start().
+  using SpooledHook = std::function<void(std::uint32_t, std::uint64_t, const ChainHash&)>;
+  void set_on_spooled(SpooledHook hook) { on_spooled_ = std::move(hook); }
 
  private:
   std::uint64_t submit(CutBatch batch, TimePoint deadline = TimePoint::max());
@@ -115,6 +120,8 @@ class Pipeline {
   bool spool_full_ = false;             // writer thread
   std::int64_t spool_full_since_ns_ = 0;  // writer thread, steady clock
   bool append_failing_ = false;         // writer thread: an I/O error episode was logged
+
+  SpooledHook on_spooled_;  // set before start(); writer thread
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};

@@ -14,6 +14,7 @@
 
 #include "collector/http/admin.h"
 #include "collector/http/api_json.h"
+#include "collector/http/verify_json.h"
 #include "collector/query/cursor.h"
 #include "collector/query/record_filter.h"
 #include "collector/query/records_query.h"
@@ -701,12 +702,18 @@ ApiResponse Api::handle(const ApiRequest& req) const {
     r = h.follow(p, seg[2], stats, returned);
   } else if (seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" && seg[3] == "timeline") {
     r = h.timeline(p, seg[2]);
+  } else if ((seg.size() == 4 && seg[0] == "v1" && seg[1] == "instances" && seg[3] == "verify") ||
+             (seg.size() == 2 && seg[0] == "v1" && seg[1] == "verify")) {
+    auto v = verify_endpoint(store_, seg.size() == 4 ? seg[2] : "", parsed->params);
+    r.status = v.status;
+    r.body = std::move(v.body);
   } else {
     r = error_response(404, "not_found",
                        "no endpoint " + parsed->path +
                            " (endpoints: /v1/instances, /v1/instances/{id}, "
-                           "/v1/instances/{id}/records, /follow, /timeline, /hold, /reenroll, "
-                           "/v1/enrollments, /v1/holds, /v1/health, /metrics)");
+                           "/v1/instances/{id}/records, /follow, /timeline, /verify, /hold, "
+                           "/reenroll, /v1/verify, /v1/enrollments, /v1/holds, /v1/health, "
+                           "/metrics)");
   }
   counters_.batches_read->fetch_add(stats.batches_read, std::memory_order_relaxed);
   counters_.batches_skipped->fetch_add(stats.batches_skipped, std::memory_order_relaxed);

@@ -250,6 +250,16 @@ struct UnreadableBatch {
   bool operator==(const UnreadableBatch&) const = default;
 };
 using UnreadableVisitor = std::function<void(const UnreadableBatch&)>;
+// One stored batch value as Store::scan_raw_batches() reads it: where its key puts it, and its
+// bytes without the stored-time trailer, or why it could not be read.
+struct RawStoredBatch {
+  std::uint32_t stream = 0;
+  std::uint64_t key_first_seq = 0;
+  std::string_view bytes;   // valid only during the call; empty when `error` is set
+  std::string error;        // non-empty: RocksDB could not read the value (damaged)
+  std::uint64_t index_end_seq = 0;  // with `error`: the end its index entry names (0 = none)
+};
+using RawBatchVisitor = std::function<bool(const RawStoredBatch&)>;
 
 // Return false to stop a scan early.
 using IndexPredicate = std::function<bool(const BatchIndexEntry&)>;
@@ -373,6 +383,13 @@ class Store {
   [[nodiscard]] Result<void> scan_stream(std::string_view instance, std::uint32_t stream,
                                          std::uint64_t from_seq, const BatchVisitor& visit) const;
 
+  // `blackbox verify` (issue 12 item 5; store_verify.cc): every stored batch value of one
+  // instance in key order (stream, then first_seq), unparsed, so that a value whose header no
+  // longer parses is still named by its key. A value RocksDB cannot read (a damaged block) is
+  // visited with `error` set and empty bytes; the scan goes on past it (the time index names
+  // the batches after it). Return false from `visit` to stop.
+  [[nodiscard]] Result<void> scan_raw_batches(std::string_view instance,
+                                              const RawBatchVisitor& visit) const;
   // The stored bytes of one batch; kNotFound if absent.
   [[nodiscard]] Result<std::string> get_batch(std::string_view instance, std::uint32_t stream,
                                               std::uint64_t first_seq) const;

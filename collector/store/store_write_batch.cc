@@ -74,6 +74,13 @@ void StoreWriteBatch::put_gap(std::string_view instance, const GapRange& gap) {
   put(*impl_, Cf::kGaps, keys::gap_key(instance, gap.stream, gap.from_seq), codec::encode_gap(gap));
 }
 
+void StoreWriteBatch::delete_batch(std::string_view instance, std::uint32_t stream,
+                                   std::uint64_t first_seq) {
+  Impl& b = *impl_;
+  if (b.status.ok())
+    b.status = b.wb.Delete(b.in->cf(Cf::kBatches), keys::batch_key(instance, stream, first_seq));
+}
+
 void StoreWriteBatch::put_head(std::string_view instance, const StreamHead& head) {
   put(*impl_, Cf::kHeads, keys::head_key(instance, head.stream), codec::encode_head(head));
 }

@@ -30,6 +30,10 @@ class StoreWriteBatch {
   // (published by Store::commit()). entry.instance, stream, first_seq and the time range must be
   // set. The store also widens its fleet-wide batch span when this batch is wider.
   void put_batch(BatchIndexEntry& entry, std::string_view bytes);
+  // Removes the stored bytes of one batch (its index entries stay, and readers skip them as
+  // they skip entries whose batch retention removed). For tests of `blackbox verify`, which
+  // must find a batch that went missing: the collector itself never deletes a batch.
+  void delete_batch(std::string_view instance, std::uint32_t stream, std::uint64_t first_seq);
   // Where a host snapshot record of `instance` lives; `stored_ns` is when its batch was stored
   // (the batch's ingest_time_ns: retention removes both together).
   void put_snapshot(std::string_view instance, const SnapshotRef& ref, std::int64_t stored_ns);
