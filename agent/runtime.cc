@@ -251,7 +251,7 @@ int run_agent(const Config& c, const char* version) {
                identity->boot_id.empty() ? "-" : identity->boot_id, identity->hostname);
 
   // The instance's own key (issue 12): made on first start, loaded once, shared by whoever
-  // signs with it (the shipper's key auth).
+  // signs with it (the shipper's key auth, the head signer).
   auto key = Ed25519Key::load_or_create(c.instance_key_path(), problem);
   if (!key) {
     spdlog::critical("instance key: {}", problem);
@@ -284,15 +284,8 @@ int run_agent(const Config& c, const char* version) {
 
   SystemClock clock;
   Pipeline pipeline(pipeline_options(c), sp, recovered, metrics, clock);
-  std::string key_problem;
-  auto instance_key = Ed25519Key::load_or_create(c.instance_key_path(), key_problem);
-  if (!instance_key) {
-    spdlog::critical("instance key {}: {}", c.instance_key_path(), key_problem);
-    return 1;
-  }
   HeadSigner signer(
-      HeadSignerOptions{identity->instance_id,
-                        std::make_shared<const Ed25519Key>(std::move(*instance_key)),
+      HeadSignerOptions{identity->instance_id, instance_key,
                         std::chrono::milliseconds(c.spool.sign_interval_ms)},
       pipeline, clock, recovered.state);
   pipeline.set_on_spooled([&signer](std::uint32_t stream, std::uint64_t next_seq,

@@ -21,11 +21,6 @@ bool loopback_host(const std::string& host) {
 
 }  // namespace
 
-bool has_enrollment_secrets(const Config&) {
-  // TODO(lead): ENROLL (issue 12 item 2) — true when enrollment secrets are configured.
-  return false;
-}
-
 IngestSecurity describe_ingest_security(const Config& c, bool insecure) {
   IngestSecurity s;
   s.listen = c.collector.listen;
@@ -33,7 +28,7 @@ IngestSecurity describe_ingest_security(const Config& c, bool insecure) {
   s.tls = !c.tls.cert_file.empty();
   s.mtls = s.tls && !c.tls.client_ca_file.empty();
   s.token = !c.collector.auth_secret.empty() || !c.collector.auth_secret_file.empty();
-  s.enrollment = has_enrollment_secrets(c);
+  s.enrollment = enrollment_configured(c);
   s.insecure = insecure;
 
   std::vector<std::string> parts;
