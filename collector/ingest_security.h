@@ -23,7 +23,7 @@ struct IngestSecurity {
   bool tls = false;         // [tls] cert_file set
   bool mtls = false;        // ... and client_ca_file: client certificates required
   bool token = false;       // a fleet secret: per-instance HMAC tokens
-  bool enrollment = false;  // enrollment secrets (issue 12 item 2): config.h enrollment_configured()
+  bool enrollment = false;  // enrollment secrets (issue 12 item 2; enrollment_configured())
   bool insecure = false;    // --insecure was given
   bool allowed = true;      // false: refuse to start (`refusal` says why and what to do)
   std::string summary;  // the start line: "ingest 0.0.0.0:7700: TLS 1.3, mTLS (...), token auth"
@@ -34,7 +34,6 @@ struct IngestSecurity {
 
 // The decision for a valid config; `insecure` is the --insecure flag.
 IngestSecurity describe_ingest_security(const Config& c, bool insecure);
-
 
 // Problems of the [tls] keys (validate() includes them).
 std::vector<std::string> validate_tls(const Config& c);
