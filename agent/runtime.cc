@@ -258,6 +258,10 @@ int run_agent(const Config& c, const char* version) {
     return 1;
   }
   const auto instance_key = std::make_shared<const Ed25519Key>(std::move(*key));
+  // Logged at every start, so that a copy of the fingerprint exists beside the collector's
+  // (SECURITY.md: `blackbox verify` checks signatures against the key the collector enrolled).
+  spdlog::info("instance key {} ({})", ed25519_fingerprint(instance_key->public_key()),
+               c.instance_key_path());
 
   RecoveryReport recovered;
   SpoolOptions spool_opts = spool_options(c);
