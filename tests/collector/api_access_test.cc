@@ -1,7 +1,9 @@
 // Access control and admin actions of the query API (issue 12 item 4): a real collector with
 // RocksDB in a temp dir, its real HTTP API on 127.0.0.1:0, real agents' HELLOs over TCP, a
 // tokens file written by the test (mode 600; one test makes it world-readable).
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -187,7 +189,9 @@ TEST_F(AccessTest, The401AnswerCarriesWwwAuthenticateBearer) {
   ASSERT_TRUE(c.send_raw("GET /v1/instances HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string answer;
   char buf[4096];
-  for (;;) {
+  for (;;) {  // until the server closes (Connection: close); the poll is a hang guard
+    pollfd p{c.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 60'000) <= 0) break;
     const auto n = ::read(c.fd(), buf, sizeof buf);
     if (n <= 0) break;
     answer.append(buf, static_cast<std::size_t>(n));
