@@ -15,7 +15,6 @@
 namespace blackbox::collector::testing {
 namespace {
 
-
 using nlohmann::json;
 
 constexpr const char* kReadToken = "read-token-0123456789abcdef";
@@ -42,7 +41,7 @@ class AccessTest : public HttpCollectorTest {
   }
 
   blackbox::query::HttpResponse call(const std::string& method, const std::string& target,
-                           const std::string& token) {
+                                     const std::string& token) {
     blackbox::query::HttpClientOptions o;
     o.bearer_token = token;
     blackbox::query::HttpClient client({"127.0.0.1", http_->port(), ""}, o);
@@ -115,8 +114,7 @@ TEST(TokenTable, AuthorizeDecidesByHeaderAndRole) {
   EXPECT_EQ(http::authorize(nullptr, "", Role::kAdmin).denial, Denial::kNone);
   EXPECT_EQ(http::authorize(&*t, "", Role::kNone).denial, Denial::kNone);
   EXPECT_EQ(http::authorize(&*t, "", Role::kRead).denial, Denial::kMissingToken);
-  EXPECT_EQ(http::authorize(&*t, "Basic YWxpY2U6eA==", Role::kRead).denial,
-            Denial::kMissingToken);
+  EXPECT_EQ(http::authorize(&*t, "Basic YWxpY2U6eA==", Role::kRead).denial, Denial::kMissingToken);
   EXPECT_EQ(http::authorize(&*t, "Bearer nope-nope-nope-nope", Role::kRead).denial,
             Denial::kBadToken);
   EXPECT_EQ(http::authorize(&*t, std::string("bearer ") + kReadToken, Role::kRead).denial,
