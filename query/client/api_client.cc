@@ -48,8 +48,9 @@ ApiResult ApiClient::call(std::string_view method, std::string_view path, const 
         break;
       default:
         e.exit_code = ExitCode::kServerError;
-        e.message =
-            "the connection to " + where + " failed (" + e.code + "): is that a Blackbox server?";
+        e.message = "the connection to " + where + " failed (" + e.code +
+                    "): is that a Blackbox server?" +
+                    (srv.https ? "" : " (one serving HTTPS needs an https:// URL)");
         break;
     }
     return e;
