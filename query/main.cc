@@ -94,7 +94,8 @@ bool read_token(const std::string& token_file, std::string& token) {
 
 constexpr const char* kFooter =
     "Environment: BLACKBOX_SERVER (default for --server), BLACKBOX_TOKEN (bearer token, when "
-    "no --token-file), BLACKBOX_CA_FILE (default for --ca-file), BLACKBOX_PAGER or PAGER (pager on a "
+    "no --token-file), BLACKBOX_CA_FILE (default for --ca-file), BLACKBOX_PAGER or PAGER (pager on "
+    "a "
     "terminal; 'cat' or empty for none), NO_COLOR (no colours), TZ (time zone for display and "
     "for times without a zone).\n"
     "Times (--since/--until): 2026-11-26T06:35:14Z, '2026-11-26 06:35[:14]', 06:35, -15m, "

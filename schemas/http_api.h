@@ -1,5 +1,6 @@
 // Constants the collector's HTTP query API and the `blackbox` CLI agree on. The endpoints
-// themselves are documented in query/README.md.
+// themselves (queries, admin actions, access control with bearer tokens) are documented in
+// query/README.md.
 #pragma once
 
 #include <cstdint>

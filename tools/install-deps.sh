@@ -18,7 +18,8 @@ PACKAGES=(
   zstd kcat procps python3 iproute2 ripgrep
   # the real logrotate for the rotation storm tests (tests/agent/rotation_storm_test.cc)
   logrotate
-  # the openssl command: TLS tests make their CA and certificates at run time (tests/support/test_pki.cc)
+  # the openssl command: tests make their CA and certificates at run time
+  # (tests/support/test_pki.cc, tests/integration/api_auth_e2e_test.cc)
   openssl
 )
 

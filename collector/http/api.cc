@@ -283,9 +283,8 @@ class DenialLog {
     ++logged_;
     const std::string peer = r.peer.empty() ? "?" : std::string(r.peer);
     if (a.denial == Denial::kForbidden) {
-      spdlog::warn("http: refused {} {} from {}: token '{}' has role {}, needs {} (403)",
-                   r.method, path, peer, a.entry->name, role_name(a.entry->role),
-                   role_name(needed));
+      spdlog::warn("http: refused {} {} from {}: token '{}' has role {}, needs {} (403)", r.method,
+                   path, peer, a.entry->name, role_name(a.entry->role), role_name(needed));
     } else {
       spdlog::warn("http: refused {} {} from {}: {} (401)", r.method, path, peer,
                    a.denial == Denial::kMissingToken ? "no bearer token" : "unknown token");

@@ -98,9 +98,10 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector,
     }
     options.tls = std::move(*tls);
   } else if (!config.api.tokens_file.empty() && !loopback(address->host)) {
-    spdlog::warn("http: bearer tokens travel in clear text on {}: set api.cert_file and "
-                 "api.key_file for HTTPS",
-                 config.collector.http);
+    spdlog::warn(
+        "http: bearer tokens travel in clear text on {}: set api.cert_file and "
+        "api.key_file for HTTPS",
+        config.collector.http);
   }
   auto server =
       HttpServer::start(options, collector.store(), collector.metrics(), collector.clock());

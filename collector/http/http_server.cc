@@ -325,8 +325,8 @@ struct HttpServer::Impl {
   }
 
   template <class Stream>
-  net::awaitable<bool> reply(Stream& stream, unsigned status, unsigned version,
-                             bool keep_alive, std::string body, const std::string& content_type,
+  net::awaitable<bool> reply(Stream& stream, unsigned status, unsigned version, bool keep_alive,
+                             std::string body, const std::string& content_type,
                              const std::string& www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
     res.set(bhttp::field::server, "blackbox-collector");

@@ -17,8 +17,8 @@ ApiResult ApiClient::get(std::string_view path, const QueryParams& params,
   return call("GET", path, params, timeout);
 }
 
-ApiResult ApiClient::call(std::string_view method, std::string_view path,
-                          const QueryParams& params, std::chrono::milliseconds timeout) {
+ApiResult ApiClient::call(std::string_view method, std::string_view path, const QueryParams& params,
+                          std::chrono::milliseconds timeout) {
   const std::string target = make_http_target(path, params);
   auto res = http_.request(method, target, timeout);
   const auto& srv = http_.server();
@@ -48,8 +48,9 @@ ApiResult ApiClient::call(std::string_view method, std::string_view path,
         break;
       default:
         e.exit_code = ExitCode::kServerError;
-        e.message =
-            "the connection to " + where + " failed (" + e.code + "): is that a Blackbox server?";
+        e.message = "the connection to " + where + " failed (" + e.code +
+                    "): is that a Blackbox server?" +
+                    (srv.https ? "" : " (one serving HTTPS needs an https:// URL)");
         break;
     }
     return e;
@@ -78,13 +79,13 @@ ApiResult ApiClient::call(std::string_view method, std::string_view path,
     e.message = "the server answered HTTP " + std::to_string(res->status) + " to " + target;
   if (res->status == 401) {
     e.exit_code = ExitCode::kUnauthorized;
-    e.message = http_.has_bearer_token()
-                    ? "the collector at " + where +
-                          " does not accept this token (from BLACKBOX_TOKEN or --token-file): " +
-                          e.message
-                    : "the collector at " + where +
-                          " needs a bearer token: set BLACKBOX_TOKEN or pass --token-file FILE "
-                          "(role read for queries, admin for hold, release and reenroll)";
+    e.message =
+        http_.has_bearer_token()
+            ? "the collector at " + where +
+                  " does not accept this token (from BLACKBOX_TOKEN or --token-file): " + e.message
+            : "the collector at " + where +
+                  " needs a bearer token: set BLACKBOX_TOKEN or pass --token-file FILE "
+                  "(role read for queries, admin for hold, release and reenroll)";
   } else if (res->status == 403) {
     e.exit_code = ExitCode::kForbidden;
     e.message = "permission denied: " + e.message + " (ask for a token of that role)";
