@@ -41,6 +41,11 @@ std::uint64_t HeadSigner::signatures() const {
   return signatures_;
 }
 
+std::uint64_t HeadSigner::intervals() const {
+  std::lock_guard lock(mu_);
+  return intervals_;
+}
+
 // Changed since the last signature, not counting the lifecycle records the signer wrote.
 bool HeadSigner::dirty_locked() const {
   for (const auto& [stream, h] : heads_) {
@@ -58,11 +63,16 @@ void HeadSigner::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    if (stopping_ || !dirty_locked()) continue;
+    if (stopping_) continue;
+    if (!dirty_locked()) {
+      ++intervals_;
+      continue;
+    }
     lock.unlock();
     // Room in the spool is waited for at most one interval: a full spool delays, never blocks.
     (void)sign_now(std::chrono::steady_clock::now() + options_.interval);
     lock.lock();
+    ++intervals_;
   }
 }
 
