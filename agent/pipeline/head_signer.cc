@@ -94,8 +94,9 @@ std::uint64_t HeadSigner::sign_now(TimePoint deadline) {
                               encode_signed_heads_body(body), deadline);
   std::lock_guard lock(mu_);
   if (ticket == 0) {
-    spdlog::warn("signer: no room in the spool for the signed chain heads; the next signature "
-                 "covers them");
+    spdlog::warn(
+        "signer: no room in the spool for the signed chain heads; the next signature "
+        "covers them");
     return 0;
   }
   signed_ = snapshot;

@@ -34,7 +34,7 @@ class Pipeline;
 
 struct HeadSignerOptions {
   std::string instance_id;
-  std::shared_ptr<const Ed25519Key> key;  // the instance key (Config::instance_key_path())
+  std::shared_ptr<const Ed25519Key> key;       // the instance key (Config::instance_key_path())
   std::chrono::milliseconds interval{60'000};  // 0: sign only in the last gasp (sign_now())
 };
 

@@ -72,8 +72,8 @@ class VerifyE2E : public ::testing::Test {
 
   RunResult cli(std::vector<std::string> args) {
     std::vector<std::string> argv = {BLACKBOX_CLI_BIN, "--server",
-                                     "http://127.0.0.1:" + std::to_string(http_port_),
-                                     "--no-pager", "--utc"};
+                                     "http://127.0.0.1:" + std::to_string(http_port_), "--no-pager",
+                                     "--utc"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, dir_, {});
   }
@@ -125,13 +125,13 @@ TEST_F(VerifyE2E, AgentSignedHeadsCoverTheStoreAndTheExitCodesSayEachOutcome) {
   }
   start_collector();
   const std::string state = dir_ + "/agent";
-  agent_ = std::make_unique<ChildProcess>(ChildOptions{
-      {BLACKBOX_AGENT_BIN, "--collector", "127.0.0.1:" + std::to_string(agent_port_),
-       "--instance-id", inst, "--state-dir", state, "--file", dir_ + "/logs/*.log",
-       "--read-from", "beginning", "--metrics-listen", "", "--log-level", "info"},
-      state + ".out",
-      state + ".err",
-      {}});
+  agent_ = std::make_unique<ChildProcess>(
+      ChildOptions{{BLACKBOX_AGENT_BIN, "--collector", "127.0.0.1:" + std::to_string(agent_port_),
+                    "--instance-id", inst, "--state-dir", state, "--file", dir_ + "/logs/*.log",
+                    "--read-from", "beginning", "--metrics-listen", "", "--log-level", "info"},
+                   state + ".out",
+                   state + ".err",
+                   {}});
   ASSERT_TRUE(poll_until(
       [&] {
         json r = api("/v1/instances/" + inst);

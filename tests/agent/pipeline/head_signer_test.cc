@@ -97,8 +97,8 @@ class HeadSignerTest : public ::testing::Test {
 TEST_F(HeadSignerTest, SignNowSignsWhereEveryChainStandsInTheSpool) {
   write_lines(0, 50);
   open(0ms);  // no interval thread: only the last gasp signs
-  ASSERT_TRUE(pipeline_->append_record(kStreamLifecycle, RecordKind::kLifecycle,
-                                       Severity::kInfo, "agent", "{\"event\":\"goodbye\"}"));
+  ASSERT_TRUE(pipeline_->append_record(kStreamLifecycle, RecordKind::kLifecycle, Severity::kInfo,
+                                       "agent", "{\"event\":\"goodbye\"}"));
   ASSERT_TRUE(pipeline_->flush(generous_deadline()));
   const SpoolView before = read_spool(*spool_);
   const auto ticket = signer_->sign_now(generous_deadline());
@@ -138,8 +138,8 @@ TEST_F(HeadSignerTest, TheIntervalSignsOnlyWhenAHeadMovedNotForItsOwnRecords) {
   // Then nothing moves but the signer's own records: however many intervals pass, the count
   // stays at one signature per change (2), not one per interval.
   const auto seen = signer_->intervals();
-  ASSERT_TRUE(blackbox::testing::poll_until([&] { return signer_->intervals() >= seen + 10; },
-                                            60s));
+  ASSERT_TRUE(
+      blackbox::testing::poll_until([&] { return signer_->intervals() >= seen + 10; }, 60s));
   EXPECT_EQ(signer_->signatures(), 2u);
   const SpoolView v = read_spool(*spool_);
   ASSERT_EQ(v.signed_records.size(), 2u);

@@ -45,8 +45,7 @@ TEST(VerifyApi, ReportsIntactAndTheVerdictOfEveryInstance) {
   r = api.handle("GET", "/v1/instances/i-none/verify");
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "not_found");
-  EXPECT_EQ(api.handle("GET", "/v1/instances/i-1/verify?since=0&until=" +
-                                  std::to_string(INT64_MAX))
+  EXPECT_EQ(api.handle("GET", "/v1/instances/i-1/verify?since=0&until=" + std::to_string(INT64_MAX))
                 .status,
             200u);
 }

@@ -214,7 +214,9 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
   ASSERT_EQ(run(vs.store()).status, VerifyStatus::kIntact);
   const auto& all = vs.batches();
   std::mt19937_64 rng(12345);  // fixed: a failure names its trial and replays
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
   int detected = 0;
   constexpr int kTrials = 1000;
   for (int trial = 0; trial < kTrials; ++trial) {
@@ -243,8 +245,8 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
       }
       case 2: {  // reordered: two batches' contents swapped
         const Stored* o = same[pick(same.size())];
-        if (o == &b) o = same[(std::find(same.begin(), same.end(), &b) - same.begin() + 1) %
-                              same.size()];
+        if (o == &b)
+          o = same[(std::find(same.begin(), same.end(), &b) - same.begin() + 1) % same.size()];
         const Stored* lo = b.first_seq < o->first_seq ? &b : o;
         const Stored* hi = lo == &b ? o : &b;
         t.op = "swap with " + std::to_string(o->first_seq);
@@ -262,8 +264,7 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
         auto h = parse_batch_header(b.bytes);
         ASSERT_TRUE(h.has_value());
         const bool inside = h->record_count > 1 && pick(2) == 0;
-        const std::uint64_t at =
-            inside ? b.first_seq + 1 : vs.next_seq(b.stream) + pick(5);
+        const std::uint64_t at = inside ? b.first_seq + 1 : vs.next_seq(b.stream) + pick(5);
         t.op = "duplicate at " + std::to_string(at);
         t.first_seq = at;
         t.what = BreakKind::kDuplicate;
@@ -323,7 +324,8 @@ TEST(Verify, ConsistentRewriteWithoutTheKeyIsCaughtBySignature) {
                   d.kind = r.kind;
                   d.event_time_ns = r.event_time_ns;
                   d.read_time_ns = r.read_time_ns;
-                  lines.push_back(h->first_seq == 5 * kPerBatch ? "rewritten" : std::string(r.line));
+                  lines.push_back(h->first_seq == 5 * kPerBatch ? "rewritten"
+                                                                : std::string(r.line));
                   d.source = "/var/log/app.log";
                   recs.push_back(d);
                 }).has_value());
