@@ -17,6 +17,7 @@
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
 #include "tests/support/store_fixture.h"
+#include "tests/support/store_tamper.h"
 
 namespace blackbox::collector::query {
 namespace {
@@ -103,17 +104,7 @@ class VerifyStore {
 
   // The store's write API, as an administrator of the collector could use it.
   void put(std::uint32_t stream, std::uint64_t key, std::string_view bytes) {
-    auto h = parse_batch_header(bytes);
-    BatchIndexEntry e;
-    e.instance = kInst;
-    e.stream = stream;
-    e.first_seq = key;
-    e.record_count = h ? h->record_count : 1;
-    e.min_time_ns = e.max_time_ns = kT0;
-    e.ingest_time_ns = kT0;
-    auto wb = store().write_batch();
-    wb.put_batch(e, bytes);
-    ASSERT_TRUE(store().commit(std::move(wb), CommitSync::kNoSync).has_value());
+    testing::put_stored_batch(store(), kInst, stream, key, bytes);
   }
   void drop(std::uint32_t stream, std::uint64_t key) {
     auto wb = store().write_batch();
