@@ -72,7 +72,6 @@ void HeadSigner::loop() {
     // Room in the spool is waited for at most one interval: a full spool delays, never blocks.
     (void)sign_now(std::chrono::steady_clock::now() + options_.interval);
     lock.lock();
-    ++intervals_;
   }
 }
 

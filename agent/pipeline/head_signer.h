@@ -60,7 +60,7 @@ class HeadSigner {
   std::uint64_t sign_now(TimePoint deadline);
 
   std::uint64_t signatures() const;  // records spooled so far
-  std::uint64_t intervals() const;   // intervals the thread has looked at the heads
+  std::uint64_t intervals() const;   // intervals that found nothing to sign (idle)
 
  private:
   bool dirty_locked() const;
