@@ -100,8 +100,8 @@ Result<SignedHeadsBody> decode_signed_heads_body(std::string_view line) {
     std::uint64_t stream = 0;
     const auto st = h.find("stream");
     const auto ns = h.find("next_seq");
-    if (st == h.end() || !st->is_number_unsigned() || ns == h.end() ||
-        !ns->is_number_unsigned() || !from_hex(h, "head", s.head))
+    if (st == h.end() || !st->is_number_unsigned() || ns == h.end() || !ns->is_number_unsigned() ||
+        !from_hex(h, "head", s.head))
       return Err(Errc::kMalformedRecord);
     stream = st->get<std::uint64_t>();
     if (stream > UINT32_MAX) return Err(Errc::kMalformedRecord);

@@ -42,9 +42,9 @@ struct SignedHead {
 
 struct SignedHeadsBody {
   std::string instance;
-  std::int64_t signed_ns = 0;          // agent wall clock
-  Ed25519PublicKey public_key{};       // the key that signed (fingerprint derived from it)
-  std::vector<SignedHead> heads;       // increasing stream order (the encoder sorts)
+  std::int64_t signed_ns = 0;     // agent wall clock
+  Ed25519PublicKey public_key{};  // the key that signed (fingerprint derived from it)
+  std::vector<SignedHead> heads;  // increasing stream order (the encoder sorts)
   Ed25519Signature signature{};
   bool operator==(const SignedHeadsBody&) const = default;
 };

@@ -41,6 +41,11 @@ std::uint64_t HeadSigner::signatures() const {
   return signatures_;
 }
 
+std::uint64_t HeadSigner::intervals() const {
+  std::lock_guard lock(mu_);
+  return intervals_;
+}
+
 // Changed since the last signature, not counting the lifecycle records the signer wrote.
 bool HeadSigner::dirty_locked() const {
   for (const auto& [stream, h] : heads_) {
@@ -58,7 +63,11 @@ void HeadSigner::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    if (stopping_ || !dirty_locked()) continue;
+    if (stopping_) continue;
+    if (!dirty_locked()) {
+      ++intervals_;
+      continue;
+    }
     lock.unlock();
     // Room in the spool is waited for at most one interval: a full spool delays, never blocks.
     (void)sign_now(std::chrono::steady_clock::now() + options_.interval);
@@ -84,8 +93,9 @@ std::uint64_t HeadSigner::sign_now(TimePoint deadline) {
                               encode_signed_heads_body(body), deadline);
   std::lock_guard lock(mu_);
   if (ticket == 0) {
-    spdlog::warn("signer: no room in the spool for the signed chain heads; the next signature "
-                 "covers them");
+    spdlog::warn(
+        "signer: no room in the spool for the signed chain heads; the next signature "
+        "covers them");
     return 0;
   }
   signed_ = snapshot;

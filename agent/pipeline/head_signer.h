@@ -34,7 +34,7 @@ class Pipeline;
 
 struct HeadSignerOptions {
   std::string instance_id;
-  std::shared_ptr<const Ed25519Key> key;  // the instance key (Config::instance_key_path())
+  std::shared_ptr<const Ed25519Key> key;       // the instance key (Config::instance_key_path())
   std::chrono::milliseconds interval{60'000};  // 0: sign only in the last gasp (sign_now())
 };
 
@@ -60,6 +60,7 @@ class HeadSigner {
   std::uint64_t sign_now(TimePoint deadline);
 
   std::uint64_t signatures() const;  // records spooled so far
+  std::uint64_t intervals() const;   // intervals that found nothing to sign (idle)
 
  private:
   bool dirty_locked() const;
@@ -74,6 +75,7 @@ class HeadSigner {
   std::map<std::uint32_t, SignedHead> signed_;  // as last signed
   std::uint64_t own_since_signed_ = 0;          // own records appended since then
   std::uint64_t signatures_ = 0;
+  std::uint64_t intervals_ = 0;
   bool stopping_ = false;
   std::mutex sign_mu_;  // one signature at a time
   std::thread thread_;

@@ -70,9 +70,10 @@ json instance_json(const InstanceVerify& v) {
                     {"detail", s.detail}});
   return {{"instance", v.instance},
           {"status", verify_status_name(v.status)},
-          {"key", {{"source", v.key_source.empty() ? json() : json(v.key_source)},
-                   {"fingerprint", v.key_fingerprint.empty() ? json() : json(v.key_fingerprint)},
-                   {"note", v.heads_note.empty() ? json() : json(v.heads_note)}}},
+          {"key",
+           {{"source", v.key_source.empty() ? json() : json(v.key_source)},
+            {"fingerprint", v.key_fingerprint.empty() ? json() : json(v.key_fingerprint)},
+            {"note", v.heads_note.empty() ? json() : json(v.heads_note)}}},
           {"covered", v.covered},
           {"signatures_valid", v.signatures_valid},
           {"signatures_invalid", v.signatures_invalid},
@@ -119,7 +120,8 @@ VerifyAnswer verify_endpoint(const Store& store, const std::string& instance,
     }
   }
   if (instance.empty() && !all)
-    return error(400, "bad_parameter", "GET /v1/verify needs all=1 (or use /v1/instances/{id}/verify)");
+    return error(400, "bad_parameter",
+                 "GET /v1/verify needs all=1 (or use /v1/instances/{id}/verify)");
   o.all = instance.empty();
   auto r = verify(store, o);
   if (!r) {

@@ -186,10 +186,10 @@ void InstanceChecker::on_batch(const RawStoredBatch& b) {
   }
   if (h->stream != b.stream || h->first_seq != key) {
     const bool dup = s.seen.count(h->hash) != 0;
-    add_break({b.stream, key, h->end_seq(), dup ? BreakKind::kDuplicate : BreakKind::kOutOfOrder,
-               fmt::format("the value stored as seq {} of stream {} is {}batch {} of stream {}",
-                           key, b.stream, dup ? "a second copy of " : "", h->first_seq,
-                           h->stream)});
+    add_break(
+        {b.stream, key, h->end_seq(), dup ? BreakKind::kDuplicate : BreakKind::kOutOfOrder,
+         fmt::format("the value stored as seq {} of stream {} is {}batch {} of stream {}", key,
+                     b.stream, dup ? "a second copy of " : "", h->first_seq, h->stream)});
     cut(s);
     return;
   }
@@ -200,10 +200,10 @@ void InstanceChecker::on_batch(const RawStoredBatch& b) {
                              s.expected, key)});
     s.open = false;
   } else if (s.known && key < s.expected) {
-    add_break({b.stream, key, h->end_seq(),
-               s.seen.count(h->hash) ? BreakKind::kDuplicate : BreakKind::kOutOfOrder,
-               fmt::format("batch {} overlaps the batch before it, which ends at {}", key,
-                           s.expected)});
+    add_break(
+        {b.stream, key, h->end_seq(),
+         s.seen.count(h->hash) ? BreakKind::kDuplicate : BreakKind::kOutOfOrder,
+         fmt::format("batch {} overlaps the batch before it, which ends at {}", key, s.expected)});
     cut(s);
     return;
   } else if (s.known && h->prev_hash != s.prev) {
@@ -247,14 +247,15 @@ void InstanceChecker::check_signatures(const std::vector<FoundSigned>& found, bo
   rep_.key_fingerprint = key ? ed25519_fingerprint(*key) : pin;
   if (rep_.key_source.empty()) rep_.heads_note = "heads not checked: no enrolled key";
   for (const auto& f : found) {
-    SignatureCheck c{f.seq, f.body.signed_ns, ed25519_fingerprint(f.body.public_key),
-                     SignatureState::kValid, "", f.body.heads};
+    SignatureCheck c{
+        f.seq, f.body.signed_ns, ed25519_fingerprint(f.body.public_key), SignatureState::kValid,
+        "",    f.body.heads};
     if (rep_.key_source.empty()) {
       c.state = SignatureState::kUnchecked;
     } else if (key ? f.body.public_key != *key : c.fingerprint != pin) {
       c.state = SignatureState::kInvalid;
-      c.detail = fmt::format("signed by another key ({}), not the instance's ({})",
-                             c.fingerprint, rep_.key_fingerprint);
+      c.detail = fmt::format("signed by another key ({}), not the instance's ({})", c.fingerprint,
+                             rep_.key_fingerprint);
     } else if (!signed_heads_valid(f.body)) {
       c.state = SignatureState::kInvalid;
       c.detail = "the signature does not verify: the record was altered";
@@ -337,8 +338,8 @@ void InstanceChecker::agent_gap_records() {
         return true;
       },
       [](const UnreadableBatch&) {});  // the chain pass reports unreadable batches
-  if (!r) spdlog::warn("verify {}: reading gap records failed: {}", rep_.instance,
-                       r.error().message());
+  if (!r)
+    spdlog::warn("verify {}: reading gap records failed: {}", rep_.instance, r.error().message());
 }
 
 Result<void> InstanceChecker::run() {
@@ -389,7 +390,7 @@ Result<void> InstanceChecker::run() {
 
 Result<Ed25519PublicKey> pem_public_key(std::string_view pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), int(pem.size())),
-                                                 &BIO_free);
+                                                &BIO_free);
   if (!bio) return Err(Errc::kInternal);
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
       PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
@@ -405,31 +406,44 @@ Result<Ed25519PublicKey> pem_public_key(std::string_view pem) {
 
 const char* verify_status_name(VerifyStatus s) noexcept {
   switch (s) {
-    case VerifyStatus::kIntact: return "intact";
-    case VerifyStatus::kGaps: return "gaps";
-    case VerifyStatus::kUnreadable: return "unreadable";
-    case VerifyStatus::kTampered: return "tampered";
+    case VerifyStatus::kIntact:
+      return "intact";
+    case VerifyStatus::kGaps:
+      return "gaps";
+    case VerifyStatus::kUnreadable:
+      return "unreadable";
+    case VerifyStatus::kTampered:
+      return "tampered";
   }
   return "?";
 }
 
 const char* break_kind_name(BreakKind k) noexcept {
   switch (k) {
-    case BreakKind::kContentChanged: return "content_changed";
-    case BreakKind::kOutOfOrder: return "out_of_order";
-    case BreakKind::kDuplicate: return "duplicate";
-    case BreakKind::kMissing: return "missing";
+    case BreakKind::kContentChanged:
+      return "content_changed";
+    case BreakKind::kOutOfOrder:
+      return "out_of_order";
+    case BreakKind::kDuplicate:
+      return "duplicate";
+    case BreakKind::kMissing:
+      return "missing";
   }
   return "?";
 }
 
 const char* signature_state_name(SignatureState s) noexcept {
   switch (s) {
-    case SignatureState::kValid: return "valid";
-    case SignatureState::kInvalid: return "invalid";
-    case SignatureState::kHeadMismatch: return "head_mismatch";
-    case SignatureState::kPending: return "pending";
-    case SignatureState::kUnchecked: return "unchecked";
+    case SignatureState::kValid:
+      return "valid";
+    case SignatureState::kInvalid:
+      return "invalid";
+    case SignatureState::kHeadMismatch:
+      return "head_mismatch";
+    case SignatureState::kPending:
+      return "pending";
+    case SignatureState::kUnchecked:
+      return "unchecked";
   }
   return "?";
 }

@@ -76,18 +76,18 @@ struct StreamVerify {
   std::uint32_t stream = 0;
   std::uint64_t batches = 0;
   std::uint64_t records = 0;
-  std::vector<SeqRange> intact;         // seq ranges whose chain recomputes unbroken
-  std::uint64_t stored_end = 0;         // end of the last stored batch
-  std::uint64_t signed_through = 0;     // highest next_seq of a valid signed head (0 = none)
+  std::vector<SeqRange> intact;           // seq ranges whose chain recomputes unbroken
+  std::uint64_t stored_end = 0;           // end of the last stored batch
+  std::uint64_t signed_through = 0;       // highest next_seq of a valid signed head (0 = none)
   std::optional<SeqRange> unsigned_tail;  // stored seqs after the last signed head
 };
 
 enum class SignatureState : std::uint8_t {
-  kValid,          // verifies with the instance's key and every head matches the chain
-  kInvalid,        // does not verify, or another key signed it
-  kHeadMismatch,   // verifies, but a head differs from the recomputed chain
-  kPending,        // verifies; a head is beyond what is stored (the instance is still running)
-  kUnchecked,      // no key to check it with
+  kValid,         // verifies with the instance's key and every head matches the chain
+  kInvalid,       // does not verify, or another key signed it
+  kHeadMismatch,  // verifies, but a head differs from the recomputed chain
+  kPending,       // verifies; a head is beyond what is stored (the instance is still running)
+  kUnchecked,     // no key to check it with
 };
 const char* signature_state_name(SignatureState s) noexcept;
 

@@ -29,8 +29,7 @@ Result<std::vector<IndexedKey>> indexed_keys(const StoreInternals& in, std::stri
   RangeIter it(in, Cf::kTimeIndex, prefix, keys::prefix_successor(prefix), snap);
   std::vector<IndexedKey> out;
   for (; it->Valid(); it->Next()) {
-    auto e = codec::decode_index_entry(
-        std::string_view(it->value().data(), it->value().size()));
+    auto e = codec::decode_index_entry(std::string_view(it->value().data(), it->value().size()));
     if (!e) continue;  // an index entry that does not decode names no batch
     out.push_back({keys::batch_key(instance, e->stream, e->first_seq), e->stream, e->first_seq,
                    e->end_seq()});
@@ -73,9 +72,9 @@ Result<void> Store::scan_raw_batches(std::string_view instance,
       if (!loaded) return loaded.error();
       index = std::move(*loaded);
     }
-    auto next = std::upper_bound(
-        index->begin(), index->end(), last_key,
-        [](const std::string& k, const IndexedKey& e) { return k < e.key; });
+    auto next =
+        std::upper_bound(index->begin(), index->end(), last_key,
+                         [](const std::string& k, const IndexedKey& e) { return k < e.key; });
     bool resumed = false;
     for (; next != index->end(); ++next) {
       rocksdb::ReadOptions ro;

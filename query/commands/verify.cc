@@ -42,8 +42,7 @@ std::string upper(std::string s) {
 // One instance's report for people. Long because it is one paragraph per part of the report.
 void print_instance(const json& v, CommandContext& ctx) {
   const std::string status = v.value("status", "");
-  ctx.out.line(v.value("instance", "") + ": " +
-               colored(ctx, upper(status), status_color(status)));
+  ctx.out.line(v.value("instance", "") + ": " + colored(ctx, upper(status), status_color(status)));
   const json& key = v["key"];
   if (key.value("source", json()).is_string())
     ctx.out.line("  key: " + key["source"].get<std::string>() + " " +
@@ -55,9 +54,9 @@ void print_instance(const json& v, CommandContext& ctx) {
     std::string intact;
     for (const auto& r : s["intact"]) intact += (intact.empty() ? "" : " ") + range(r);
     std::string line = "  " + s.value("name", std::string("?")) + " (stream " +
-                       std::to_string(s.value("stream", 0)) + "): " +
-                       std::to_string(s.value("records", std::uint64_t{0})) + " records in " +
-                       std::to_string(s.value("batches", std::uint64_t{0})) +
+                       std::to_string(s.value("stream", 0)) +
+                       "): " + std::to_string(s.value("records", std::uint64_t{0})) +
+                       " records in " + std::to_string(s.value("batches", std::uint64_t{0})) +
                        " batches; intact " + (intact.empty() ? "-" : intact);
     if (s["unsigned_tail"].is_object())
       line += "; unsigned tail " + range(s["unsigned_tail"]);
@@ -86,10 +85,10 @@ void print_instance(const json& v, CommandContext& ctx) {
     ctx.out.line("  signature at lifecycle seq " + std::to_string(s.value("seq", 0)) + ": " +
                  state + ": " + s.value("detail", std::string()));
   }
-  ctx.out.line("  signatures: " + std::to_string(v.value("signatures_valid", 0)) + " valid, " +
-               std::to_string(v.value("signatures_invalid", 0)) + " invalid; signed heads " +
-               (v.value("covered", false) ? "cover everything stored"
-                                          : "do NOT cover everything stored"));
+  ctx.out.line(
+      "  signatures: " + std::to_string(v.value("signatures_valid", 0)) + " valid, " +
+      std::to_string(v.value("signatures_invalid", 0)) + " invalid; signed heads " +
+      (v.value("covered", false) ? "cover everything stored" : "do NOT cover everything stored"));
 }
 
 ExitCode verdict(const std::string& status) {

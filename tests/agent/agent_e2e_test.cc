@@ -20,10 +20,14 @@ std::string numbered(int i, std::size_t width = 120) {
   return s;
 }
 
+// The lifecycle events, without the signed_heads records (issue 12 item 5: the last gasp
+// spools one after the goodbye; SigtermWithDataInFlight... checks it).
 std::vector<nlohmann::json> lifecycle_events(const TestPeer& peer) {
   std::vector<nlohmann::json> out;
-  for (const auto& [seq, r] : peer.records(kStreamLifecycle))
-    out.push_back(nlohmann::json::parse(r.line));
+  for (const auto& [seq, r] : peer.records(kStreamLifecycle)) {
+    auto j = nlohmann::json::parse(r.line);
+    if (j["event"] != "signed_heads") out.push_back(std::move(j));
+  }
   return out;
 }
 
@@ -118,6 +122,10 @@ TEST_F(AgentE2E, SigtermWithDataInFlightShipsEverythingSaysGoodbyeAndExitsZero) 
   EXPECT_EQ(events.front()["event"], "hello");
   EXPECT_EQ(events.back()["event"], "goodbye");
   EXPECT_EQ(events.back()["reason"], "sigterm");
+  // After the goodbye, the heads signed with the instance key (issue 12 item 5).
+  ASSERT_FALSE(peer_->records(kStreamLifecycle).empty());
+  EXPECT_EQ(nlohmann::json::parse(peer_->records(kStreamLifecycle).rbegin()->second.line)["event"],
+            "signed_heads");
   EXPECT_LT(spool_bytes_on_disk(), 1024u);  // acknowledged segments were deleted
 }
 

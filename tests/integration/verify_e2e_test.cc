@@ -12,13 +12,13 @@
 
 #include "collector/query/verify.h"
 #include "collector/store/store.h"
-#include "collector/store/store_write_batch.h"
 #include "query/client/http_client.h"
 #include "schemas/ed25519.h"
 #include "schemas/hex.h"
 #include "schemas/http_target.h"
 #include "schemas/streams.h"
 #include "tests/support/child_process.h"
+#include "tests/support/store_tamper.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_agent.h"
 
@@ -72,8 +72,8 @@ class VerifyE2E : public ::testing::Test {
 
   RunResult cli(std::vector<std::string> args) {
     std::vector<std::string> argv = {BLACKBOX_CLI_BIN, "--server",
-                                     "http://127.0.0.1:" + std::to_string(http_port_),
-                                     "--no-pager", "--utc"};
+                                     "http://127.0.0.1:" + std::to_string(http_port_), "--no-pager",
+                                     "--utc"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, dir_, {});
   }
@@ -95,25 +95,7 @@ class VerifyE2E : public ::testing::Test {
 void put(collector::Store& s, const std::string& instance, std::string_view bytes) {
   auto h = parse_batch_header(bytes);
   ASSERT_TRUE(h.has_value());
-  collector::BatchIndexEntry e;
-  e.instance = instance;
-  e.stream = h->stream;
-  e.first_seq = h->first_seq;
-  e.record_count = h->record_count;
-  e.min_time_ns = h->min_time_ns;
-  e.max_time_ns = h->max_time_ns;
-  auto wb = s.write_batch();
-  wb.put_batch(e, bytes);
-  ASSERT_TRUE(s.commit(std::move(wb), collector::CommitSync::kSync).has_value());
-}
-
-void flip_byte(const std::string& path, std::uintmax_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(static_cast<char>(c ^ 0x5a));
+  put_stored_batch(s, instance, h->stream, h->first_seq, bytes);
 }
 
 // Sequential by nature: each step alters the store the next one reads.
@@ -125,13 +107,13 @@ TEST_F(VerifyE2E, AgentSignedHeadsCoverTheStoreAndTheExitCodesSayEachOutcome) {
   }
   start_collector();
   const std::string state = dir_ + "/agent";
-  agent_ = std::make_unique<ChildProcess>(ChildOptions{
-      {BLACKBOX_AGENT_BIN, "--collector", "127.0.0.1:" + std::to_string(agent_port_),
-       "--instance-id", inst, "--state-dir", state, "--file", dir_ + "/logs/*.log",
-       "--read-from", "beginning", "--metrics-listen", "", "--log-level", "info"},
-      state + ".out",
-      state + ".err",
-      {}});
+  agent_ = std::make_unique<ChildProcess>(
+      ChildOptions{{BLACKBOX_AGENT_BIN, "--collector", "127.0.0.1:" + std::to_string(agent_port_),
+                    "--instance-id", inst, "--state-dir", state, "--file", dir_ + "/logs/*.log",
+                    "--read-from", "beginning", "--metrics-listen", "", "--log-level", "info"},
+                   state + ".out",
+                   state + ".err",
+                   {}});
   ASSERT_TRUE(poll_until(
       [&] {
         json r = api("/v1/instances/" + inst);
@@ -222,14 +204,9 @@ TEST_F(VerifyE2E, AgentSignedHeadsCoverTheStoreAndTheExitCodesSayEachOutcome) {
     for (int b = 0; b < 200; ++b) put(*store, "i-damaged", src.next_batch(50));
     ASSERT_TRUE(store->compact_all().has_value());
   }
-  std::string sst;
-  std::uintmax_t size = 0;
-  for (const auto& e : fs::directory_iterator(dir_ + "/data"))
-    if (e.path().extension() == ".sst" && e.file_size() > size) {
-      size = e.file_size();
-      sst = e.path().string();
-    }
+  const std::string sst = largest_sst(dir_ + "/data");
   ASSERT_FALSE(sst.empty());
+  const auto size = fs::file_size(sst);
   bool damaged = false;
   constexpr int kMaxFlips = 8;  // bound on the search for a byte inside a data block
   for (int flip = 1; flip <= kMaxFlips && !damaged; ++flip) {

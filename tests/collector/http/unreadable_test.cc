@@ -13,12 +13,15 @@
 #include "collector/http/api.h"
 #include "schemas/http_target.h"
 #include "tests/support/store_fixture.h"
+#include "tests/support/store_tamper.h"
 
 namespace blackbox::collector::http {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::flip_byte;
+using testing::largest_sst;
 
 constexpr int kBatches = 300;
 constexpr int kPerBatch = 50;
@@ -29,27 +32,6 @@ json get(const Api& api, const std::string& path, const QueryParams& params = {}
   auto r = api.handle("GET", make_http_target(path, params));
   EXPECT_EQ(r.status, 200u) << r.body;
   return json::parse(r.body, nullptr, false);
-}
-
-// The largest table file: the batches' (values stored uncompressed, 64 KiB blocks).
-std::string largest_sst(const std::string& dir) {
-  std::string best;
-  std::uintmax_t size = 0;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".sst" && e.file_size() > size) {
-      size = e.file_size();
-      best = e.path().string();
-    }
-  return best;
-}
-
-void flip_byte(const std::string& path, std::uintmax_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(static_cast<char>(c ^ 0x5a));
 }
 
 // Every record seq an unfiltered read of stream 1 returns (all pages), and the unreadable

@@ -17,6 +17,7 @@
 #include "schemas/streams.h"
 #include "schemas/zstd_codec.h"
 #include "tests/support/store_fixture.h"
+#include "tests/support/store_tamper.h"
 
 namespace blackbox::collector::query {
 namespace {
@@ -103,17 +104,7 @@ class VerifyStore {
 
   // The store's write API, as an administrator of the collector could use it.
   void put(std::uint32_t stream, std::uint64_t key, std::string_view bytes) {
-    auto h = parse_batch_header(bytes);
-    BatchIndexEntry e;
-    e.instance = kInst;
-    e.stream = stream;
-    e.first_seq = key;
-    e.record_count = h ? h->record_count : 1;
-    e.min_time_ns = e.max_time_ns = kT0;
-    e.ingest_time_ns = kT0;
-    auto wb = store().write_batch();
-    wb.put_batch(e, bytes);
-    ASSERT_TRUE(store().commit(std::move(wb), CommitSync::kNoSync).has_value());
+    testing::put_stored_batch(store(), kInst, stream, key, bytes);
   }
   void drop(std::uint32_t stream, std::uint64_t key) {
     auto wb = store().write_batch();
@@ -214,7 +205,9 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
   ASSERT_EQ(run(vs.store()).status, VerifyStatus::kIntact);
   const auto& all = vs.batches();
   std::mt19937_64 rng(12345);  // fixed: a failure names its trial and replays
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
   int detected = 0;
   constexpr int kTrials = 1000;
   for (int trial = 0; trial < kTrials; ++trial) {
@@ -243,8 +236,8 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
       }
       case 2: {  // reordered: two batches' contents swapped
         const Stored* o = same[pick(same.size())];
-        if (o == &b) o = same[(std::find(same.begin(), same.end(), &b) - same.begin() + 1) %
-                              same.size()];
+        if (o == &b)
+          o = same[(std::find(same.begin(), same.end(), &b) - same.begin() + 1) % same.size()];
         const Stored* lo = b.first_seq < o->first_seq ? &b : o;
         const Stored* hi = lo == &b ? o : &b;
         t.op = "swap with " + std::to_string(o->first_seq);
@@ -262,8 +255,7 @@ TEST(Verify, ThousandTamperTrialsAreEachDetectedAndNamed) {
         auto h = parse_batch_header(b.bytes);
         ASSERT_TRUE(h.has_value());
         const bool inside = h->record_count > 1 && pick(2) == 0;
-        const std::uint64_t at =
-            inside ? b.first_seq + 1 : vs.next_seq(b.stream) + pick(5);
+        const std::uint64_t at = inside ? b.first_seq + 1 : vs.next_seq(b.stream) + pick(5);
         t.op = "duplicate at " + std::to_string(at);
         t.first_seq = at;
         t.what = BreakKind::kDuplicate;
@@ -323,7 +315,8 @@ TEST(Verify, ConsistentRewriteWithoutTheKeyIsCaughtBySignature) {
                   d.kind = r.kind;
                   d.event_time_ns = r.event_time_ns;
                   d.read_time_ns = r.read_time_ns;
-                  lines.push_back(h->first_seq == 5 * kPerBatch ? "rewritten" : std::string(r.line));
+                  lines.push_back(h->first_seq == 5 * kPerBatch ? "rewritten"
+                                                                : std::string(r.line));
                   d.source = "/var/log/app.log";
                   recs.push_back(d);
                 }).has_value());
