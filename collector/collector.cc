@@ -51,18 +51,20 @@ net::awaitable<void> finish_drain(Server& server, net::io_context& io,
   io.stop();
 }
 
-// SIGHUP: new connections get the reloaded certificate; a bad one keeps the old (one line).
-void reload_on_hup(net::signal_set& hup, std::shared_ptr<ServerTls> tls) {
-  hup.async_wait([&hup, tls](const boost::system::error_code& ec, int) {
+// SIGHUP: new connections get the reloaded certificates; a bad one keeps the old (one line).
+void reload_on_hup(net::signal_set& hup, const std::vector<std::shared_ptr<ServerTls>>& all) {
+  hup.async_wait([&hup, &all](const boost::system::error_code& ec, int) {
     if (ec) return;
-    std::string why;
-    if (auto ok = tls->reload(why); ok)
-      spdlog::info("collector: SIGHUP: TLS certificate {} reloaded; new connections use it",
-                   tls->options().cert_file);
-    else
-      spdlog::error("collector: SIGHUP: TLS reload failed, keeping the previous certificate: {}",
-                    why);
-    reload_on_hup(hup, tls);
+    for (const auto& tls : all) {
+      std::string why;
+      if (auto ok = tls->reload(why); ok)
+        spdlog::info("collector: SIGHUP: TLS certificate {} reloaded; new connections use it",
+                     tls->options().cert_file);
+      else
+        spdlog::error(
+            "collector: SIGHUP: TLS reload failed, keeping the previous certificate: {}", why);
+    }
+    reload_on_hup(hup, all);
   });
 }
 
@@ -181,6 +183,10 @@ std::atomic<std::uint64_t>* Collector::escaped_counter() {
 
 void Collector::on_shutdown(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
 
+void Collector::reload_on_sighup(std::shared_ptr<ServerTls> tls) {
+  if (tls) reloaded_tls_.push_back(std::move(tls));
+}
+
 void Collector::stop() {
   if (stopping_.exchange(true)) return;
   net::post(*io_, [this] { begin_shutdown(); });
@@ -205,8 +211,9 @@ int Collector::run() {
     spdlog::info("collector: signal {}", sig);
     stop();
   });
-  net::signal_set hup(*io_, SIGHUP);  // reloads the ingest TLS certificate and key
-  if (tls_) reload_on_hup(hup, tls_);
+  net::signal_set hup(*io_, SIGHUP);  // reloads the TLS certificates and keys
+  if (tls_) reloaded_tls_.push_back(tls_);
+  if (!reloaded_tls_.empty()) reload_on_hup(hup, reloaded_tls_);
   net::co_spawn(
       *io_,
       silence_ticks(*writer_, std::chrono::milliseconds(config_.lifecycle.silent_check_interval_ms),

@@ -54,6 +54,8 @@ class Collector {
   void stop();
   // Called on an I/O thread when shutdown starts (e.g. stop the HTTP server).
   void on_shutdown(std::function<void()> hook);
+  // SIGHUP reloads this certificate and key too (the query API's HTTPS). Before run().
+  void reload_on_sighup(std::shared_ptr<ServerTls> tls);
 
   const Config& config() const { return config_; }
   Store& store() { return *store_; }
@@ -79,6 +81,7 @@ class Collector {
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<ServerTls> tls_;  // ingest TLS (null: plaintext); reloaded on SIGHUP
+  std::vector<std::shared_ptr<ServerTls>> reloaded_tls_;  // every context SIGHUP reloads
   std::vector<std::function<void()>> hooks_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> exit_code_{0};

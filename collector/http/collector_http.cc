@@ -97,6 +97,7 @@ Result<std::unique_ptr<HttpServer>> start_http_server(Collector& collector,
       return tls.error();
     }
     options.tls = std::move(*tls);
+    collector.reload_on_sighup(options.tls);
   } else if (!config.api.tokens_file.empty() && !loopback(address->host)) {
     spdlog::warn(
         "http: bearer tokens travel in clear text on {}: set api.cert_file and "
