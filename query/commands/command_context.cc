@@ -31,4 +31,18 @@ bool user_time_param(const CommandContext& ctx, std::string_view flag, std::stri
   return true;
 }
 
+bool add_time_window(const CommandContext& ctx, const std::string& since, const std::string& until,
+                     QueryParams& params) {
+  std::string t;
+  if (!since.empty()) {
+    if (!user_time_param(ctx, "--since", since, t)) return false;
+    params.emplace_back("since", t);
+  }
+  if (!until.empty()) {
+    if (!user_time_param(ctx, "--until", until, t)) return false;
+    params.emplace_back("until", t);
+  }
+  return true;
+}
+
 }  // namespace blackbox::query

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "query/client/api_client.h"
@@ -30,5 +31,9 @@ int report(const CommandContext& ctx, ExitCode code, std::string_view message);
 // forms are accepted and returns false.
 bool user_time_param(const CommandContext& ctx, std::string_view flag, std::string_view text,
                      std::string& rfc3339);
+// Adds "since" / "until" to `params` for the non-empty --since / --until values; false (after
+// printing why) if one is malformed.
+bool add_time_window(const CommandContext& ctx, const std::string& since, const std::string& until,
+                     QueryParams& params);
 
 }  // namespace blackbox::query

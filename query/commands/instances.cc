@@ -64,15 +64,7 @@ int run_instances(const InstancesOptions& o, CommandContext& ctx) {
   QueryParams params;
   if (!o.state.empty()) params.emplace_back("state", o.state);
   if (!o.image.empty()) params.emplace_back("image", o.image);
-  std::string t;
-  if (!o.since.empty()) {
-    if (!user_time_param(ctx, "--since", o.since, t)) return to_int(ExitCode::kUsage);
-    params.emplace_back("since", t);
-  }
-  if (!o.until.empty()) {
-    if (!user_time_param(ctx, "--until", o.until, t)) return to_int(ExitCode::kUsage);
-    params.emplace_back("until", t);
-  }
+  if (!add_time_window(ctx, o.since, o.until, params)) return to_int(ExitCode::kUsage);
 
   json all = json::array();
   std::string cursor;
@@ -93,9 +85,8 @@ int run_instances(const InstancesOptions& o, CommandContext& ctx) {
   } else if (o.output == "ndjson") {
     for (const auto& i : all) ctx.out.line(i.dump(-1, ' ', false, json::error_handler_t::replace));
   } else if (!all.empty()) {
-    Table table(
-        {"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS", "GAPS",
-         "HOLD"});
+    Table table({"INSTANCE", "IMAGE", "HOSTNAME", "FIRST SEEN", "LAST SEEN", "END", "RECORDS",
+                 "GAPS", "HOLD"});
     for (const auto& i : all) {
       std::string host = "-";
       if (auto h = i.find("hostnames");

@@ -36,16 +36,7 @@ bool filter_params(const LogsOptions& o, CommandContext& ctx, QueryParams& p) {
   if (!o.priority.empty()) p.emplace_back("priority", o.priority);
   for (const auto& s : o.source) p.emplace_back("source", s);
   if (o.stream != "logs") p.emplace_back("stream", o.stream);
-  std::string t;
-  if (!o.since.empty()) {
-    if (!user_time_param(ctx, "--since", o.since, t)) return false;
-    p.emplace_back("since", t);
-  }
-  if (!o.until.empty()) {
-    if (!user_time_param(ctx, "--until", o.until, t)) return false;
-    p.emplace_back("until", t);
-  }
-  return true;
+  return add_time_window(ctx, o.since, o.until, p);
 }
 
 class Printer {

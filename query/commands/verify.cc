@@ -122,15 +122,7 @@ int run_verify(const VerifyCmdOptions& o, CommandContext& ctx) {
   if (o.all == !o.instance.empty())
     return report(ctx, ExitCode::kUsage, "verify: name one INSTANCE, or --all");
   QueryParams params;
-  std::string t;
-  if (!o.since.empty()) {
-    if (!user_time_param(ctx, "--since", o.since, t)) return to_int(ExitCode::kUsage);
-    params.emplace_back("since", t);
-  }
-  if (!o.until.empty()) {
-    if (!user_time_param(ctx, "--until", o.until, t)) return to_int(ExitCode::kUsage);
-    params.emplace_back("until", t);
-  }
+  if (!add_time_window(ctx, o.since, o.until, params)) return to_int(ExitCode::kUsage);
   if (!o.key.empty()) {
     std::string key = o.key;
     if (std::ifstream f(o.key); f) {  // a PEM public key file (public: nothing secret)
