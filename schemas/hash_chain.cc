@@ -1,5 +1,7 @@
 #include "schemas/hash_chain.h"
 
+#include "schemas/hex.h"
+
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -8,13 +10,7 @@
 namespace blackbox {
 
 std::string to_hex(const ChainHash& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    out[2 * i] = kDigits[h[i] >> 4];
-    out[2 * i + 1] = kDigits[h[i] & 0xf];
-  }
-  return out;
+  return hex_lower({reinterpret_cast<const char*>(h.data()), h.size()});
 }
 
 ChainHash chain_hash(const ChainHash& prev, std::string_view header_part,

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "schemas/hex.h"
+
 namespace blackbox::collector {
 
 std::string hello_token(std::string_view secret, std::string_view instance_id) {
@@ -11,14 +13,7 @@ std::string hello_token(std::string_view secret, std::string_view instance_id) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(instance_id.data()), instance_id.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 15]);
-  }
-  return out;
+  return hex_lower({reinterpret_cast<const char*>(mac), len});
 }
 
 bool token_valid(std::string_view secret, std::string_view instance_id, std::string_view token) {
